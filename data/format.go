@@ -1,0 +1,71 @@
+package data
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+)
+
+// Formats of raw shards. FormatAuto picks one from the file name (see DetectFormat).
+const (
+	FormatAuto   = ""
+	FormatWARC   = "warc"   // WARC or WET (WET is WARC with conversion records)
+	FormatJSONL  = "jsonl"  // one JSON object per line
+	FormatText   = "text"   // the whole file is one document
+	FormatLines  = "lines"  // each non-blank line is a document
+	FormatTokens = "tokens" // llm.c token shards (.bin), no tokenization
+)
+
+// Formats lists the valid values of data.format / prepare --format.
+var Formats = []string{"auto", FormatWARC, FormatJSONL, FormatText, FormatLines, FormatTokens}
+
+// ReadOptions configures the shard readers.
+type ReadOptions struct {
+	// Format forces a format for every file; "" or "auto" detects it per file.
+	Format string
+	JSONL  JSONLOptions
+	// Problems receives bad-input reports; may be nil.
+	Problems *Problems
+}
+
+// DetectFormat guesses a shard's format from its name, ignoring .gz/.zst/.zstd:
+// *.warc, *.wet, *.warc.wet -> warc; *.jsonl, *.json, *.ndjson -> jsonl; *.bin -> tokens;
+// anything else -> text.
+func DetectFormat(path string) string {
+	name := strings.ToLower(filepath.Base(path))
+	for _, ext := range []string{".gz", ".zst", ".zstd"} {
+		name = strings.TrimSuffix(name, ext)
+	}
+	switch filepath.Ext(name) {
+	case ".warc", ".wet", ".arc":
+		return FormatWARC
+	case ".jsonl", ".json", ".ndjson":
+		return FormatJSONL
+	case ".bin":
+		return FormatTokens
+	}
+	return FormatText
+}
+
+// OpenDocs opens one raw shard as a stream of documents.
+func OpenDocs(path string, opts ReadOptions) (DocReader, error) {
+	format := opts.Format
+	if format == FormatAuto || format == "auto" {
+		format = DetectFormat(path)
+	}
+	switch format {
+	case FormatWARC:
+		w, err := OpenWARC(path, opts.Problems)
+		if err != nil {
+			return nil, err
+		}
+		return warcDocs{w}, nil
+	case FormatJSONL:
+		return OpenJSONL(path, opts.JSONL, opts.Problems)
+	case FormatText:
+		return OpenText(path, false, opts.Problems)
+	case FormatLines:
+		return OpenText(path, true, opts.Problems)
+	}
+	return nil, fmt.Errorf("%s: format %q is not a raw text format; use one of warc, jsonl, text, lines", path, format)
+}

@@ -1,0 +1,180 @@
+package data
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// JSONLOptions says which fields of a JSONL record hold what. Paths may be dotted to reach
+// into objects ("metadata.url"). Empty fields take the defaults below.
+type JSONLOptions struct {
+	// TextField holds the document text; default "text".
+	TextField string
+	// IDFields, URLFields, DateFields and LangFields are tried in order; the first present wins.
+	IDFields, URLFields, DateFields, LangFields []string
+}
+
+// Defaults cover FineWeb, Dolma, RedPajama and C4 records.
+var (
+	defaultIDFields   = []string{"id", "doc_id", "meta.id"}
+	defaultURLFields  = []string{"url", "metadata.url", "meta.url", "metadata.warc_url"}
+	defaultDateFields = []string{"date", "timestamp", "created", "metadata.warc_date", "meta.timestamp"}
+	defaultLangFields = []string{"language", "lang", "metadata.language", "meta.language"}
+)
+
+func (o JSONLOptions) withDefaults() JSONLOptions {
+	if o.TextField == "" {
+		o.TextField = "text"
+	}
+	if o.IDFields == nil {
+		o.IDFields = defaultIDFields
+	}
+	if o.URLFields == nil {
+		o.URLFields = defaultURLFields
+	}
+	if o.DateFields == nil {
+		o.DateFields = defaultDateFields
+	}
+	if o.LangFields == nil {
+		o.LangFields = defaultLangFields
+	}
+	return o
+}
+
+// JSONLReader streams documents from a JSON-lines file, plain, gzip or zstd. A line that
+// is not a JSON object, or lacks a string text field, is reported as "file:line: problem"
+// and skipped. Blank lines are skipped silently.
+type JSONLReader struct {
+	file     string
+	opts     JSONLOptions
+	raw      *rawFile
+	br       *bufio.Reader
+	buf      []byte
+	problems *Problems
+	line     int64
+}
+
+// OpenJSONL opens a JSONL shard. problems may be nil.
+func OpenJSONL(path string, opts JSONLOptions, problems *Problems) (*JSONLReader, error) {
+	raw, err := openRaw(path)
+	if err != nil {
+		return nil, err
+	}
+	return &JSONLReader{file: path, opts: opts.withDefaults(), raw: raw, br: bufio.NewReaderSize(raw, 1<<16), problems: problems}, nil
+}
+
+func (j *JSONLReader) Close() error   { return j.raw.Close() }
+func (j *JSONLReader) Offset() int64  { return j.raw.Offset() }
+func (j *JSONLReader) Records() int64 { return j.line }
+
+func (j *JSONLReader) report(kind, format string, args ...any) {
+	j.problems.Add(Problem{File: j.file, Record: j.line, Kind: kind, Msg: fmt.Sprintf(format, args...)})
+}
+
+// readLine returns the next line (without "\n") in a buffer reused by the next call.
+func (j *JSONLReader) readLine() ([]byte, error) {
+	j.buf = j.buf[:0]
+	for {
+		chunk, err := j.br.ReadSlice('\n')
+		j.buf = append(j.buf, chunk...)
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if err != nil {
+			if err == io.EOF && len(j.buf) > 0 {
+				return j.buf, nil
+			}
+			return j.buf, err
+		}
+		return j.buf[:len(j.buf)-1], nil
+	}
+}
+
+// Next returns the next document or io.EOF.
+func (j *JSONLReader) Next() (Document, error) {
+	for {
+		line, err := j.readLine()
+		if err != nil {
+			var bm errBrokenMember
+			if errors.As(err, &bm) {
+				j.line++
+				j.report("truncated_gzip", "line dropped: %v", bm)
+				continue
+			}
+			if err == io.EOF {
+				return Document{}, io.EOF
+			}
+			return Document{}, fmt.Errorf("%s:%d: %w", j.file, j.line, err)
+		}
+		j.line++
+		line = bytes.TrimSpace(line)
+		if len(line) == 0 {
+			continue
+		}
+		var rec map[string]json.RawMessage
+		if err := json.Unmarshal(line, &rec); err != nil {
+			j.report("bad_json", "not a JSON object: %v", err)
+			continue
+		}
+		raw, ok := lookup(rec, j.opts.TextField)
+		if !ok {
+			j.report("no_text", "no field %q; set data.text_field (prepare --text-field) to the field holding the text", j.opts.TextField)
+			continue
+		}
+		var text string
+		if err := json.Unmarshal(raw, &text); err != nil {
+			j.report("no_text", "field %q is not a string", j.opts.TextField)
+			continue
+		}
+		return Document{
+			Text: text, Shard: j.file, Record: j.line,
+			ID: firstString(rec, j.opts.IDFields), URL: firstString(rec, j.opts.URLFields),
+			Date: firstString(rec, j.opts.DateFields), Lang: firstString(rec, j.opts.LangFields),
+		}, nil
+	}
+}
+
+// lookup finds a dotted path in a decoded object.
+func lookup(rec map[string]json.RawMessage, path string) (json.RawMessage, bool) {
+	if v, ok := rec[path]; ok {
+		return v, true
+	}
+	head, rest, ok := strings.Cut(path, ".")
+	if !ok {
+		return nil, false
+	}
+	v, ok := rec[head]
+	if !ok || len(v) == 0 || v[0] != '{' {
+		return nil, false
+	}
+	var sub map[string]json.RawMessage
+	if json.Unmarshal(v, &sub) != nil {
+		return nil, false
+	}
+	return lookup(sub, rest)
+}
+
+// firstString returns the first of paths that holds a string or number, as text.
+func firstString(rec map[string]json.RawMessage, paths []string) string {
+	for _, p := range paths {
+		v, ok := lookup(rec, p)
+		if !ok || len(v) == 0 {
+			continue
+		}
+		switch v[0] {
+		case '"':
+			var s string
+			if json.Unmarshal(v, &s) == nil {
+				return s
+			}
+		case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+			return string(v)
+		}
+	}
+	return ""
+}

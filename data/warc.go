@@ -1,0 +1,310 @@
+package data
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/klauspost/compress/gzip"
+)
+
+// WARCRecord is one record of a WARC or WET file. Body is the record block (for WET
+// `conversion` records, the page text; for `response` records, the HTTP message).
+type WARCRecord struct {
+	Type        string // WARC-Type: warcinfo, conversion, response, request, resource, ...
+	URI         string // WARC-Target-URI
+	Date        string // WARC-Date
+	ID          string // WARC-Record-ID
+	Lang        string // WARC-Identified-Content-Language (WET), e.g. "spa" or "eng,fra"
+	ContentType string // Content-Type of the block
+	Header      map[string]string
+	Body        []byte
+	Number      int64 // 1-based position in the file
+}
+
+// MaxWARCRecordBytes bounds a record body (64 MiB); larger records are skipped and reported.
+const MaxWARCRecordBytes = 64 << 20
+
+// WARCReader streams the records of a WARC/WET file, plain or gzip (one member per record
+// or one for the file). A broken header or truncated member is reported to Problems as
+// "file:record: problem" and the reader skips to the next "WARC/1.x" line.
+type WARCReader struct {
+	file     string
+	raw      *rawFile
+	br       *bufio.Reader
+	problems *Problems
+	n        int64
+	resync   bool
+}
+
+// OpenWARC opens a WARC or WET file. problems may be nil.
+func OpenWARC(path string, problems *Problems) (*WARCReader, error) {
+	raw, err := openRaw(path)
+	if err != nil {
+		return nil, err
+	}
+	return &WARCReader{file: path, raw: raw, br: bufio.NewReaderSize(raw, 1<<16), problems: problems}, nil
+}
+
+func (w *WARCReader) Close() error   { return w.raw.Close() }
+func (w *WARCReader) Offset() int64  { return w.raw.Offset() }
+func (w *WARCReader) Records() int64 { return w.n }
+
+func (w *WARCReader) report(kind, format string, args ...any) {
+	w.problems.Add(Problem{File: w.file, Record: w.n, Kind: kind, Msg: fmt.Sprintf(format, args...)})
+}
+
+// readLine returns one line without its line ending. Lines over 64 KiB are cut (headers
+// never need more).
+func (w *WARCReader) readLine() (string, error) {
+	line, err := w.br.ReadSlice('\n')
+	if err == bufio.ErrBufferFull {
+		s := string(line)
+		for err == bufio.ErrBufferFull {
+			_, err = w.br.ReadSlice('\n')
+		}
+		return strings.TrimRight(s, "\r\n"), err
+	}
+	if err != nil && len(line) == 0 {
+		return "", err
+	}
+	return strings.TrimRight(string(line), "\r\n"), nil
+}
+
+// Next returns the next record or io.EOF.
+func (w *WARCReader) Next() (*WARCRecord, error) {
+	for {
+		rec, err := w.next()
+		if err == nil || err == io.EOF {
+			return rec, err
+		}
+		var bm errBrokenMember
+		if errors.As(err, &bm) {
+			w.report("truncated_gzip", "record dropped: %v", bm)
+		} else if errors.Is(err, errBadHeader) {
+			w.report("bad_warc_header", "%v; skipping to the next record", err)
+		} else {
+			return nil, fmt.Errorf("%s:%d: %w", w.file, w.n, err)
+		}
+		w.resync = true
+	}
+}
+
+var errBadHeader = errors.New("broken WARC header")
+
+func (w *WARCReader) next() (*WARCRecord, error) {
+	// Find the version line, skipping blank lines (the CRLF CRLF after each block) or,
+	// after a problem, anything up to the next record.
+	for {
+		line, err := w.readLine()
+		if err != nil {
+			if err == io.EOF {
+				return nil, io.EOF
+			}
+			return nil, err
+		}
+		if strings.HasPrefix(line, "WARC/1.") || strings.HasPrefix(line, "WARC/0.") {
+			break
+		}
+		if line == "" || w.resync {
+			continue
+		}
+		w.n++
+		w.resync = true
+		return nil, fmt.Errorf("%w: expected a \"WARC/1.x\" version line, found %.40q", errBadHeader, line)
+	}
+	w.resync = false
+	w.n++
+	rec := &WARCRecord{Number: w.n, Header: make(map[string]string, 12)}
+	length := int64(-1)
+	for {
+		line, err := w.readLine()
+		if err != nil {
+			if err == io.EOF {
+				return nil, fmt.Errorf("%w: file ends inside the header", errBadHeader)
+			}
+			return nil, err
+		}
+		if line == "" {
+			break
+		}
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			return nil, fmt.Errorf("%w: line %.40q is not \"Name: value\"", errBadHeader, line)
+		}
+		v = strings.TrimSpace(v)
+		rec.Header[k] = v
+		switch strings.ToLower(k) {
+		case "warc-type":
+			rec.Type = v
+		case "warc-target-uri":
+			rec.URI = strings.Trim(v, "<>")
+		case "warc-date":
+			rec.Date = v
+		case "warc-record-id":
+			rec.ID = v
+		case "warc-identified-content-language":
+			rec.Lang = v
+		case "content-type":
+			rec.ContentType = v
+		case "content-length":
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 0 {
+				return nil, fmt.Errorf("%w: Content-Length %q is not a byte count", errBadHeader, v)
+			}
+			length = n
+		}
+	}
+	if length < 0 {
+		return nil, fmt.Errorf("%w: no Content-Length", errBadHeader)
+	}
+	if length > MaxWARCRecordBytes {
+		if _, err := w.br.Discard(int(length)); err != nil {
+			return nil, err
+		}
+		w.report("record_too_large", "%s record of %d bytes is over the %d-byte limit; skipped", rec.Type, length, MaxWARCRecordBytes)
+		return w.next()
+	}
+	rec.Body = make([]byte, length)
+	if _, err := io.ReadFull(w.br, rec.Body); err != nil {
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			return nil, errBrokenMember{fmt.Errorf("file ends inside a %d-byte block", length)}
+		}
+		return nil, err
+	}
+	return rec, nil
+}
+
+// warcDocs turns WARC/WET records into documents: WET `conversion` records as they are,
+// `resource` records with text/plain blocks, and `response` records whose HTTP payload is
+// HTML (reduced to text, see HTMLText) or plain text. Other records are skipped.
+type warcDocs struct {
+	*WARCReader
+}
+
+func (d warcDocs) Next() (Document, error) {
+	for {
+		rec, err := d.WARCReader.Next()
+		if err != nil {
+			return Document{}, err
+		}
+		text, ok := d.text(rec)
+		if !ok {
+			continue
+		}
+		return Document{Text: text, Shard: d.file, Record: rec.Number, ID: rec.ID, URL: rec.URI, Date: rec.Date, Lang: rec.Lang}, nil
+	}
+}
+
+func (d warcDocs) Close() error { return d.WARCReader.Close() }
+
+func (d warcDocs) text(rec *WARCRecord) (string, bool) {
+	switch rec.Type {
+	case "conversion":
+		return string(rec.Body), true
+	case "resource":
+		if strings.HasPrefix(rec.ContentType, "text/plain") {
+			return string(rec.Body), true
+		}
+		if strings.HasPrefix(rec.ContentType, "text/html") {
+			return HTMLText(rec.Body), true
+		}
+	case "response":
+		if !strings.HasPrefix(rec.ContentType, "application/http") {
+			return "", false
+		}
+		ctype, body, err := httpPayload(rec.Body)
+		if err != nil {
+			d.report("bad_http", "response for %s: %v; skipped", rec.URI, err)
+			return "", false
+		}
+		switch {
+		case strings.Contains(ctype, "html"):
+			return HTMLText(body), true
+		case strings.HasPrefix(ctype, "text/plain"):
+			return string(body), true
+		}
+	}
+	return "", false
+}
+
+// httpPayload splits an HTTP response into its content type and body, undoing chunked
+// transfer encoding. Non-2xx responses are refused.
+func httpPayload(msg []byte) (ctype string, body []byte, err error) {
+	head, rest, ok := bytes.Cut(msg, []byte("\r\n\r\n"))
+	if !ok {
+		if head, rest, ok = bytes.Cut(msg, []byte("\n\n")); !ok {
+			return "", nil, fmt.Errorf("no end of HTTP headers")
+		}
+	}
+	lines := strings.Split(strings.ReplaceAll(string(head), "\r\n", "\n"), "\n")
+	status := strings.Fields(lines[0])
+	if len(status) < 2 || !strings.HasPrefix(status[0], "HTTP/") {
+		return "", nil, fmt.Errorf("bad status line %.40q", lines[0])
+	}
+	if status[1] != "200" {
+		return "", nil, fmt.Errorf("status %s", status[1])
+	}
+	chunked, gz := false, false
+	for _, l := range lines[1:] {
+		k, v, _ := strings.Cut(l, ":")
+		v = strings.TrimSpace(v)
+		switch strings.ToLower(strings.TrimSpace(k)) {
+		case "content-type":
+			ctype = strings.ToLower(v)
+		case "transfer-encoding":
+			chunked = strings.Contains(strings.ToLower(v), "chunked")
+		case "content-encoding":
+			switch e := strings.ToLower(v); e {
+			case "", "identity":
+			case "gzip", "x-gzip":
+				gz = true
+			default:
+				return "", nil, fmt.Errorf("content-encoding %s is not supported", e)
+			}
+		}
+	}
+	if chunked {
+		if rest, err = dechunk(rest); err != nil {
+			return "", nil, err
+		}
+	}
+	if gz {
+		zr, err := gzip.NewReader(bytes.NewReader(rest))
+		if err != nil {
+			return "", nil, fmt.Errorf("gzip body: %w", err)
+		}
+		if rest, err = io.ReadAll(io.LimitReader(zr, MaxWARCRecordBytes)); err != nil {
+			return "", nil, fmt.Errorf("gzip body: %w", err)
+		}
+	}
+	return ctype, rest, nil
+}
+
+func dechunk(b []byte) ([]byte, error) {
+	var out []byte
+	for len(b) > 0 {
+		line, rest, ok := bytes.Cut(b, []byte("\n"))
+		if !ok {
+			return out, nil
+		}
+		sz := strings.TrimSpace(strings.SplitN(string(line), ";", 2)[0])
+		n, err := strconv.ParseInt(sz, 16, 64)
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("bad chunk size %q", sz)
+		}
+		if n == 0 {
+			return out, nil
+		}
+		if int64(len(rest)) < n {
+			return append(out, rest...), nil
+		}
+		out = append(out, rest[:n]...)
+		b = bytes.TrimLeft(rest[n:], "\r\n")
+	}
+	return out, nil
+}
