@@ -1,0 +1,218 @@
+// Package checkpoint saves and finds training checkpoints that survive crashes.
+//
+// A checkpoint is a folder `step-00000100` of named files. Save writes them into a hidden
+// temporary folder, fsyncs each file, writes a COMPLETE manifest (step and sha256 of every
+// file) last, fsyncs, renames the folder into place and fsyncs the parent. A folder without a
+// valid manifest (a crash mid-save) is never loaded; the previous complete checkpoint is.
+package checkpoint
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Marker is the manifest file written last; its presence makes a checkpoint complete.
+const Marker = "COMPLETE"
+
+// FaultHook, when set, is called at each stage of Save ("file:NAME" after each file,
+// "before-marker", "before-rename"): tests use it to kill the process at a chosen moment.
+var FaultHook func(stage string)
+
+// Manager keeps the checkpoints of one run in Dir.
+type Manager struct {
+	Dir       string
+	KeepLast  int // keep the newest KeepLast checkpoints (0 = keep all)
+	KeepEvery int // and, forever, every checkpoint whose step is a multiple of KeepEvery (0 = none)
+}
+
+type manifest struct {
+	Step  int64             `json:"step"`
+	Files map[string]string `json:"files"` // name -> sha256
+}
+
+// Name is the folder name of a step's checkpoint.
+func Name(step int64) string { return fmt.Sprintf("step-%08d", step) }
+
+// Save writes files as the checkpoint for step, atomically, then prunes old checkpoints.
+func (m *Manager) Save(step int64, files map[string][]byte) (string, error) {
+	if err := os.MkdirAll(m.Dir, 0o755); err != nil {
+		return "", fmt.Errorf("checkpoint: creating %s: %w", m.Dir, err)
+	}
+	final := filepath.Join(m.Dir, Name(step))
+	tmp, err := os.MkdirTemp(m.Dir, ".tmp-"+Name(step)+"-")
+	if err != nil {
+		return "", fmt.Errorf("checkpoint: %w", err)
+	}
+	defer os.RemoveAll(tmp) // no-op after the rename
+	man := manifest{Step: step, Files: map[string]string{}}
+	names := make([]string, 0, len(files))
+	for n := range files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if err := writeSynced(filepath.Join(tmp, n), files[n]); err != nil {
+			return "", fmt.Errorf("checkpoint %s: %w", final, err)
+		}
+		sum := sha256.Sum256(files[n])
+		man.Files[n] = hex.EncodeToString(sum[:])
+		fault("file:" + n)
+	}
+	fault("before-marker")
+	mb, _ := json.MarshalIndent(man, "", "  ")
+	if err := writeSynced(filepath.Join(tmp, Marker), mb); err != nil {
+		return "", fmt.Errorf("checkpoint %s: %w", final, err)
+	}
+	if err := syncDir(tmp); err != nil {
+		return "", err
+	}
+	fault("before-rename")
+	if err := os.RemoveAll(final); err != nil { // an incomplete folder left by a crash
+		return "", fmt.Errorf("checkpoint: removing stale %s: %w", final, err)
+	}
+	if err := os.Rename(tmp, final); err != nil {
+		return "", fmt.Errorf("checkpoint: renaming into %s: %w", final, err)
+	}
+	if err := syncDir(m.Dir); err != nil {
+		return "", err
+	}
+	return final, m.prune()
+}
+
+// List returns the complete checkpoints in Dir, oldest first.
+func (m *Manager) List() ([]string, error) {
+	entries, err := os.ReadDir(m.Dir)
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint: listing %s: %w", m.Dir, err)
+	}
+	var out []string
+	for _, e := range entries {
+		if e.IsDir() && strings.HasPrefix(e.Name(), "step-") {
+			p := filepath.Join(m.Dir, e.Name())
+			if _, err := Step(p); err == nil {
+				out = append(out, p)
+			}
+		}
+	}
+	sort.Strings(out) // zero-padded step numbers sort in order
+	return out, nil
+}
+
+// Latest is the newest complete checkpoint, or "" when there is none.
+func (m *Manager) Latest() (string, error) {
+	all, err := m.List()
+	if err != nil || len(all) == 0 {
+		return "", err
+	}
+	return all[len(all)-1], nil
+}
+
+// Step reads a checkpoint's manifest and returns its step; it fails for incomplete folders.
+func Step(dir string) (int64, error) {
+	b, err := os.ReadFile(filepath.Join(dir, Marker))
+	if err != nil {
+		return 0, fmt.Errorf("checkpoint %s is incomplete (no %s marker): %w", dir, Marker, err)
+	}
+	var man manifest
+	if err := json.Unmarshal(b, &man); err != nil {
+		return 0, fmt.Errorf("checkpoint %s: bad %s manifest: %w", dir, Marker, err)
+	}
+	return man.Step, nil
+}
+
+// Read loads one file of a checkpoint and checks it against the manifest's sha256.
+func Read(dir, name string) ([]byte, error) {
+	mb, err := os.ReadFile(filepath.Join(dir, Marker))
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint %s is incomplete (no %s marker)", dir, Marker)
+	}
+	var man manifest
+	if err := json.Unmarshal(mb, &man); err != nil {
+		return nil, fmt.Errorf("checkpoint %s: bad manifest: %w", dir, err)
+	}
+	want, ok := man.Files[name]
+	if !ok {
+		return nil, fmt.Errorf("checkpoint %s has no %s", dir, name)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, name))
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint %s: %w", dir, err)
+	}
+	sum := sha256.Sum256(b)
+	if hex.EncodeToString(sum[:]) != want {
+		return nil, fmt.Errorf("checkpoint %s: %s does not match its sha256 in %s (corrupted on disk?)", dir, name, Marker)
+	}
+	return b, nil
+}
+
+// Has reports whether a checkpoint lists the named file.
+func Has(dir, name string) bool {
+	_, err := os.Stat(filepath.Join(dir, name))
+	return err == nil
+}
+
+func (m *Manager) prune() error {
+	if m.KeepLast <= 0 {
+		return nil
+	}
+	all, err := m.List()
+	if err != nil {
+		return err
+	}
+	for i := 0; i < len(all)-m.KeepLast; i++ {
+		step, err := Step(all[i])
+		if err != nil {
+			continue
+		}
+		if m.KeepEvery > 0 && step%int64(m.KeepEvery) == 0 {
+			continue
+		}
+		if err := os.RemoveAll(all[i]); err != nil {
+			return fmt.Errorf("checkpoint: pruning %s: %w", all[i], err)
+		}
+	}
+	return nil
+}
+
+func fault(stage string) {
+	if FaultHook != nil {
+		FaultHook(stage)
+	}
+}
+
+func writeSynced(path string, b []byte) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("syncing %s: %w", path, err)
+	}
+	return f.Close()
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("checkpoint: syncing folder %s: %w", dir, err)
+	}
+	return nil
+}

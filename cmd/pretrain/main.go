@@ -1,0 +1,74 @@
+// Command pretrain trains a GPT/Llama-style model from a YAML config.
+//
+//	pretrain --config configs/small.yaml [--set optimizer.lr=3e-4 ...] [--resume] [--backend go|xla:cuda]
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/golem-ml/golem/checkpoint"
+	"github.com/golem-ml/golem/train"
+)
+
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, " ") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+func main() {
+	var sets listFlag
+	cfgPath := flag.String("config", "configs/small.yaml", "run config (YAML)")
+	flag.Var(&sets, "set", "override a config key, e.g. --set optimizer.lr=3e-4 (repeatable)")
+	resume := flag.Bool("resume", false, "continue from the newest complete checkpoint in out_dir")
+	backendName := flag.String("backend", "", "compute backend: go, xla, xla:cuda, xla:/path/plugin.so (default: $GOMLX_BACKEND, else XLA if a plugin is installed, else go)")
+	quiet := flag.Bool("quiet", false, "no progress bar")
+	stopAfter := flag.Int("stop-after", 0, "stop (with a checkpoint) after this many steps in this process")
+	flag.Parse()
+
+	// Fault injection for crash tests: GOLEM_FAULT=STAGE kills the process with SIGKILL when a
+	// checkpoint save reaches STAGE (e.g. file:model.safetensors, before-marker, before-rename),
+	// after GOLEM_FAULT_SKIP saves have completed.
+	if stage := os.Getenv("GOLEM_FAULT"); stage != "" {
+		skip := 0
+		fmt.Sscan(os.Getenv("GOLEM_FAULT_SKIP"), &skip)
+		checkpoint.FaultHook = func(s string) {
+			if s == stage {
+				if skip == 0 {
+					syscall.Kill(os.Getpid(), syscall.SIGKILL)
+				}
+				if s == "before-rename" || stage == "before-rename" {
+					skip--
+				}
+			}
+		}
+	}
+
+	cfg, err := train.LoadConfig(*cfgPath, sets)
+	if err != nil {
+		fail(err)
+	}
+	backend, err := train.NewBackend(*backendName)
+	if err != nil {
+		fail(err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	sum, err := train.Pretrain(ctx, cfg, train.Options{Backend: backend, Resume: *resume, Quiet: *quiet, StopAfter: *stopAfter})
+	if err != nil {
+		fail(err)
+	}
+	if sum.Sample != "" {
+		fmt.Printf("--- sample ---\n%s\n", sum.Sample)
+	}
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "pretrain:", err)
+	os.Exit(1)
+}

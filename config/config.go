@@ -1,0 +1,161 @@
+// Package config maps YAML files and command-line overrides onto typed Go structs.
+//
+// The structs are the single source of truth: YAML keys are their `yaml` tags, defaults are
+// whatever the struct holds before loading, and every key in a file or override must name a
+// field. Errors name the file, the line and the full key, and say what was expected:
+//
+//	configs/small.yaml:12: optimizer.lrr: unknown key; known keys: lr, min_lr, beta1, ...
+//	--set optimizer.lr=fast: optimizer.lr: "fast" is not a float
+package config
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"reflect"
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Load fills dst (a pointer to a struct holding defaults) from the YAML file at path, then
+// applies overrides of the form "a.b.c=value" in order.
+func Load(path string, overrides []string, dst any) error {
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return fmt.Errorf("reading config: %w", err)
+		}
+		if err := Decode(b, path, dst); err != nil {
+			return err
+		}
+	}
+	for _, o := range overrides {
+		if err := Set(dst, o); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Decode fills dst from YAML bytes; name is used in error messages.
+func Decode(b []byte, name string, dst any) error {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		return fmt.Errorf("%s: %v", name, err)
+	}
+	if len(doc.Content) == 0 {
+		return nil // empty file
+	}
+	return decodeNode(doc.Content[0], reflect.ValueOf(dst).Elem(), name, "")
+}
+
+// Set applies one "a.b.c=value" override; value is parsed as YAML (so lists are [x, y]).
+func Set(dst any, override string) error {
+	key, value, ok := strings.Cut(override, "=")
+	if !ok || key == "" {
+		return fmt.Errorf("--set %s: want key=value, e.g. --set optimizer.lr=3e-4", override)
+	}
+	var node yaml.Node
+	if err := yaml.Unmarshal([]byte(value), &node); err != nil {
+		return fmt.Errorf("--set %s: %v", override, err)
+	}
+	v := reflect.ValueOf(dst).Elem()
+	parts := strings.Split(key, ".")
+	for i, part := range parts {
+		f, err := field(v, part, strings.Join(parts[:i], "."))
+		if err != nil {
+			return fmt.Errorf("--set %s: %w", override, err)
+		}
+		v = f
+	}
+	var val *yaml.Node
+	if len(node.Content) > 0 {
+		val = node.Content[0]
+	} else {
+		val = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null"}
+	}
+	if err := decodeNode(val, v, "--set "+override, key); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Marshal writes cfg as YAML (the resolved config saved with runs and checkpoints).
+func Marshal(cfg any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(cfg); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func decodeNode(n *yaml.Node, v reflect.Value, file, key string) error {
+	if v.Kind() == reflect.Struct && n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, val := n.Content[i], n.Content[i+1]
+			f, err := field(v, k.Value, key)
+			if err != nil {
+				return fmt.Errorf("%s:%d: %w", file, k.Line, err)
+			}
+			if err := decodeNode(val, f, file, join(key, k.Value)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if v.Kind() == reflect.Struct {
+		return fmt.Errorf("%s:%d: %s: want a mapping of keys, got %q", file, n.Line, key, n.Value)
+	}
+	fresh := reflect.New(v.Type())
+	if err := n.Decode(fresh.Interface()); err != nil {
+		return fmt.Errorf("%s:%d: %s: %q is not a valid %s", file, n.Line, key, n.Value, typeName(v.Type()))
+	}
+	v.Set(fresh.Elem())
+	return nil
+}
+
+// field finds the struct field whose yaml tag is name.
+func field(v reflect.Value, name, parent string) (reflect.Value, error) {
+	if v.Kind() != reflect.Struct {
+		return reflect.Value{}, fmt.Errorf("%s: is a %s, not a section with keys", parent, typeName(v.Type()))
+	}
+	var known []string
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		tag := strings.Split(t.Field(i).Tag.Get("yaml"), ",")[0]
+		if tag == "" || tag == "-" {
+			continue
+		}
+		if tag == name {
+			return v.Field(i), nil
+		}
+		known = append(known, tag)
+	}
+	sort.Strings(known)
+	return reflect.Value{}, fmt.Errorf("%s: unknown key; known keys here: %s", join(parent, name), strings.Join(known, ", "))
+}
+
+func join(parent, name string) string {
+	if parent == "" {
+		return name
+	}
+	return parent + "." + name
+}
+
+func typeName(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Float32, reflect.Float64:
+		return "number"
+	case reflect.Int, reflect.Int32, reflect.Int64, reflect.Uint64:
+		return "whole number"
+	case reflect.Bool:
+		return "boolean (true or false)"
+	case reflect.Slice:
+		return "list of " + typeName(t.Elem())
+	}
+	return t.Kind().String()
+}

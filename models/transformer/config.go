@@ -1,0 +1,191 @@
+package transformer
+
+import "fmt"
+
+// Config is the shape of a decoder-only transformer. It is the `model:` section of a run config.
+type Config struct {
+	VocabSize int `yaml:"vocab_size"` // V; 0 = take it from the tokenizer
+	SeqLen    int `yaml:"seq_len"`    // T: context length in tokens
+	Layers    int `yaml:"layers"`     // L
+	Width     int `yaml:"width"`      // C: residual stream width
+	Heads     int `yaml:"heads"`      // H: query heads; head dim D = C/H
+	KVHeads   int `yaml:"kv_heads"`   // K: key/value heads (grouped-query attention); 0 = Heads
+	MLPHidden int `yaml:"mlp_hidden"` // F: hidden width of the MLP; 0 = 4C (gelu) or 8C/3 rounded up to 64 (swiglu)
+
+	Positions string  `yaml:"positions"`  // "learned" (GPT-2) or "rope" (Llama)
+	RopeTheta float64 `yaml:"rope_theta"` // RoPE base; 0 = 10000
+	Norm      string  `yaml:"norm"`       // "layernorm" or "rmsnorm"
+	NormEps   float64 `yaml:"norm_eps"`   // 0 = 1e-5
+	MLP       string  `yaml:"mlp"`        // "gelu" (exact), "gelu_tanh" (GPT-2's approximation) or "swiglu"
+	Bias      bool    `yaml:"bias"`       // biases in linear layers and LayerNorm
+	Tied      bool    `yaml:"tied_embeddings"`
+	Dropout   float64 `yaml:"dropout"`  // on attention output, MLP output and embeddings, training only
+	InitStd   float64 `yaml:"init_std"` // 0 = 0.02; residual projections get InitStd/sqrt(2L)
+}
+
+// Defaults fills the zero-valued derived fields. It is the one place derived values are computed.
+func (c *Config) Defaults() {
+	if c.KVHeads == 0 {
+		c.KVHeads = c.Heads
+	}
+	if c.MLPHidden == 0 {
+		if c.MLP == "swiglu" {
+			c.MLPHidden = (8*c.Width/3 + 63) / 64 * 64
+		} else {
+			c.MLPHidden = 4 * c.Width
+		}
+	}
+	if c.Positions == "" {
+		c.Positions = "learned"
+	}
+	if c.Norm == "" {
+		c.Norm = "layernorm"
+	}
+	if c.MLP == "" {
+		c.MLP = "gelu"
+	}
+	if c.RopeTheta == 0 {
+		c.RopeTheta = 10000
+	}
+	if c.NormEps == 0 {
+		c.NormEps = 1e-5
+	}
+	if c.InitStd == 0 {
+		c.InitStd = 0.02
+	}
+}
+
+// Validate reports the first impossible setting, naming its key under `model.`.
+func (c *Config) Validate() error {
+	switch {
+	case c.VocabSize <= 0:
+		return fmt.Errorf("model.vocab_size: %d must be positive", c.VocabSize)
+	case c.SeqLen <= 0:
+		return fmt.Errorf("model.seq_len: %d must be positive", c.SeqLen)
+	case c.Layers <= 0:
+		return fmt.Errorf("model.layers: %d must be positive", c.Layers)
+	case c.Width <= 0:
+		return fmt.Errorf("model.width: %d must be positive", c.Width)
+	case c.Heads <= 0:
+		return fmt.Errorf("model.heads: %d must be positive", c.Heads)
+	case c.Width%c.Heads != 0:
+		return fmt.Errorf("model.heads: %d does not divide model.width %d; pick heads so width/heads is a whole head size", c.Heads, c.Width)
+	case c.KVHeads <= 0 || c.Heads%c.KVHeads != 0:
+		return fmt.Errorf("model.kv_heads: %d must divide model.heads %d", c.KVHeads, c.Heads)
+	case c.Positions != "learned" && c.Positions != "rope":
+		return fmt.Errorf("model.positions: %q is not one of learned, rope", c.Positions)
+	case c.Positions == "rope" && (c.Width/c.Heads)%2 != 0:
+		return fmt.Errorf("model.positions: rope needs an even head size, got width/heads = %d", c.Width/c.Heads)
+	case c.Norm != "layernorm" && c.Norm != "rmsnorm":
+		return fmt.Errorf("model.norm: %q is not one of layernorm, rmsnorm", c.Norm)
+	case c.MLP != "gelu" && c.MLP != "gelu_tanh" && c.MLP != "swiglu":
+		return fmt.Errorf("model.mlp: %q is not one of gelu, gelu_tanh, swiglu", c.MLP)
+	case c.Dropout < 0 || c.Dropout >= 1:
+		return fmt.Errorf("model.dropout: %g must be in [0, 1)", c.Dropout)
+	}
+	return nil
+}
+
+// HeadDim is D = C/H.
+func (c *Config) HeadDim() int { return c.Width / c.Heads }
+
+// ParamShapes lists every parameter of the model by name with its shape, in a fixed order.
+// Names are the model's own; importers map Hugging Face and llama2.c names onto them.
+func (c *Config) ParamShapes() []ParamShape {
+	C, F, V, D := c.Width, c.MLPHidden, c.VocabSize, c.HeadDim()
+	qkv := (c.Heads + 2*c.KVHeads) * D
+	var ps []ParamShape
+	add := func(name string, kind ParamKind, dims ...int) {
+		ps = append(ps, ParamShape{Name: name, Dims: dims, Kind: kind})
+	}
+	norm := func(prefix string) {
+		add(prefix+"/gain", KindNorm, C)
+		if c.Bias && c.Norm == "layernorm" {
+			add(prefix+"/bias", KindBias, C)
+		}
+	}
+	add("wte", KindEmbedding, V, C)
+	if c.Positions == "learned" {
+		add("wpe", KindEmbedding, c.SeqLen, C)
+	}
+	for l := 0; l < c.Layers; l++ {
+		p := fmt.Sprintf("h%d/", l)
+		norm(p + "ln1")
+		add(p+"attn/wqkv", KindWeight, C, qkv)
+		if c.Bias {
+			add(p+"attn/bqkv", KindBias, qkv)
+		}
+		add(p+"attn/wo", KindResidual, c.Heads*D, C)
+		if c.Bias {
+			add(p+"attn/bo", KindBias, C)
+		}
+		norm(p + "ln2")
+		if c.MLP == "swiglu" {
+			add(p+"mlp/w_gate", KindWeight, C, F)
+		}
+		add(p+"mlp/w_up", KindWeight, C, F)
+		if c.Bias {
+			add(p+"mlp/b_up", KindBias, F)
+		}
+		add(p+"mlp/w_down", KindResidual, F, C)
+		if c.Bias {
+			add(p+"mlp/b_down", KindBias, C)
+		}
+	}
+	norm("ln_f")
+	if !c.Tied {
+		add("lm_head", KindWeight, C, V)
+	}
+	return ps
+}
+
+// ParamKind says how a parameter is initialised and whether weight decay applies to it.
+type ParamKind int
+
+const (
+	KindWeight    ParamKind = iota // matrices: N(0, InitStd), decayed
+	KindResidual                   // projections into the residual stream: N(0, InitStd/sqrt(2L)), decayed
+	KindEmbedding                  // token and position tables: N(0, InitStd), not decayed by default
+	KindNorm                       // norm gains: ones, never decayed
+	KindBias                       // biases: zeros, never decayed
+)
+
+// ParamShape is one named parameter.
+type ParamShape struct {
+	Name string
+	Dims []int
+	Kind ParamKind
+}
+
+// Size is the number of elements.
+func (p ParamShape) Size() int {
+	n := 1
+	for _, d := range p.Dims {
+		n *= d
+	}
+	return n
+}
+
+// NumParams counts the model's parameters (the tied head counted once).
+func (c *Config) NumParams() int {
+	n := 0
+	for _, p := range c.ParamShapes() {
+		n += p.Size()
+	}
+	return n
+}
+
+// FlopsPerToken is the training cost of one token (forward + backward), as in the PaLM paper's
+// appendix: 6N for the matmuls plus 12·L·C·T for attention scores (N without embeddings).
+func (c *Config) FlopsPerToken() float64 {
+	n := 0
+	for _, p := range c.ParamShapes() {
+		if p.Kind != KindEmbedding {
+			n += p.Size()
+		}
+	}
+	if c.Tied {
+		n += c.VocabSize * c.Width // the head's matmul still runs
+	}
+	return 6*float64(n) + 12*float64(c.Layers*c.Width*c.SeqLen)
+}

@@ -1,0 +1,50 @@
+package train
+
+import (
+	"fmt"
+	"os"
+	"sort"
+
+	"github.com/gomlx/compute"
+	_ "github.com/gomlx/compute/gobackend"
+	"github.com/gomlx/go-xla/compute/xla"
+)
+
+// NewBackend picks the compute backend. An explicit name ("go", "xla", "xla:cuda",
+// "xla:/abs/path/plugin.so") wins, then $GOMLX_BACKEND; otherwise XLA when a PJRT plugin is
+// installed, else GoMLX's pure-Go backend. It never downloads a plugin unless
+// GOMLX_NO_AUTO_INSTALL is explicitly set to 0/false, and it returns an error instead of panicking.
+func NewBackend(name string) (b compute.Backend, err error) {
+	if v, ok := os.LookupEnv(xla.NoAutoInstallEnv); !ok || (v != "0" && v != "false") {
+		xla.EnableAutoInstall(false)
+	}
+	if name == "" {
+		name = os.Getenv(compute.ConfigEnvVar)
+	}
+	if name == "" {
+		name = "go"
+		plugins := xla.GetAvailablePlugins()
+		sort.Strings(plugins)
+		for _, preferred := range []string{"cuda", "rocm", "tpu", "cpu"} {
+			for _, p := range plugins {
+				if p == preferred {
+					name = "xla:" + p
+					break
+				}
+			}
+			if name != "go" {
+				break
+			}
+		}
+	}
+	defer func() { // compute.NewWithConfig panics on an unknown backend name
+		if r := recover(); r != nil {
+			b, err = nil, fmt.Errorf("backend %q: %v", name, r)
+		}
+	}()
+	b, err = compute.NewWithConfig(name)
+	if err != nil {
+		return nil, fmt.Errorf("backend %q: %w (use --backend go for the pure-Go backend)", name, err)
+	}
+	return b, nil
+}

@@ -1,0 +1,35 @@
+package train
+
+import (
+	"strings"
+	"time"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+)
+
+// MatmulPeak measures the backend's float32 matmul throughput in GFLOP/s: the best of a few
+// N×N×N products (N = 1024 on CPU, 4096 on accelerators). It is the denominator of MFU.
+func MatmulPeak(backend compute.Backend) float64 {
+	n := 1024
+	if backend.Name() != "go" && !strings.Contains(strings.ToLower(backend.Description()), "cpu") {
+		n = 4096
+	}
+	exec := MustNewExec(backend, func(a, b *Node) *Node { return MatMul(a, b) })
+	defer exec.Finalize()
+	a := tensors.FromShape(shapes.Make(dtypes.Float32, n, n))
+	best := 0.0
+	for i := 0; i < 4; i++ {
+		start := time.Now()
+		out := exec.MustCall1(a, a)
+		out.MaterializeLocal()
+		if gf := 2 * float64(n*n*n) / time.Since(start).Seconds() / 1e9; i > 0 && gf > best {
+			best = gf
+		}
+		out.FinalizeAll()
+	}
+	return best
+}

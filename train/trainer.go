@@ -1,0 +1,351 @@
+// Package train is golem's training loop: next-token cross-entropy on packed sequences,
+// AdamW with decoupled weight decay, warmup-cosine schedule, global-norm clipping, gradient
+// accumulation, a NaN/Inf guard that skips the update before it touches the weights, periodic
+// evaluation, metrics, atomic checkpoints and bit-exact resume.
+//
+// The whole optimizer step (forward, backward, clip, guard, AdamW) is one compiled graph;
+// parameters and optimizer moments stay on the device between steps as variables of a GoMLX
+// store. The learning rate is an input, so the schedule never triggers a recompilation.
+package train
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+
+	"github.com/golem-ml/golem/models/transformer"
+)
+
+// Store paths of the training state.
+const (
+	ModelScope = "/model/" // parameters, by transformer parameter name
+	adamM      = "/adam/m/"
+	adamV      = "/adam/v/"
+	adamT      = "/adam/t" // successful optimizer steps, float32
+	accumScope = "/accum/" // gradient accumulators
+	rngPath    = "/rng"
+)
+
+// Param is one optimized variable: its store path, and whether weight decay applies.
+type Param struct {
+	Path  string
+	Decay bool
+}
+
+// Trainer owns the parameters, optimizer state and compiled steps of one model.
+type Trainer struct {
+	Cfg     Config
+	Backend compute.Backend
+	Store   *model.Store
+
+	// Params are the optimized variables (all model parameters for pretraining; adapters for LoRA).
+	Params []Param
+	// Weights builds the model's parameter lookup inside a graph. The default reads
+	// ModelScope variables; LoRA wraps it to return W + scale·A·B.
+	Weights func(g *Graph) transformer.Weights
+
+	// Step is the number of optimizer steps taken (skipped non-finite steps included).
+	Step int64
+	// BadInRow counts consecutive non-finite steps.
+	BadInRow int
+
+	stepExec, accumExec, applyExec, evalExec *model.Exec
+}
+
+// StepResult is what one optimizer step reports.
+type StepResult struct {
+	Loss     float64 // mean training loss over the batch
+	GradNorm float64 // global L2 norm before clipping
+	LR       float64
+	Skipped  bool // the loss or gradients were not finite: no weight was changed
+}
+
+// New makes a trainer with freshly initialised parameters (GPT-2 init, seeded by Train.Seed).
+func New(cfg Config, backend compute.Backend) (*Trainer, error) {
+	t := &Trainer{Cfg: cfg, Backend: backend, Store: model.NewStore()}
+	init := transformer.Init(&cfg.Model, cfg.Train.Seed)
+	for _, p := range cfg.Model.ParamShapes() {
+		if _, err := t.Store.CreateVariable(ModelScope+p.Name, tensors.FromFlatDataAndDimensions(init[p.Name], p.Dims...)); err != nil {
+			return nil, err
+		}
+		decay := p.Kind == transformer.KindWeight || p.Kind == transformer.KindResidual ||
+			(p.Kind == transformer.KindEmbedding && cfg.Optimizer.DecayEmbed)
+		t.Params = append(t.Params, Param{Path: ModelScope + p.Name, Decay: decay})
+	}
+	rng, err := RNGStateFromSeed(int64(cfg.Train.Seed))
+	if err != nil {
+		return nil, err
+	}
+	if _, err := t.Store.CreateVariable(rngPath, rng); err != nil {
+		return nil, err
+	}
+	t.Weights = func(g *Graph) transformer.Weights {
+		return func(name string) *Node { return t.Store.GetVariable(ModelScope + name).NodeValue(g) }
+	}
+	return t, nil
+}
+
+// InitOptimizer creates zeroed AdamW moments (and accumulators) for t.Params. Call it after
+// Params are final and before the first step; Restore fills them from a checkpoint instead.
+func (t *Trainer) InitOptimizer() error {
+	for _, p := range t.Params {
+		v := t.Store.GetVariable(p.Path)
+		if v == nil {
+			return fmt.Errorf("optimizer: no variable %s", p.Path)
+		}
+		for _, prefix := range []string{adamM, adamV} {
+			if t.Store.GetVariable(prefix+p.Path[1:]) == nil {
+				if _, err := t.Store.CreateVariable(prefix+p.Path[1:], tensors.FromShape(v.Shape())); err != nil {
+					return err
+				}
+			}
+		}
+		if t.Cfg.MicroBatch() < t.Cfg.Train.BatchSize && t.Store.GetVariable(accumScope+p.Path[1:]) == nil {
+			if _, err := t.Store.CreateVariable(accumScope+p.Path[1:], tensors.FromShape(v.Shape())); err != nil {
+				return err
+			}
+		}
+	}
+	if t.Store.GetVariable(adamT) == nil {
+		if _, err := t.Store.CreateVariable(adamT, tensors.FromScalar(float32(0))); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *Trainer) computeDType() dtypes.DType {
+	if t.Cfg.Train.DType == "bfloat16" {
+		return dtypes.BFloat16
+	}
+	return dtypes.Float32
+}
+
+// loss builds the mean next-token loss of a micro-batch: tokens [B, T+1] int32, weights
+// [B, T] float32 (which target positions count) -> scalar. With training set, dropout is
+// active and the RNG variable advances.
+func (t *Trainer) loss(g *Graph, tokens, weights *Node, training bool) *Node {
+	B, T1 := tokens.Shape().Dim(0), tokens.Shape().Dim(1)
+	T := T1 - 1
+	m := &transformer.Model{Cfg: t.Cfg.Model, W: t.Weights(g), ComputeDType: t.computeDType()}
+	rngVar := t.Store.GetVariable(rngPath)
+	if training && t.Cfg.Model.Dropout > 0 {
+		m.RNG = rngVar.NodeValue(g)
+	}
+	inputs := Slice(tokens, AxisRange(), AxisRange(0, T))   // [B, T]
+	targets := Slice(tokens, AxisRange(), AxisRange(1, T1)) // [B, T]
+	logits := m.Head(m.Hidden(inputs))                      // [B*T, V]
+	loss := transformer.CrossEntropy(logits, Reshape(targets, B*T), Reshape(weights, B*T))
+	if m.RNG != nil {
+		rngVar.SetNodeValue(m.RNG)
+	}
+	return loss
+}
+
+// gradients returns the loss and d(loss)/d(param) for every optimized parameter.
+func (t *Trainer) gradients(g *Graph, tokens, weights, poison *Node) (*Node, []*Node) {
+	loss := Add(t.loss(g, tokens, weights, true), poison) // poison is 0, or NaN in fault-injection tests
+	nodes := make([]*Node, len(t.Params))
+	for i, p := range t.Params {
+		nodes[i] = t.Store.GetVariable(p.Path).NodeValue(g)
+	}
+	return loss, Gradient(loss, nodes...)
+}
+
+// apply clips the gradients by global norm, checks loss and norm are finite, and takes one
+// AdamW step, keeping every parameter and moment unchanged when they are not.
+// Returns the global norm and 1 (applied) or 0 (skipped).
+func (t *Trainer) apply(g *Graph, loss *Node, grads []*Node, lr *Node) (*Node, *Node) {
+	o := t.Cfg.Optimizer
+	sq := make([]*Node, len(grads))
+	for i, gr := range grads {
+		sq[i] = ReduceAllSum(Square(gr))
+	}
+	norm := Sqrt(AddN(sq)) // [] float32
+	finite := LogicalAnd(IsFinite(norm), IsFinite(loss))
+	scale := OnesLike(norm)
+	if o.GradClip > 0 {
+		scale = MinScalar(Div(Scalar(g, dtypes.Float32, o.GradClip), AddScalar(norm, 1e-6)), 1)
+	}
+	tVar := t.Store.GetVariable(adamT)
+	step := AddScalar(tVar.NodeValue(g), 1)
+	bc1 := OneMinus(Pow(Scalar(g, dtypes.Float32, o.Beta1), step)) // bias corrections
+	bc2 := OneMinus(Pow(Scalar(g, dtypes.Float32, o.Beta2), step))
+	stepSize := Div(lr, bc1)
+	for i, p := range t.Params {
+		pv, mv, vv := t.Store.GetVariable(p.Path), t.Store.GetVariable(adamM+p.Path[1:]), t.Store.GetVariable(adamV+p.Path[1:])
+		w, m, v := pv.NodeValue(g), mv.NodeValue(g), vv.NodeValue(g)
+		gr := Mul(grads[i], scale)
+		m2 := Add(MulScalar(m, o.Beta1), MulScalar(gr, 1-o.Beta1))
+		v2 := Add(MulScalar(v, o.Beta2), MulScalar(Square(gr), 1-o.Beta2))
+		denom := AddScalar(Sqrt(Div(v2, bc2)), o.Eps)
+		w2 := Sub(w, Mul(stepSize, Div(m2, denom)))
+		if p.Decay && o.WeightDecay > 0 {
+			w2 = Sub(w2, Mul(MulScalar(lr, o.WeightDecay), w)) // decoupled (AdamW)
+		}
+		pv.SetNodeValue(Where(finite, w2, w))
+		mv.SetNodeValue(Where(finite, m2, m))
+		vv.SetNodeValue(Where(finite, v2, v))
+	}
+	tVar.SetNodeValue(Where(finite, step, tVar.NodeValue(g)))
+	return norm, ConvertDType(finite, dtypes.Float32)
+}
+
+// AddN sums nodes of equal shape.
+func AddN(nodes []*Node) *Node {
+	sum := nodes[0]
+	for _, n := range nodes[1:] {
+		sum = Add(sum, n)
+	}
+	return sum
+}
+
+func (t *Trainer) compile() error {
+	if t.stepExec != nil {
+		return nil
+	}
+	var err error
+	// One micro-batch is the whole batch: forward, backward and update in one graph.
+	t.stepExec, err = model.NewExec(t.Backend, t.Store, func(_ *model.Scope, in []*Node) []*Node {
+		g := in[0].Graph()
+		loss, grads := t.gradients(g, in[0], in[1], in[3])
+		norm, ok := t.apply(g, loss, grads, in[2])
+		return []*Node{loss, norm, ok}
+	})
+	if err != nil {
+		return err
+	}
+	// Gradient accumulation: accumExec adds one micro-batch's gradients into the accumulators;
+	// applyExec averages them, updates and zeroes them.
+	t.accumExec, err = model.NewExec(t.Backend, t.Store, func(_ *model.Scope, in []*Node) []*Node {
+		g := in[0].Graph()
+		loss, grads := t.gradients(g, in[0], in[1], in[2])
+		for i, p := range t.Params {
+			acc := t.Store.GetVariable(accumScope + p.Path[1:])
+			acc.SetNodeValue(Add(acc.NodeValue(g), grads[i]))
+		}
+		return []*Node{loss}
+	})
+	if err != nil {
+		return err
+	}
+	t.applyExec, err = model.NewExec(t.Backend, t.Store, func(_ *model.Scope, in []*Node) []*Node {
+		g := in[0].Graph()
+		n := float64(t.Cfg.Train.BatchSize / t.Cfg.MicroBatch())
+		grads := make([]*Node, len(t.Params))
+		for i, p := range t.Params {
+			acc := t.Store.GetVariable(accumScope + p.Path[1:])
+			grads[i] = MulScalar(acc.NodeValue(g), 1/n)
+			acc.SetNodeValue(ZerosLike(grads[i]))
+		}
+		norm, ok := t.apply(g, in[0], grads, in[1])
+		return []*Node{norm, ok}
+	})
+	if err != nil {
+		return err
+	}
+	t.evalExec, err = model.NewExec(t.Backend, t.Store, func(_ *model.Scope, in []*Node) *Node {
+		return t.loss(in[0].Graph(), in[0], in[1], false)
+	})
+	return err
+}
+
+// LR is the learning rate at a step: linear warmup to LR, then cosine decay to MinLR at the
+// last step.
+func (t *Trainer) LR(step int64) float64 {
+	o := t.Cfg.Optimizer
+	if step < int64(o.WarmupSteps) {
+		return o.LR * float64(step+1) / float64(o.WarmupSteps)
+	}
+	total := int64(t.Cfg.Train.Steps) - int64(o.WarmupSteps)
+	if total <= 0 {
+		return o.LR
+	}
+	progress := math.Min(1, float64(step-int64(o.WarmupSteps))/float64(total))
+	return o.MinLR + 0.5*(o.LR-o.MinLR)*(1+math.Cos(math.Pi*progress))
+}
+
+// TrainStep takes one optimizer step on batch: rows of T+1 tokens, [BatchSize*(T+1)] int32,
+// with per-target weights [BatchSize*T] (nil = all ones). poison adds NaN to the loss, for
+// testing the guard.
+func (t *Trainer) TrainStep(batch []int32, weights []float32, poison bool) (StepResult, error) {
+	if err := t.compile(); err != nil {
+		return StepResult{}, err
+	}
+	B, mb, T := t.Cfg.Train.BatchSize, t.Cfg.MicroBatch(), t.Cfg.Model.SeqLen
+	if weights == nil {
+		weights = ones(B * T)
+	}
+	lr := t.LR(t.Step)
+	p := float32(0)
+	if poison {
+		p = float32(math.NaN())
+	}
+	res := StepResult{LR: lr}
+	var norm, ok *tensors.Tensor
+	if mb == B {
+		out, err := t.stepExec.Call(tensors.FromFlatDataAndDimensions(batch, B, T+1),
+			tensors.FromFlatDataAndDimensions(weights, B, T), tensors.FromScalar(float32(lr)), tensors.FromScalar(p))
+		if err != nil {
+			return res, fmt.Errorf("step %d: %w", t.Step, err)
+		}
+		res.Loss = float64(tensors.ToScalar[float32](out[0]))
+		norm, ok = out[1], out[2]
+	} else {
+		var sum float64
+		for i := 0; i < B/mb; i++ {
+			out, err := t.accumExec.Call(tensors.FromFlatDataAndDimensions(batch[i*mb*(T+1):(i+1)*mb*(T+1)], mb, T+1),
+				tensors.FromFlatDataAndDimensions(weights[i*mb*T:(i+1)*mb*T], mb, T), tensors.FromScalar(p))
+			if err != nil {
+				return res, fmt.Errorf("step %d micro-batch %d: %w", t.Step, i, err)
+			}
+			sum += float64(tensors.ToScalar[float32](out[0]))
+		}
+		res.Loss = sum / float64(B/mb)
+		out, err := t.applyExec.Call(tensors.FromScalar(float32(res.Loss)), tensors.FromScalar(float32(lr)))
+		if err != nil {
+			return res, fmt.Errorf("step %d update: %w", t.Step, err)
+		}
+		norm, ok = out[0], out[1]
+	}
+	res.GradNorm = float64(tensors.ToScalar[float32](norm))
+	res.Skipped = tensors.ToScalar[float32](ok) == 0
+	t.Step++
+	if res.Skipped {
+		t.BadInRow++
+	} else {
+		t.BadInRow = 0
+	}
+	return res, nil
+}
+
+// EvalLoss is the mean loss over batches of T+1-token rows (no dropout, no update).
+func (t *Trainer) EvalLoss(batches [][]int32) (float64, error) {
+	if err := t.compile(); err != nil {
+		return 0, err
+	}
+	T := t.Cfg.Model.SeqLen
+	var sum float64
+	for _, b := range batches {
+		rows := len(b) / (T + 1)
+		out, err := t.evalExec.Call(tensors.FromFlatDataAndDimensions(b, rows, T+1), tensors.FromFlatDataAndDimensions(ones(rows*T), rows, T))
+		if err != nil {
+			return 0, fmt.Errorf("evaluation: %w", err)
+		}
+		sum += float64(tensors.ToScalar[float32](out[0]))
+	}
+	return sum / float64(len(batches)), nil
+}
+
+func ones(n int) []float32 {
+	w := make([]float32, n)
+	for i := range w {
+		w[i] = 1
+	}
+	return w
+}
