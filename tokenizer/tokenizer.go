@@ -6,9 +6,11 @@
 package tokenizer
 
 import (
-	"encoding/json"
+	"bytes"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 )
 
 // Tokenizer encodes text to ids and decodes ids to text.
@@ -50,20 +52,54 @@ func Load(path string) (Tokenizer, error) {
 	return t, nil
 }
 
-// Parse decodes a tokenizer.json document.
+// Parse decodes a tokenizer.json document: what Save writes, and Hugging Face BPE
+// tokenizers that are byte-level (GPT-2, GPT-NeoX, Llama 3 style) or SentencePiece-style
+// (Llama 2 style: byte fallback and ▁ for spaces).
 func Parse(b []byte) (Tokenizer, error) {
-	var head struct {
-		Model struct {
-			Type   string            `json:"type"`
-			Vocab  map[string]int    `json:"vocab"`
-			Merges []json.RawMessage `json:"merges"`
-		} `json:"model"`
+	return parseHF(b)
+}
+
+// LoadAny reads a tokenizer in any format golem knows, detected by name and content:
+//   - tokenizer.json (Hugging Face) or any other .json except encoder.json
+//   - a GPT-2 directory or its encoder.json / vocab.bpe (OpenAI GPT-2 files)
+//   - r50k_base / p50k_base / cl100k_base .tiktoken (tiktoken rank files)
+//   - *.model (SentencePiece BPE model, e.g. Llama 2's tokenizer.model)
+//   - *.bin (llama2.c tokenizer.bin)
+//
+// A directory is searched for tokenizer.json, encoder.json + vocab.bpe, tokenizer.model
+// and tokenizer.bin, in that order.
+func LoadAny(path string) (Tokenizer, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading tokenizer: %w", err)
 	}
-	if err := json.Unmarshal(b, &head); err != nil {
-		return nil, fmt.Errorf("not a tokenizer.json: %w", err)
+	if st.IsDir() {
+		for _, name := range []string{"tokenizer.json", "encoder.json", "tokenizer.model", "tokenizer.bin"} {
+			if _, err := os.Stat(filepath.Join(path, name)); err == nil {
+				return LoadAny(filepath.Join(path, name))
+			}
+		}
+		return nil, fmt.Errorf("tokenizer %s: directory has no tokenizer.json, encoder.json, tokenizer.model or tokenizer.bin", path)
 	}
-	if head.Model.Type == "BPE" && len(head.Model.Merges) == 0 && len(head.Model.Vocab) == 256 {
-		return NewByte(), nil
+	base := filepath.Base(path)
+	switch {
+	case base == "encoder.json" || base == "vocab.bpe":
+		return LoadGPT2(filepath.Dir(path))
+	case strings.HasSuffix(base, ".tiktoken"):
+		return LoadTiktoken(path)
+	case strings.HasSuffix(base, ".model"):
+		return LoadSentencePiece(path)
+	case strings.HasSuffix(base, ".bin"):
+		return LoadLlama2C(path)
+	case strings.HasSuffix(base, ".json"):
+		return Load(path)
 	}
-	return nil, fmt.Errorf("model type %q with %d merges is not supported yet", head.Model.Type, len(head.Model.Merges))
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading tokenizer: %w", err)
+	}
+	if t := bytes.TrimSpace(b); len(t) > 0 && t[0] == '{' {
+		return Load(path)
+	}
+	return nil, fmt.Errorf("tokenizer %s: unknown format; name it tokenizer.json, encoder.json, *.tiktoken, *.model or *.bin", path)
 }

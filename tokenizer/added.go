@@ -1,0 +1,59 @@
+package tokenizer
+
+import (
+	"slices"
+	"strings"
+)
+
+// addedSet finds whole-token strings in text (special tokens, HF added tokens), leftmost
+// first and longest at a position, like HF tokenizers' added vocabulary.
+type addedSet struct {
+	byFirst map[byte][]addedToken // longest first
+	n       int
+}
+
+type addedToken struct {
+	s  string
+	id int32
+}
+
+func (a *addedSet) add(s string, id int32) {
+	if s == "" {
+		return
+	}
+	if a.byFirst == nil {
+		a.byFirst = make(map[byte][]addedToken)
+	}
+	l := append(a.byFirst[s[0]], addedToken{s, id})
+	slices.SortStableFunc(l, func(x, y addedToken) int { return len(y.s) - len(x.s) })
+	a.byFirst[s[0]] = l
+	a.n++
+}
+
+func (a *addedSet) empty() bool { return a == nil || a.n == 0 }
+
+// split calls f(segment, -1) for each stretch of plain text and f(token, id) for each match.
+func (a *addedSet) split(s string, f func(seg string, id int32)) {
+	start := 0
+	for i := 0; i < len(s); {
+		matched := false
+		for _, tk := range a.byFirst[s[i]] {
+			if strings.HasPrefix(s[i:], tk.s) {
+				if start < i {
+					f(s[start:i], -1)
+				}
+				f(tk.s, tk.id)
+				i += len(tk.s)
+				start = i
+				matched = true
+				break
+			}
+		}
+		if !matched {
+			i++
+		}
+	}
+	if start < len(s) {
+		f(s[start:], -1)
+	}
+}
