@@ -1,0 +1,526 @@
+package data
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/golem-ml/golem/tokenizer"
+)
+
+// Stages of Prepare. StageAll runs them in order in one process; to spread a corpus over
+// n machines with deduplication, run each stage on every job (same --num-shards) and wait
+// for all jobs to finish a stage before starting the next.
+const (
+	StageAll        = "all"
+	StageSignatures = "signatures" // filter, hash: work/sig/*
+	StageDedup      = "dedup"      // merge hashes: work/dups/*.pairs
+	StageTokenize   = "tokenize"   // filter, drop duplicates, tokenize: out/*.bin
+)
+
+// PrepareConfig configures the raw-shards -> token-shards pipeline.
+type PrepareConfig struct {
+	// Inputs are raw shards: files, globs or folders (see Expand). Every job must list the
+	// same inputs: shard i of the sorted list is job (i mod NumShards)'s.
+	Inputs []string
+	// Out is the folder for token shards, manifest.json and tokenizer.json.
+	Out string
+	// WorkDir holds dedup state and per-shard reports; default Out/.work.
+	WorkDir string
+	Read    ReadOptions
+	Filters FilterConfig
+	Dedup   DedupConfig
+	// Tokenizer encodes kept documents; each is written after an end-of-text token, as
+	// llm.c's FineWeb script does.
+	Tokenizer tokenizer.Tokenizer
+	// ShardIndex and NumShards select this job's share of inputs and dedup tasks.
+	ShardIndex, NumShards int
+	// Workers is the number of goroutines filtering, hashing and tokenizing; default GOMAXPROCS.
+	Workers int
+	// Stage is one of StageAll (default), StageSignatures, StageDedup, StageTokenize.
+	Stage string
+	// MaxBadFraction fails the run when a shard's problems (malformed records, invalid
+	// UTF-8, empty documents) exceed this share of its records.
+	MaxBadFraction float64
+	// Progress, when set, is called as input bytes are consumed (done and total for the run).
+	Progress func(done, total int64)
+	// Log receives one line per problem and per finished shard; may be nil.
+	Log io.Writer
+}
+
+// ShardStats is what happened to one input shard. Its JSON is saved next to the work
+// state so a rerun that skips a finished shard still reports it.
+type ShardStats struct {
+	Source    string           `json:"source"`
+	Index     int              `json:"index"`
+	Bytes     int64            `json:"bytes"`      // input file size
+	TextBytes int64            `json:"text_bytes"` // UTF-8 bytes of documents read
+	Records   int64            `json:"records"`    // records or lines, bad ones included
+	Documents int64            `json:"documents"`
+	Kept      int64            `json:"kept"`
+	Dropped   map[string]int64 `json:"dropped"`
+	Problems  map[string]int64 `json:"problems"`
+	Samples   []string         `json:"problem_samples,omitempty"`
+	Tokens    int64            `json:"tokens"`
+	Output    string           `json:"output,omitempty"`
+	Version   int              `json:"version,omitempty"`
+	CRC32C    string           `json:"crc32c,omitempty"`
+	Skipped   bool             `json:"-"` // already complete before this run
+}
+
+func (c *PrepareConfig) defaults() error {
+	if c.Stage == "" {
+		c.Stage = StageAll
+	}
+	if c.NumShards <= 0 {
+		c.NumShards = 1
+	}
+	if c.ShardIndex < 0 || c.ShardIndex >= c.NumShards {
+		return fmt.Errorf("--shard-index %d must be in [0, --num-shards %d)", c.ShardIndex, c.NumShards)
+	}
+	if c.Workers <= 0 {
+		c.Workers = runtime.GOMAXPROCS(0)
+	}
+	if c.WorkDir == "" {
+		c.WorkDir = filepath.Join(c.Out, ".work")
+	}
+	if c.Out == "" {
+		return fmt.Errorf("--out: no output folder given")
+	}
+	switch c.Stage {
+	case StageAll, StageSignatures, StageDedup, StageTokenize:
+	default:
+		return fmt.Errorf("--stage %q; use all, signatures, dedup or tokenize", c.Stage)
+	}
+	if c.Stage == StageAll && c.NumShards > 1 && c.Dedup.Enabled() {
+		return fmt.Errorf("--stage all with --num-shards %d: deduplication across jobs needs every job's signatures; run --stage signatures, then dedup, then tokenize on all jobs (or --dedup none)", c.NumShards)
+	}
+	if c.Tokenizer == nil {
+		c.Tokenizer = tokenizer.NewByte()
+	}
+	if c.Tokenizer.EOT() < 0 {
+		return fmt.Errorf("--tokenizer has no end-of-text token to separate documents")
+	}
+	if c.MaxBadFraction < 0 || c.MaxBadFraction > 1 {
+		return fmt.Errorf("--max-bad-fraction %g must be in [0, 1]", c.MaxBadFraction)
+	}
+	return c.Filters.Validate("filters")
+}
+
+// OutputName is the token shard written for input shard i.
+func OutputName(i int) string { return fmt.Sprintf("shard_%06d.bin", i) }
+
+// Prepare runs the pipeline for this job's share of the inputs and returns its report.
+// Outputs are written atomically and skipped when already complete, so a killed job can
+// simply be rerun.
+func Prepare(cfg PrepareConfig) (*Report, error) {
+	if err := cfg.defaults(); err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	files, err := Expand(cfg.Inputs)
+	if err != nil {
+		return nil, fmt.Errorf("inputs: %w", err)
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("inputs: no files in %v", cfg.Inputs)
+	}
+	for _, d := range []string{cfg.Out, cfg.WorkDir} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return nil, err
+		}
+	}
+	p := &pipeline{cfg: cfg, files: files, filter: NewFilter(cfg.Filters)}
+	var mine []int
+	for i := range files {
+		if i%cfg.NumShards == cfg.ShardIndex {
+			mine = append(mine, i)
+			if st, err := os.Stat(files[i]); err == nil {
+				p.total += st.Size()
+			}
+		}
+	}
+	passes := int64(0)
+	if cfg.Stage == StageAll || cfg.Stage == StageSignatures {
+		if cfg.Dedup.Enabled() {
+			passes++
+		}
+	}
+	if cfg.Stage == StageAll || cfg.Stage == StageTokenize {
+		passes++
+	}
+	p.total *= passes
+	rep := &Report{Stage: cfg.Stage, Dropped: map[string]int64{}, Problems: map[string]int64{}}
+	if cfg.Dedup.Enabled() && (cfg.Stage == StageAll || cfg.Stage == StageSignatures) {
+		p.mh = NewMinHasher(cfg.Dedup)
+		stats, err := p.forShards(mine, p.signatures)
+		rep.addAll(stats, cfg.Stage == StageSignatures)
+		if err != nil {
+			return rep, err
+		}
+	}
+	if cfg.Dedup.Enabled() && (cfg.Stage == StageAll || cfg.Stage == StageDedup) {
+		if err := p.dedup(rep); err != nil {
+			return rep, err
+		}
+	}
+	if cfg.Stage == StageAll || cfg.Stage == StageTokenize {
+		if cfg.Dedup.Enabled() {
+			if p.drops, err = loadDrops(filepath.Join(cfg.WorkDir, "dups"), dedupTasks(cfg.Dedup)); err != nil {
+				return rep, err
+			}
+		}
+		stats, err := p.forShards(mine, p.tokenize)
+		rep.addAll(stats, true)
+		if err != nil {
+			return rep, err
+		}
+		if err := tokenizer.Save(cfg.Tokenizer, filepath.Join(cfg.Out, "tokenizer.json")); err != nil {
+			return rep, err
+		}
+		if rep.Manifest, err = p.writeManifest(); err != nil {
+			return rep, err
+		}
+	}
+	rep.Elapsed = time.Since(start)
+	return rep, nil
+}
+
+type pipeline struct {
+	cfg    PrepareConfig
+	files  []string
+	filter *Filter
+	mh     *MinHasher
+	drops  Drops
+	total  int64
+	done   atomic.Int64
+	logMu  sync.Mutex
+}
+
+func (p *pipeline) logf(format string, args ...any) {
+	if p.cfg.Log == nil {
+		return
+	}
+	p.logMu.Lock()
+	defer p.logMu.Unlock()
+	fmt.Fprintf(p.cfg.Log, format+"\n", args...)
+}
+
+func (p *pipeline) progress(n int64) {
+	d := p.done.Add(n)
+	if p.cfg.Progress != nil {
+		p.cfg.Progress(d, p.total)
+	}
+}
+
+// forShards runs fn over shards, Workers at a time; fn itself fans the documents of its
+// shard out over Workers goroutines, so one big shard also uses every core.
+func (p *pipeline) forShards(shards []int, fn func(i int) (ShardStats, error)) ([]ShardStats, error) {
+	stats := make([]ShardStats, len(shards))
+	errs := make([]error, len(shards))
+	sem := make(chan struct{}, p.cfg.Workers)
+	var wg sync.WaitGroup
+	for k, i := range shards {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			stats[k], errs[k] = fn(i)
+		}()
+	}
+	wg.Wait()
+	return stats, errors.Join(errs...)
+}
+
+// docResult is what a worker makes of one document.
+type docResult struct {
+	ord    uint32 // ordinal among the shard's documents
+	reason string // drop reason, "" when kept
+	sig    docSig
+	tokens []int
+}
+
+// streamShard reads a shard, runs work on every document across Workers goroutines and
+// hands the results to consume in document order.
+func (p *pipeline) streamShard(i int, st *ShardStats, work func(d *Document, r *docResult), consume func(r *docResult) error) error {
+	path := p.files[i]
+	probs := &Problems{MaxSamples: 20, Log: func(pr Problem) { p.logf("%s", pr) }}
+	opts := p.cfg.Read
+	opts.Problems = probs
+	rd, err := OpenDocs(path, opts)
+	if err != nil {
+		return err
+	}
+	defer rd.Close()
+	type batch struct {
+		docs []Document
+		res  []docResult
+		done chan struct{}
+	}
+	queue := make(chan *batch, 2*p.cfg.Workers)
+	jobs := make(chan *batch, p.cfg.Workers)
+	var wg sync.WaitGroup
+	for range p.cfg.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := range jobs {
+				for k := range b.docs {
+					work(&b.docs[k], &b.res[k])
+					if r := b.res[k].reason; r == "invalid_utf8" || r == "empty" {
+						d := &b.docs[k]
+						msg := "empty document; dropped"
+						if r == "invalid_utf8" {
+							msg = "invalid UTF-8; dropped (filters.invalid_utf8: replace keeps it)"
+						}
+						probs.Add(Problem{File: d.Shard, Record: d.Record, Kind: r, Msg: msg})
+					}
+					b.docs[k].Text = ""
+				}
+				close(b.done)
+			}
+		}()
+	}
+	var readErr error
+	go func() {
+		defer close(queue)
+		defer close(jobs)
+		var ord uint32
+		last := int64(0)
+		b := &batch{done: make(chan struct{})}
+		size := 0
+		flush := func() {
+			b.res = make([]docResult, len(b.docs))
+			for k := range b.res {
+				b.res[k].ord = ord - uint32(len(b.docs)) + uint32(k)
+			}
+			queue <- b
+			jobs <- b
+			b, size = &batch{done: make(chan struct{})}, 0
+			off := rd.Offset()
+			p.progress(off - last)
+			last = off
+		}
+		for {
+			d, err := rd.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				readErr = err
+				break
+			}
+			st.TextBytes += int64(len(d.Text))
+			b.docs = append(b.docs, d)
+			ord++
+			if size += len(d.Text); size > 1<<20 || len(b.docs) >= 256 {
+				flush()
+			}
+		}
+		if len(b.docs) > 0 {
+			flush()
+		}
+		st.Records = rd.Records()
+		if fi, err := os.Stat(path); err == nil {
+			p.progress(fi.Size() - last)
+		}
+	}()
+	var consumeErr error
+	for b := range queue {
+		<-b.done
+		for k := range b.res {
+			r := &b.res[k]
+			st.Documents++
+			if r.reason != "" {
+				st.Dropped[r.reason]++
+			} else {
+				st.Kept++
+			}
+			if consumeErr == nil {
+				consumeErr = consume(r)
+			}
+		}
+	}
+	wg.Wait()
+	st.Problems = probs.ByKind()
+	for _, s := range probs.Samples() {
+		st.Samples = append(st.Samples, s.String())
+	}
+	if readErr != nil {
+		return readErr
+	}
+	if consumeErr != nil {
+		return consumeErr
+	}
+	if bad := probs.Total(); bad > 0 && float64(bad) > p.cfg.MaxBadFraction*float64(max(st.Records, 1)) {
+		return fmt.Errorf("%s: %d problems in %d records is over --max-bad-fraction %g (first: %s); fix the input or raise the limit", path, bad, st.Records, p.cfg.MaxBadFraction, st.Samples[0])
+	}
+	return nil
+}
+
+func newStats(i int, path string) ShardStats {
+	st := ShardStats{Source: path, Index: i, Dropped: map[string]int64{}}
+	if fi, err := os.Stat(path); err == nil {
+		st.Bytes = fi.Size()
+	}
+	return st
+}
+
+func (p *pipeline) sigDir() string   { return filepath.Join(p.cfg.WorkDir, "sig") }
+func (p *pipeline) statsDir() string { return filepath.Join(p.cfg.WorkDir, "stats") }
+func shardKey(i int) string          { return fmt.Sprintf("%06d", i) }
+
+// signatures is stage 1 for one shard.
+func (p *pipeline) signatures(i int) (ShardStats, error) {
+	st := newStats(i, p.files[i])
+	done := filepath.Join(p.sigDir(), shardKey(i)+".done")
+	if _, err := os.Stat(done); err == nil {
+		st.Skipped = true
+		p.progress(st.Bytes)
+		return st, nil
+	}
+	set := newSigSet(p.cfg.Dedup, p.mh)
+	err := p.streamShard(i, &st, func(d *Document, r *docResult) {
+		var text string
+		if text, r.reason = p.filter.Apply(d); r.reason == "" {
+			r.sig = set.compute(text)
+		}
+	}, func(r *docResult) error {
+		if r.reason == "" {
+			set.add(r.ord, r.sig)
+		}
+		return nil
+	})
+	if err != nil {
+		return st, err
+	}
+	if err := set.write(p.sigDir(), shardKey(i)); err != nil {
+		return st, err
+	}
+	p.logf("%s: signatures of %d/%d documents", p.files[i], st.Kept, st.Documents)
+	return st, writeFileAtomic(done, nil)
+}
+
+// dedup is stage 2: this job's share of the merge tasks, in parallel.
+func (p *pipeline) dedup(rep *Report) error {
+	keys := make([]string, len(p.files))
+	for i := range keys {
+		keys[i] = shardKey(i)
+	}
+	tasks := dedupTasks(p.cfg.Dedup)
+	var mu sync.Mutex
+	var errs []error
+	sem := make(chan struct{}, p.cfg.Workers)
+	var wg sync.WaitGroup
+	for t, task := range tasks {
+		if t%p.cfg.NumShards != p.cfg.ShardIndex && p.cfg.Stage == StageDedup {
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			n, err := mergeTask(p.sigDir(), filepath.Join(p.cfg.WorkDir, "dups"), keys, task)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, err)
+			} else if n >= 0 {
+				rep.DupPairs += n
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// tokenize is stage 3 for one shard: filter, drop duplicates, encode, write.
+func (p *pipeline) tokenize(i int) (ShardStats, error) {
+	st := newStats(i, p.files[i])
+	out := filepath.Join(p.cfg.Out, OutputName(i))
+	statsFile := filepath.Join(p.statsDir(), shardKey(i)+".json")
+	if prev, err := readShardStats(statsFile); err == nil {
+		if _, _, err := ShardHeader(out); err == nil {
+			prev.Skipped = true
+			p.progress(st.Bytes)
+			return *prev, nil
+		}
+	}
+	tok := p.cfg.Tokenizer
+	eot := tok.EOT()
+	version := ShardVersionFor(tok.VocabSize())
+	sw, err := CreateShard(out, version)
+	if err != nil {
+		return st, err
+	}
+	drops := p.drops[uint32(i)]
+	err = p.streamShard(i, &st, func(d *Document, r *docResult) {
+		var text string
+		if text, r.reason = p.filter.Apply(d); r.reason != "" {
+			return
+		}
+		if why, ok := drops[r.ord]; ok {
+			r.reason = why
+			return
+		}
+		r.tokens = append(append(make([]int, 0, len(text)/3+2), eot), tok.Encode(text)...)
+	}, func(r *docResult) error {
+		if r.reason != "" {
+			return nil
+		}
+		return sw.Write(r.tokens)
+	})
+	if err != nil {
+		sw.Abort()
+		return st, err
+	}
+	st.Tokens, st.Output, st.Version, st.CRC32C = sw.Tokens(), OutputName(i), version, fmt.Sprintf("%08x", sw.CRC32C())
+	if err := sw.Close(); err != nil {
+		return st, err
+	}
+	b, _ := json.MarshalIndent(st, "", "  ")
+	if err := os.MkdirAll(p.statsDir(), 0o755); err != nil {
+		return st, err
+	}
+	p.logf("%s: kept %d/%d documents, %d tokens -> %s", p.files[i], st.Kept, st.Documents, st.Tokens, out)
+	return st, writeFileAtomic(statsFile, b)
+}
+
+func readShardStats(path string) (*ShardStats, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var st ShardStats
+	if err := json.Unmarshal(b, &st); err != nil {
+		return nil, err
+	}
+	return &st, nil
+}
+
+// writeManifest writes Out/manifest.json once every input shard's output is complete
+// (whichever job finishes last writes it; all would write the same). It returns its path,
+// or "" while other jobs' shards are missing.
+func (p *pipeline) writeManifest() (string, error) {
+	m := &Manifest{Format: "llm.c", VocabSize: p.cfg.Tokenizer.VocabSize(), EOT: p.cfg.Tokenizer.EOT()}
+	for i := range p.files {
+		st, err := readShardStats(filepath.Join(p.statsDir(), shardKey(i)+".json"))
+		if err != nil {
+			return "", nil
+		}
+		fi, err := os.Stat(filepath.Join(p.cfg.Out, st.Output))
+		if err != nil {
+			return "", nil
+		}
+		m.Shards = append(m.Shards, ManifestShard{File: st.Output, Version: st.Version, Tokens: st.Tokens, Documents: st.Kept, Bytes: fi.Size(), CRC32C: st.CRC32C, Source: st.Source})
+	}
+	path := filepath.Join(p.cfg.Out, ManifestFile)
+	return path, m.Write(path)
+}
