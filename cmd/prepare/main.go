@@ -1,0 +1,87 @@
+// Command prepare turns raw text shards (WET/WARC, JSONL, plain text; plain, .gz or .zst)
+// into llm.c token shards: read -> clean and filter -> deduplicate -> tokenize -> write,
+// in parallel, idempotently. See data.Prepare.
+//
+//	prepare --out data/cc --tokenizer tok.json 'raw/*.warc.wet.gz'
+//	prepare --shard-index 3 --num-shards 64 --stage tokenize --out ... raw/   # job 3 of 64
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+
+	"github.com/golem-ml/golem/data"
+	"github.com/golem-ml/golem/tokenizer"
+	"github.com/schollz/progressbar/v3"
+)
+
+func main() {
+	out := flag.String("out", "", "output folder for token shards and manifest.json")
+	work := flag.String("work-dir", "", "dedup state and per-shard reports (default OUT/.work)")
+	format := flag.String("format", "auto", "input format: auto, warc, jsonl, text or lines")
+	textField := flag.String("text-field", "text", "JSONL field holding the text (dotted path allowed)")
+	tokPath := flag.String("tokenizer", "", "tokenizer.json (default: byte-level)")
+	filters := flag.String("filters", "gopher", "filter preset: gopher, minimal or none")
+	langs := flag.String("languages", "", "keep only these languages (ISO 639, comma-separated), e.g. eng,fra")
+	minWords := flag.Int("min-words", -1, "override the preset's minimum words per document")
+	dedup := flag.String("dedup", "exact,minhash", "deduplication: exact, minhash, both (comma-separated) or none")
+	stage := flag.String("stage", "all", "all, or one of signatures, dedup, tokenize for multi-job runs")
+	index := flag.Int("shard-index", 0, "this job's index in [0, num-shards)")
+	num := flag.Int("num-shards", 1, "number of independent jobs sharing the inputs")
+	workers := flag.Int("workers", 0, "worker goroutines (default: all cores)")
+	maxBad := flag.Float64("max-bad-fraction", 0.1, "fail when a shard's bad records exceed this share")
+	verbose := flag.Bool("v", false, "log every problem and shard instead of a progress bar")
+	flag.Usage = func() {
+		fmt.Fprintf(os.Stderr, "usage: prepare [flags] INPUT... (files, folders or globs)\n")
+		flag.PrintDefaults()
+	}
+	flag.Parse()
+	if flag.NArg() == 0 || *out == "" {
+		flag.Usage()
+		os.Exit(2)
+	}
+	cfg := data.PrepareConfig{Inputs: flag.Args(), Out: *out, WorkDir: *work, Stage: *stage, ShardIndex: *index, NumShards: *num, Workers: *workers, MaxBadFraction: *maxBad}
+	cfg.Read = data.ReadOptions{Format: *format, JSONL: data.JSONLOptions{TextField: *textField}}
+	var err error
+	if cfg.Filters, err = data.FilterPreset(*filters); err != nil {
+		fail(err)
+	}
+	cfg.Filters.Languages = data.SplitList(*langs)
+	if *minWords >= 0 {
+		cfg.Filters.MinWords = *minWords
+	}
+	if cfg.Dedup, err = data.ParseDedup(*dedup); err != nil {
+		fail(err)
+	}
+	cfg.Tokenizer = tokenizer.NewByte()
+	if *tokPath != "" {
+		if cfg.Tokenizer, err = tokenizer.Load(*tokPath); err != nil {
+			fail(err)
+		}
+	}
+	if *verbose {
+		cfg.Log = os.Stderr
+	} else {
+		bar := progressbar.DefaultBytes(-1, "prepare")
+		cfg.Progress = func(done, total int64) {
+			if bar.GetMax64() != total {
+				bar.ChangeMax64(total)
+			}
+			bar.Set64(done)
+		}
+		defer bar.Finish()
+	}
+	rep, err := data.Prepare(cfg)
+	if rep != nil {
+		fmt.Fprint(os.Stderr, "\n", rep)
+	}
+	if err != nil {
+		fail(err)
+	}
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "prepare:", err)
+	os.Exit(1)
+}

@@ -1,0 +1,50 @@
+package data
+
+import (
+	"fmt"
+	"strings"
+)
+
+// FilterPreset returns a named filter configuration: "gopher" (DefaultFilters: Gopher
+// quality and repetition rules plus C4 boilerplate removal), "minimal" (NFC, drop invalid
+// UTF-8 and empty documents) or "none" (keep everything, even empty documents).
+func FilterPreset(name string) (FilterConfig, error) {
+	switch name {
+	case "gopher", "default", "":
+		return DefaultFilters(), nil
+	case "minimal":
+		return MinimalFilters(), nil
+	case "none":
+		return FilterConfig{Normalize: "none", InvalidUTF8: "replace"}, nil
+	}
+	return FilterConfig{}, fmt.Errorf("filters %q: use gopher, minimal or none", name)
+}
+
+// ParseDedup reads a dedup list such as "exact,minhash", "exact" or "none".
+func ParseDedup(s string) (DedupConfig, error) {
+	cfg := DefaultDedup()
+	cfg.Exact, cfg.MinHash = false, false
+	for _, k := range strings.Split(s, ",") {
+		switch strings.TrimSpace(k) {
+		case "exact":
+			cfg.Exact = true
+		case "minhash", "near":
+			cfg.MinHash = true
+		case "none", "":
+		default:
+			return cfg, fmt.Errorf("dedup %q: list exact and/or minhash, or none", k)
+		}
+	}
+	return cfg, nil
+}
+
+// SplitList splits a comma-separated flag value, dropping empty items.
+func SplitList(s string) []string {
+	var out []string
+	for _, x := range strings.Split(s, ",") {
+		if x = strings.TrimSpace(x); x != "" {
+			out = append(out, x)
+		}
+	}
+	return out
+}
