@@ -493,13 +493,16 @@ func (t *SentencePiece) MarshalJSON() ([]byte, error) {
 		PreTokenizer: rawJSON(nil)}
 	vocab := make(hfVocab, len(t.pieces))
 	for id, p := range t.pieces {
-		if t.space == " " && !t.control[int32(id)] {
+		switch {
+		case t.llama2c && id < 3:
+			p = []string{"<unk>", "<s>", "</s>"}[id] // llama2.c may spell them "\n<s>\n"
+		case t.space == " " && !t.control[int32(id)]:
 			p = strings.ReplaceAll(p, " ", metaSpace)
 		}
 		vocab[id] = p
 	}
-	for s, id := range t.special {
-		f.AddedTokens = append(f.AddedTokens, hfAddedToken{ID: int(id), Content: s, Special: true})
+	for _, id := range t.special {
+		f.AddedTokens = append(f.AddedTokens, hfAddedToken{ID: int(id), Content: vocab[id], Special: true})
 	}
 	for _, l := range t.added.byFirst {
 		for _, a := range l {
@@ -523,7 +526,7 @@ func (t *SentencePiece) MarshalJSON() ([]byte, error) {
 	f.Decoder = rawJSON(map[string]any{"type": "Sequence", "decoders": decs})
 	var unk *string
 	if t.unk >= 0 {
-		unk = &t.pieces[t.unk]
+		unk = &vocab[t.unk]
 	}
 	f.Model = hfModel{Type: "BPE", UnkToken: unk, FuseUnk: t.fuseUnk || t.scores != nil,
 		ByteFallback: t.byteFallback[0] >= 0, Vocab: vocab,

@@ -53,6 +53,15 @@ func ParseLlama2C(b []byte) (*SentencePiece, error) {
 		return nil, fmt.Errorf("llama2.c tokenizer.bin: %d tokens; need at least <unk>, <s>, </s> and the 256 byte tokens", len(t.pieces))
 	}
 	t.init()
+	// run.c's convention: ids 0, 1, 2 are <unk>, <s>, </s> whatever their spelling
+	// (llama2.c's custom vocabularies write "\n<s>\n").
+	clear(t.special)
+	clear(t.control)
+	for id := range 3 {
+		t.special[t.pieces[id]] = int32(id)
+		t.control[int32(id)] = true
+	}
+	t.unk, t.bos, t.eos = 0, 1, 2
 	if _, ok := t.ids[" "]; !ok {
 		return nil, fmt.Errorf("llama2.c tokenizer.bin: no \" \" piece for the dummy prefix")
 	}

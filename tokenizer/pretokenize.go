@@ -134,7 +134,7 @@ func spanClass(s string, i int, c class) int {
 	return i
 }
 
-// contraction returns the length of 's 't 're 've 'm 'll 'd at s[i] (s[i] == '\''), or 0.
+// contraction returns the length of 's 't 're 've 'm 'll 'd at s[i] (s[i] == '\”), or 0.
 func contraction(s string, i int, fold bool) int {
 	lower := func(k int) byte {
 		if k >= len(s) {

@@ -147,9 +147,9 @@ func (h pairHeap) Len() int { return len(h) }
 func (h pairHeap) Less(i, j int) bool {
 	return h[i].count > h[j].count || (h[i].count == h[j].count && h[i].pair < h[j].pair)
 }
-func (h pairHeap) Swap(i, j int)  { h[i], h[j] = h[j], h[i] }
-func (h *pairHeap) Push(x any)    { *h = append(*h, x.(pairEntry)) }
-func (h *pairHeap) Pop() any      { old := *h; x := old[len(old)-1]; *h = old[:len(old)-1]; return x }
+func (h pairHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *pairHeap) Push(x any)   { *h = append(*h, x.(pairEntry)) }
+func (h *pairHeap) Pop() any     { old := *h; x := old[len(old)-1]; *h = old[:len(old)-1]; return x }
 
 // learnMerges runs the BPE merge loop over counted words and returns the tokens (bytes
 // first) and the merge table.
