@@ -16,7 +16,9 @@ import (
 // the record or line in progress and resynchronise.
 type errBrokenMember struct{ cause error }
 
-func (e errBrokenMember) Error() string { return "truncated or corrupt gzip member: " + e.cause.Error() }
+func (e errBrokenMember) Error() string {
+	return "truncated or corrupt gzip member: " + e.cause.Error()
+}
 
 // countingReader counts the bytes read from the file, for progress and MB/s.
 type countingReader struct {

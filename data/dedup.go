@@ -4,8 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"math/rand/v2"
-	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // DedupConfig configures deduplication. Both kinds keep the first document of a group
@@ -49,28 +49,55 @@ func (c DedupConfig) Enabled() bool { return c.Exact || c.MinHash }
 // NormalizeForDedup lower-cases text, drops punctuation and collapses whitespace, so
 // documents that differ only in those hash alike.
 func NormalizeForDedup(text string) string {
-	var b strings.Builder
-	b.Grow(len(text))
+	b := make([]byte, 0, len(text))
 	space := false
-	for _, r := range text {
+	for i := 0; i < len(text); {
+		c := text[i]
+		if c < utf8.RuneSelf {
+			i++
+			switch {
+			case asciiSpace[c]:
+				space = true
+			case c >= 'a' && c <= 'z' || c >= '0' && c <= '9':
+				b = appendSep(b, &space)
+				b = append(b, c)
+			case c >= 'A' && c <= 'Z':
+				b = appendSep(b, &space)
+				b = append(b, c+'a'-'A')
+			case unicode.IsPunct(rune(c)):
+			default:
+				b = appendSep(b, &space)
+				b = append(b, c)
+			}
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(text[i:])
+		i += size
 		switch {
 		case unicode.IsSpace(r):
 			space = true
 		case unicode.IsPunct(r):
 		default:
-			if space && b.Len() > 0 {
-				b.WriteByte(' ')
-			}
-			space = false
-			b.WriteRune(unicode.ToLower(r))
+			b = appendSep(b, &space)
+			b = utf8.AppendRune(b, unicode.ToLower(r))
 		}
 	}
-	return b.String()
+	return string(b)
+}
+
+func appendSep(b []byte, space *bool) []byte {
+	if *space && len(b) > 0 {
+		b = append(b, ' ')
+	}
+	*space = false
+	return b
 }
 
 // ExactHash is the 128-bit hash of the normalised text.
-func ExactHash(text string) [2]uint64 {
-	s := sha256.Sum256([]byte(NormalizeForDedup(text)))
+func ExactHash(text string) [2]uint64 { return exactHashNormalized(NormalizeForDedup(text)) }
+
+func exactHashNormalized(norm string) [2]uint64 {
+	s := sha256.Sum256([]byte(norm))
 	return [2]uint64{binary.LittleEndian.Uint64(s[0:]), binary.LittleEndian.Uint64(s[8:])}
 }
 
@@ -107,7 +134,11 @@ func fnv64(s string) uint64 {
 // word n-grams of the normalised text (the whole text when it is shorter than n words).
 // Each permutation is a multiply-shift hash of the 64-bit shingle hash.
 func (m *MinHasher) Signature(text string) []uint32 {
-	words := strings.Fields(NormalizeForDedup(text))
+	return m.signatureNormalized(NormalizeForDedup(text))
+}
+
+func (m *MinHasher) signatureNormalized(norm string) []uint32 {
+	words := fields(norm)
 	sig := make([]uint32, len(m.a))
 	for i := range sig {
 		sig[i] = ^uint32(0)

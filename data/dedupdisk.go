@@ -81,11 +81,12 @@ type docSig struct {
 // compute returns a document's keys (safe for concurrent use).
 func (s *sigSet) compute(text string) docSig {
 	var d docSig
+	norm := NormalizeForDedup(text)
 	if s.cfg.Exact {
-		d.exact = ExactHash(text)
+		d.exact = exactHashNormalized(norm)
 	}
 	if s.cfg.MinHash {
-		d.bands = s.mh.Bands(s.mh.Signature(text))
+		d.bands = s.mh.Bands(s.mh.signatureNormalized(norm))
 	}
 	return d
 }

@@ -190,19 +190,19 @@ func (f *Filter) Apply(d *Document) (text, reason string) {
 	if c.MaxChars > 0 && len(text) > c.MaxChars {
 		return "", "too_long"
 	}
-	if r := f.gopherQuality(text, d.Lang); r != "" {
+	words := fields(text)
+	if r := f.gopherQuality(text, words, d.Lang); r != "" {
 		return "", r
 	}
-	if r := repetition(text, &c.Repetition); r != "" {
+	if r := repetition(text, words, &c.Repetition); r != "" {
 		return "", r
 	}
 	return text, ""
 }
 
 // gopherQuality applies the word-level Gopher heuristics.
-func (f *Filter) gopherQuality(text, lang string) string {
+func (f *Filter) gopherQuality(text string, words []string, lang string) string {
 	c := &f.cfg
-	words := strings.Fields(text)
 	n := len(words)
 	if c.MinWords > 0 && n < c.MinWords {
 		return "too_few_words"

@@ -9,7 +9,7 @@ var ngramSeed = maphash.MakeSeed()
 
 // repetition applies Gopher's repetition filters (Rae et al. 2021, table A1), the way
 // datatrove's GopherRepetitionFilter counts them. It returns the reason or "".
-func repetition(text string, c *RepetitionConfig) string {
+func repetition(text string, words []string, c *RepetitionConfig) string {
 	total := float64(len(text))
 	if total == 0 {
 		return ""
@@ -37,7 +37,6 @@ func repetition(text string, c *RepetitionConfig) string {
 	if len(c.MaxTopNgram) == 0 && len(c.MaxDupNgram) == 0 {
 		return ""
 	}
-	words := strings.Fields(text)
 	wh := make([]uint64, len(words))
 	for i, w := range words {
 		wh[i] = maphash.String(ngramSeed, w)
@@ -87,6 +86,9 @@ func repetition(text string, c *RepetitionConfig) string {
 				dupChars += len(words[j])
 			}
 			covered = i + n - 1
+		}
+		if dupChars == 0 {
+			break // no repeated n-gram: no longer one repeats either
 		}
 		if float64(dupChars)/total > limit {
 			if n == 10 {
