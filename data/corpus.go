@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strings"
 
 	"github.com/golem-ml/golem/tokenizer"
 )
@@ -17,6 +19,25 @@ type Config struct {
 	Val []string `yaml:"val"`
 	// ValFraction is the share of tokens held out for validation when Val is empty.
 	ValFraction float64 `yaml:"val_fraction"`
+	// Format of the Train and Val files: "auto" (default: token shards for *.bin, a
+	// manifest.json or a folder holding one; otherwise by file name, see DetectFormat),
+	// "warc" (WARC/WET), "jsonl", "text" (a file is a document), "lines" (a line is a
+	// document) or "tokens" (llm.c shards made by prepare, memory-mapped, never tokenized).
+	Format string `yaml:"format"`
+	// TextField is the JSONL field holding the text (dotted paths reach into objects);
+	// default "text".
+	TextField string `yaml:"text_field"`
+	// Filters is the cleaning preset applied to raw text read on the fly: "none" (default),
+	// "minimal" or "gopher" (see FilterPreset).
+	Filters string `yaml:"filters"`
+	// Languages keeps only raw documents identified as one of these ISO 639 codes.
+	Languages []string `yaml:"languages"`
+	// MaxBadFraction fails when a raw file's bad records (malformed lines, broken
+	// headers, truncated gzip members) exceed this share of its records; default 0.01.
+	MaxBadFraction *float64 `yaml:"max_bad_fraction"`
+	// VerifyShards checks each token shard's CRC32C against its manifest at start-up
+	// (reads every byte); headers and sizes are always checked.
+	VerifyShards bool `yaml:"verify_shards"`
 }
 
 // Validate reports impossible settings, naming the key.
@@ -26,6 +47,23 @@ func (c *Config) Validate() error {
 	}
 	if len(c.Val) == 0 && (c.ValFraction <= 0 || c.ValFraction >= 1) {
 		return fmt.Errorf("data.val_fraction: %g must be in (0, 1) when data.val is empty", c.ValFraction)
+	}
+	if !slices.Contains(Formats, c.Format) && c.Format != "" {
+		return fmt.Errorf("data.format: %q; use one of %s", c.Format, strings.Join(Formats, ", "))
+	}
+	if strings.TrimSpace(c.TextField) != c.TextField || strings.HasPrefix(c.TextField, ".") || strings.HasSuffix(c.TextField, ".") {
+		return fmt.Errorf("data.text_field: %q is not a field name or dotted path such as text or metadata.content", c.TextField)
+	}
+	if _, err := FilterPreset(c.Filters); err != nil {
+		return fmt.Errorf("data.filters: %q; use none, minimal or gopher", c.Filters)
+	}
+	for _, l := range c.Languages {
+		if len(l) < 2 || len(l) > 3 {
+			return fmt.Errorf("data.languages: %q is not an ISO 639 code such as en or eng", l)
+		}
+	}
+	if c.MaxBadFraction != nil && (*c.MaxBadFraction < 0 || *c.MaxBadFraction > 1) {
+		return fmt.Errorf("data.max_bad_fraction: %g must be in [0, 1]", *c.MaxBadFraction)
 	}
 	return nil
 }
@@ -65,41 +103,34 @@ func Expand(specs []string) ([]string, error) {
 	return files, nil
 }
 
-// Open tokenizes the configured corpus: documents are encoded with tok and joined with its
-// end-of-text token. It returns the training and validation streams.
+// Open returns the training and validation token streams of the configured corpus.
+// Token shards (see Config.Format) are memory-mapped after checking every header; raw
+// text (plain, JSONL, WARC/WET; plain, .gz or .zst) is cleaned as configured and
+// tokenized on the fly, each document followed by the end-of-text token. Without
+// data.val, the last ValFraction of the training tokens is held out.
 func Open(cfg Config, tok tokenizer.Tokenizer) (train, val Tokens, err error) {
-	trainToks, err := encodeFiles(cfg.Train, tok)
-	if err != nil {
-		return nil, nil, fmt.Errorf("data.train: %w", err)
-	}
-	if len(cfg.Val) > 0 {
-		valToks, err := encodeFiles(cfg.Val, tok)
-		if err != nil {
-			return nil, nil, fmt.Errorf("data.val: %w", err)
-		}
-		return trainToks, valToks, nil
-	}
-	n := int(float64(len(trainToks)) * (1 - cfg.ValFraction))
-	return trainToks[:n], trainToks[n:], nil
-}
-
-func encodeFiles(specs []string, tok tokenizer.Tokenizer) (Slice, error) {
-	files, err := Expand(specs)
-	if err != nil {
-		return nil, err
-	}
-	var out Slice
-	for _, f := range files {
-		b, err := os.ReadFile(f)
+	open := func(key string, specs []string) (Tokens, error) {
+		shards, err := cfg.tokenSpecs(key, specs)
 		if err != nil {
 			return nil, err
 		}
-		for _, id := range tok.Encode(string(b)) {
-			out = append(out, int32(id))
+		if shards {
+			return cfg.openTokenShards(key, specs, tok)
 		}
-		if eot := tok.EOT(); eot >= 0 {
-			out = append(out, int32(eot))
-		}
+		return cfg.encodeRaw(key, specs, tok)
 	}
-	return out, nil
+	if train, err = open("data.train", cfg.Train); err != nil {
+		return nil, nil, err
+	}
+	if len(cfg.Val) > 0 {
+		if val, err = open("data.val", cfg.Val); err != nil {
+			return nil, nil, err
+		}
+		return train, val, nil
+	}
+	n := int64(float64(train.Len()) * (1 - cfg.ValFraction))
+	if s, ok := train.(Slice); ok {
+		return s[:n], s[n:], nil
+	}
+	return Span{T: train, N: n}, Span{T: train, Off: n, N: train.Len() - n}, nil
 }

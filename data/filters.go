@@ -15,9 +15,10 @@ import (
 // comment.
 type FilterConfig struct {
 	// Normalize is the Unicode normal form applied to kept text: "nfc", "nfkc" or "none".
+	// Except with "none", line endings also become "\n" and surrounding space is trimmed.
 	Normalize string `yaml:"normalize"`
 	// InvalidUTF8 is what to do with text that is not valid UTF-8: "drop" the document
-	// (reason invalid_utf8) or "replace" bad bytes with U+FFFD.
+	// (reason invalid_utf8), "replace" bad bytes with U+FFFD, or "keep" them as they are.
 	InvalidUTF8 string `yaml:"invalid_utf8"`
 	// MinChars and MaxChars bound the text length in bytes after cleaning (too_short, too_long).
 	MinChars int `yaml:"min_chars"`
@@ -99,9 +100,9 @@ func (c *FilterConfig) Validate(prefix string) error {
 		return fmt.Errorf("%s.normalize: %q; use nfc, nfkc or none", prefix, c.Normalize)
 	}
 	switch c.InvalidUTF8 {
-	case "", "drop", "replace":
+	case "", "drop", "replace", "keep":
 	default:
-		return fmt.Errorf("%s.invalid_utf8: %q; use drop or replace", prefix, c.InvalidUTF8)
+		return fmt.Errorf("%s.invalid_utf8: %q; use drop, replace or keep", prefix, c.InvalidUTF8)
 	}
 	if c.MaxChars > 0 && c.MaxChars < c.MinChars || c.MaxWords > 0 && c.MaxWords < c.MinWords {
 		return fmt.Errorf("%s: max_chars/max_words must be at least min_chars/min_words", prefix)
@@ -155,13 +156,13 @@ func (f *Filter) Apply(d *Document) (text, reason string) {
 			return "", "language"
 		}
 	}
-	if !utf8.ValidString(text) {
+	if c.InvalidUTF8 != "keep" && !utf8.ValidString(text) {
 		if c.InvalidUTF8 != "replace" {
 			return "", "invalid_utf8"
 		}
 		text = strings.ToValidUTF8(text, "\uFFFD")
 	}
-	if strings.IndexByte(text, '\r') >= 0 {
+	if c.Normalize != "none" && strings.IndexByte(text, '\r') >= 0 {
 		text = strings.ReplaceAll(strings.ReplaceAll(text, "\r\n", "\n"), "\r", "\n")
 	}
 	switch c.Normalize {
@@ -180,8 +181,10 @@ func (f *Filter) Apply(d *Document) (text, reason string) {
 			return "", "lorem_ipsum"
 		}
 	}
-	text = strings.TrimSpace(text)
-	if text == "" {
+	if c.Normalize != "none" {
+		text = strings.TrimSpace(text)
+	}
+	if strings.TrimSpace(text) == "" {
 		return "", "empty"
 	}
 	if c.MinChars > 0 && len(text) < c.MinChars {

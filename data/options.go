@@ -7,7 +7,7 @@ import (
 
 // FilterPreset returns a named filter configuration: "gopher" (DefaultFilters: Gopher
 // quality and repetition rules plus C4 boilerplate removal), "minimal" (NFC, drop invalid
-// UTF-8 and empty documents) or "none" (keep everything, even empty documents).
+// UTF-8 and empty documents) or "none" (text exactly as read; only blank documents are dropped).
 func FilterPreset(name string) (FilterConfig, error) {
 	switch name {
 	case "gopher", "default", "":
@@ -15,7 +15,7 @@ func FilterPreset(name string) (FilterConfig, error) {
 	case "minimal":
 		return MinimalFilters(), nil
 	case "none":
-		return FilterConfig{Normalize: "none", InvalidUTF8: "replace"}, nil
+		return FilterConfig{Normalize: "none", InvalidUTF8: "keep"}, nil
 	}
 	return FilterConfig{}, fmt.Errorf("filters %q: use gopher, minimal or none", name)
 }

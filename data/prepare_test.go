@@ -112,7 +112,7 @@ func dedupFixture(t *testing.T) []string {
 	shards := [][]string{
 		{doc(1), doc(2), doc(3)},
 		{"  STORY" + doc(1)[5:] + " !", doc(4), near(doc(2))}, // exact dup of 0:1, near dup of 0:2
-		{doc(5), doc(4), near(doc(5))},                                                  // exact dup of 1:2, near dup of 2:1
+		{doc(5), doc(4), near(doc(5))},                        // exact dup of 1:2, near dup of 2:1
 	}
 	var paths []string
 	for i, docs := range shards {

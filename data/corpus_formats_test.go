@@ -1,0 +1,87 @@
+package data
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/golem-ml/golem/tokenizer"
+)
+
+func TestOpenRawFormats(t *testing.T) {
+	tok := tokenizer.NewByte()
+	// Plain text keeps its bytes exactly, with EOT after each file, as before.
+	dir := t.TempDir()
+	txt := filepath.Join(dir, "a.txt")
+	os.WriteFile(txt, []byte("  Hello\r\nworld \xff\n"), 0o644)
+	train, _, err := Open(Config{Train: []string{txt}, Val: []string{txt}}, tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make([]int32, train.Len())
+	train.Read(got, 0)
+	if want := "  Hello\r\nworld \xff\n"; train.Len() != int64(len(want)+1) || got[len(got)-1] != 256 || tok.Decode(toInts(got[:len(want)])) != want {
+		t.Errorf("text: %v", got)
+	}
+	// WET with a language filter, JSONL.gz with a custom field, validated config.
+	cfg := Config{Train: []string{ccDir + "whirlwind.warc.wet.gz"}, ValFraction: 0.1, Languages: []string{"spa"}}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	train, val, err := Open(cfg, tok)
+	if err != nil || train.Len()+val.Len() != 4456+1 {
+		t.Errorf("wet: %v %d", err, train.Len()+val.Len())
+	}
+	cfg.Languages = []string{"eng"}
+	if _, _, err := Open(cfg, tok); err == nil {
+		t.Error("no English text: want an error from an empty corpus")
+	}
+	train, _, err = Open(Config{Train: []string{ccDir + "dolma_formats_test.jsonl.zst"}, Val: []string{ccDir + "dolma_formats_test.jsonl.gz"}, TextField: "message"}, tok)
+	if err != nil || train.Len() != int64(len("this is a test")+1) {
+		t.Errorf("jsonl: %v", err)
+	}
+	for _, c := range []struct {
+		cfg Config
+		key string
+	}{
+		{Config{Train: []string{"x"}, ValFraction: 0.1, Format: "csv"}, "data.format"},
+		{Config{Train: []string{"x"}, ValFraction: 0.1, TextField: ".x"}, "data.text_field"},
+		{Config{Train: []string{"x"}, ValFraction: 0.1, Filters: "strict"}, "data.filters"},
+		{Config{Train: []string{"x"}, ValFraction: 0.1, Languages: []string{"english"}}, "data.languages"},
+		{Config{Train: []string{"x"}, ValFraction: 0.1, MaxBadFraction: new(2.0)}, "data.max_bad_fraction"},
+	} {
+		if err := c.cfg.Validate(); err == nil || !strings.HasPrefix(err.Error(), c.key) {
+			t.Errorf("%s: %v", c.key, err)
+		}
+	}
+}
+
+func toInts(ids []int32) []int {
+	out := make([]int, len(ids))
+	for i, v := range ids {
+		out[i] = int(v)
+	}
+	return out
+}
+
+func TestOpenTokenShards(t *testing.T) {
+	out := t.TempDir()
+	if _, err := Prepare(PrepareConfig{Inputs: []string{ccDir + "CC-MAIN-20190717121559-20190717143559-00140.jsonl.gz"}, Out: out, Filters: MinimalFilters(), MaxBadFraction: 0.1}); err != nil {
+		t.Fatal(err)
+	}
+	train, val, err := Open(Config{Train: []string{out}, ValFraction: 0.05, VerifyShards: true}, tokenizer.NewByte())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := train.(Span); !ok || train.Len()+val.Len() < 2_500_000 {
+		t.Fatalf("token shards: %T %d", train, train.Len())
+	}
+	// A corrupt shard fails at start-up, naming the file.
+	shard := filepath.Join(out, OutputName(0))
+	b, _ := os.ReadFile(shard)
+	os.WriteFile(shard, b[:len(b)-2], 0o644)
+	if _, _, err := Open(Config{Train: []string{out}, ValFraction: 0.05}, tokenizer.NewByte()); err == nil || !strings.Contains(err.Error(), shard) || !strings.Contains(err.Error(), "corrupt token shard") {
+		t.Errorf("truncated shard: %v", err)
+	}
+}
