@@ -384,6 +384,7 @@ func spFromHF(f *hfFile, pairs [][2]string, norms, pres []hfComponent) (*Sentenc
 			t.byteFallback[b] = -1
 		}
 	}
+	t.checkWordSplit()
 	var err error
 	t.merges, err = mergesFromPairs(pairs, t.ids)
 	if err != nil {

@@ -65,6 +65,7 @@ func ParseLlama2C(b []byte) (*SentencePiece, error) {
 	if _, ok := t.ids[" "]; !ok {
 		return nil, fmt.Errorf("llama2.c tokenizer.bin: no \" \" piece for the dummy prefix")
 	}
+	t.checkWordSplit()
 	t.merges = mergesFromScores(t.pieces, t.ids, t.scores, func(int) bool { return true })
 	return t, nil
 }

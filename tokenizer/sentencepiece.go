@@ -25,6 +25,9 @@ type SentencePiece struct {
 	dummyPrefix  bool
 	splitOnSpace bool // HF Metaspace split=true: every ▁ starts a word
 	llama2c      bool // llama2.c run.c encode(): UTF-8 runs, byte fallback = byte+3
+	// wordSplit: no piece has a space right after a non-space, so merges never cross
+	// the start of a space run and text can be encoded (and cached) word by word.
+	wordSplit bool
 	fuseUnk      bool
 	unk, bos     int32
 	eos          int32
@@ -71,7 +74,21 @@ func (t *SentencePiece) init() {
 	for _, id := range t.special {
 		t.control[id] = true
 	}
-	t.states.New = func() any { return &encState{} }
+	t.states.New = func() any { return &encState{cache: map[string][]int32{}} }
+}
+
+// checkWordSplit sets wordSplit (see there); call after space is known.
+func (t *SentencePiece) checkWordSplit() {
+	t.wordSplit = t.space != ""
+	for id, p := range t.pieces {
+		if t.control[int32(id)] {
+			continue
+		}
+		if strings.Contains(strings.TrimLeft(p, t.space), t.space) {
+			t.wordSplit = false
+			return
+		}
+	}
 }
 
 // mergesFromScores ranks every split of a piece into two pieces by the piece's score,
@@ -196,6 +213,16 @@ func (t *SentencePiece) encodeSegment(text string, out []int, st *encState) []in
 	if t.dummyPrefix {
 		text = t.space + text
 	}
+	if t.wordSplit && !t.splitOnSpace {
+		start := 0
+		for i := 1; i < len(text); i++ {
+			if text[i] == t.space[0] && strings.HasPrefix(text[i:], t.space) && !strings.HasSuffix(text[:i], t.space) {
+				out = t.cachedWord(text[start:i], out, st)
+				start = i
+			}
+		}
+		return t.cachedWord(text[start:], out, st)
+	}
 	if !t.splitOnSpace {
 		return t.encodeWord(text, out, st)
 	}
@@ -209,6 +236,29 @@ func (t *SentencePiece) encodeSegment(text string, out []int, st *encState) []in
 		out = t.encodeWord(text[:end], out, st)
 		text = text[end:]
 	}
+	return out
+}
+
+func (t *SentencePiece) cachedWord(w string, out []int, st *encState) []int {
+	if len(w) > maxCachedWord {
+		return t.encodeWord(w, out, st)
+	}
+	if ids, ok := st.cache[w]; ok {
+		for _, id := range ids {
+			out = append(out, int(id))
+		}
+		return out
+	}
+	n := len(out)
+	out = t.encodeWord(w, out, st)
+	ids := make([]int32, len(out)-n)
+	for i, id := range out[n:] {
+		ids[i] = int32(id)
+	}
+	if len(st.cache) >= maxCacheEntries {
+		clear(st.cache)
+	}
+	st.cache[strings.Clone(w)] = ids
 	return out
 }
 

@@ -106,6 +106,7 @@ func ParseSentencePiece(b []byte) (*SentencePiece, error) {
 		}
 	}
 	t.init()
+	t.checkWordSplit()
 	t.merges = mergesFromScores(t.pieces, t.ids, t.scores, func(id int) bool { return types[id] == spNormal })
 	return t, nil
 }
