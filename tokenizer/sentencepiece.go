@@ -28,13 +28,13 @@ type SentencePiece struct {
 	// wordSplit: no piece has a space right after a non-space, so merges never cross
 	// the start of a space run and text can be encoded (and cached) word by word.
 	wordSplit bool
-	fuseUnk      bool
-	unk, bos     int32
-	eos          int32
-	special      map[string]int32
-	added        addedSet
-	control      map[int32]bool // decoded to nothing
-	states       sync.Pool      // *encState
+	fuseUnk   bool
+	unk, bos  int32
+	eos       int32
+	special   map[string]int32
+	added     addedSet
+	control   map[int32]bool // decoded to nothing
+	states    sync.Pool      // *encState
 }
 
 const metaSpace = "▁"

@@ -4,6 +4,7 @@
 //	tokenizer encode -t tokenizer.json "some text"      (or text on stdin)
 //	tokenizer decode -t tokenizer.json 464 2068 7586
 //	tokenizer info -t cl100k_base.tiktoken
+//	tokenizer convert -t cl100k_base.tiktoken -o cl100k.json
 //
 // train reads any shard format golem's data package reads (text, JSONL, WARC/WET, gzip
 // or zstd compressed), learns a byte-level BPE and writes a Hugging Face tokenizer.json.
@@ -43,6 +44,8 @@ func main() {
 		err = decode(os.Args[2:])
 	case "info":
 		err = info(os.Args[2:])
+	case "convert":
+		err = convert(os.Args[2:])
 	default:
 		usage()
 	}
@@ -57,7 +60,8 @@ func usage() {
   train  -vocab N [-pattern gpt2|cl100k] [-special list] [-min-freq N] [-format F] [-max-bytes N] -o tokenizer.json FILES...
   encode -t TOKENIZER [-special] [TEXT]   (TEXT from stdin if absent; prints ids)
   decode -t TOKENIZER IDS...             (ids from stdin if absent)
-  info   -t TOKENIZER`)
+  info   -t TOKENIZER
+  convert -t TOKENIZER -o tokenizer.json   (any format LoadAny reads -> Hugging Face tokenizer.json)`)
 	os.Exit(2)
 }
 
@@ -263,4 +267,14 @@ func info(args []string) error {
 		fmt.Printf("bos: %d\n", s.BOS())
 	}
 	return nil
+}
+
+func convert(args []string) error {
+	fs := flag.NewFlagSet("convert", flag.ExitOnError)
+	out := fs.String("o", "tokenizer.json", "output tokenizer.json")
+	tok, err := loadFlag(fs, args)
+	if err != nil {
+		return err
+	}
+	return tokenizer.Save(tok, *out)
 }
