@@ -38,8 +38,9 @@ var benchVocabs = sync.OnceValues(func() (map[string]Tokenizer, error) {
 	return m, nil
 })
 
-// BenchmarkEncode reports MB/s of UTF-8 input for one goroutine (1core) and for
-// EncodeBatch on all GOMAXPROCS cores (allcores), per vocabulary and language.
+// BenchmarkEncode reports MB/s of UTF-8 input for one goroutine (1core; 1core-nocache
+// without the word cache, i.e. every word merged from bytes) and for EncodeBatch on all
+// GOMAXPROCS cores (allcores), per vocabulary and language.
 //
 //	GOEXPERIMENT=simd go test -run '^$' -bench Encode ./tokenizer/
 func BenchmarkEncode(b *testing.B) {
@@ -57,6 +58,16 @@ func BenchmarkEncode(b *testing.B) {
 				size += len(d)
 			}
 			b.Run(fmt.Sprintf("%s/%s/1core", vname, lang), func(b *testing.B) {
+				b.SetBytes(int64(size))
+				for b.Loop() {
+					for _, d := range docs {
+						tok.Encode(d)
+					}
+				}
+			})
+			b.Run(fmt.Sprintf("%s/%s/1core-nocache", vname, lang), func(b *testing.B) {
+				setNoCache(tok, true)
+				defer setNoCache(tok, false)
 				b.SetBytes(int64(size))
 				for b.Loop() {
 					for _, d := range docs {
@@ -86,5 +97,14 @@ func BenchmarkTrain(b *testing.B) {
 		if _, err := Train(paragraphs(text), TrainOptions{VocabSize: 4096}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func setNoCache(t Tokenizer, v bool) {
+	switch t := t.(type) {
+	case *BPE:
+		t.noCache = v
+	case *SentencePiece:
+		t.noCache = v
 	}
 }

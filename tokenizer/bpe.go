@@ -31,6 +31,7 @@ type BPE struct {
 	special map[string]int32 // special tokens, never produced from plain text
 	added   addedSet         // HF non-special added tokens, matched in plain text
 	eot     int32
+	noCache bool // benchmarks: measure without the word cache
 
 	states sync.Pool // *encState
 }
@@ -209,7 +210,7 @@ func (t *BPE) appendWord(out []int, w string, st *encState) []int {
 			return append(out, int(id))
 		}
 	}
-	if ids, ok := st.cache[w]; ok {
+	if ids, ok := st.cache[w]; ok && !t.noCache {
 		for _, id := range ids {
 			out = append(out, int(id))
 		}
@@ -231,7 +232,7 @@ func (t *BPE) appendWord(out []int, w string, st *encState) []int {
 	for _, id := range syms {
 		out = append(out, int(id))
 	}
-	if len(w) <= maxCachedWord {
+	if len(w) <= maxCachedWord && !t.noCache {
 		if len(st.cache) >= maxCacheEntries {
 			clear(st.cache)
 		}

@@ -28,6 +28,7 @@ type SentencePiece struct {
 	// wordSplit: no piece has a space right after a non-space, so merges never cross
 	// the start of a space run and text can be encoded (and cached) word by word.
 	wordSplit bool
+	noCache   bool // benchmarks: measure without the word cache
 	fuseUnk   bool
 	unk, bos  int32
 	eos       int32
@@ -240,7 +241,7 @@ func (t *SentencePiece) encodeSegment(text string, out []int, st *encState) []in
 }
 
 func (t *SentencePiece) cachedWord(w string, out []int, st *encState) []int {
-	if len(w) > maxCachedWord {
+	if len(w) > maxCachedWord || t.noCache {
 		return t.encodeWord(w, out, st)
 	}
 	if ids, ok := st.cache[w]; ok {
