@@ -1,0 +1,109 @@
+package data
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Seeds live in testdata/fuzz/<Fuzz name>/ at the repository root as raw files (one
+// input each); they run as ordinary tests. `go test -fuzz FuzzWARC ./data/` explores
+// further and saves any failing input under data/testdata/fuzz/, where it also reruns.
+
+func addSeeds(f *testing.F) {
+	dir := filepath.Join("..", "testdata", "fuzz", f.Name())
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		f.Fatalf("seed corpus: %v", err)
+	}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+}
+
+// fuzzDocs reads every document of a file holding b and checks the reader's promises:
+// no panic, termination, provenance within the records seen, problems naming the file.
+func fuzzDocs(t *testing.T, b []byte, name string, opts ReadOptions) {
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var ps Problems
+	opts.Problems = &ps
+	r, err := OpenDocs(path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for n := 0; ; n++ {
+		d, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), path) {
+				t.Fatalf("error %q does not name the file", err)
+			}
+			break
+		}
+		if d.Shard != path || d.Record < 1 || d.Record > r.Records() {
+			t.Fatalf("document at %s outside records 1..%d", d.Where(), r.Records())
+		}
+		if n > len(b)+1 {
+			t.Fatalf("more documents (%d) than input bytes", n)
+		}
+	}
+	for _, p := range ps.Samples() {
+		if !strings.HasPrefix(p.String(), path+":") {
+			t.Fatalf("problem %q does not name the file", p)
+		}
+	}
+}
+
+func FuzzWARC(f *testing.F) {
+	addSeeds(f)
+	f.Fuzz(func(t *testing.T, b []byte) { fuzzDocs(t, b, "f.warc", ReadOptions{}) })
+}
+
+func FuzzJSONL(f *testing.F) {
+	addSeeds(f)
+	f.Fuzz(func(t *testing.T, b []byte) { fuzzDocs(t, b, "f.jsonl", ReadOptions{}) })
+}
+
+func FuzzShardHeader(f *testing.F) {
+	addSeeds(f)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		path := filepath.Join(t.TempDir(), "f.bin")
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		version, n, herr := ShardHeader(path)
+		s, err := OpenShard(path)
+		if (err == nil) != (herr == nil) {
+			t.Fatalf("ShardHeader says %v, OpenShard says %v", herr, err)
+		}
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), path+": ") {
+				t.Fatalf("error %q does not name the file", err)
+			}
+			return
+		}
+		defer s.Close()
+		if s.Len() != n || s.Version != version {
+			t.Fatalf("header %d tokens v%d, shard %d v%d", n, version, s.Len(), s.Version)
+		}
+		dst := make([]int32, n)
+		s.Read(dst, 0)
+		for _, v := range dst {
+			if v < 0 && version == ShardVersion16 {
+				t.Fatal("uint16 token read as negative")
+			}
+		}
+	})
+}
