@@ -131,3 +131,13 @@ func BenchmarkLoader(b *testing.B) {
 	b.ReportMetric(float64(8*1025)*float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
 	os.RemoveAll(dir)
 }
+
+// BenchmarkFilter is the default filters alone (documents already in memory).
+func BenchmarkFilter(b *testing.B) {
+	docs, n := benchDocs(b)
+	f := NewFilter(DefaultFilters())
+	b.SetBytes(n)
+	for b.Loop() {
+		parallelDocs(docs, func(d *Document) { f.Apply(d) })
+	}
+}

@@ -128,6 +128,8 @@ type Filter struct {
 	cfg   FilterConfig
 	langs map[string]bool
 	stop  map[string]bool
+	// maxStop is the longest stop word plus room for punctuation, in bytes.
+	maxStop int
 }
 
 // NewFilter prepares a filter.
@@ -141,6 +143,7 @@ func NewFilter(cfg FilterConfig) *Filter {
 	}
 	for _, w := range cfg.StopWords {
 		f.stop[strings.ToLower(w)] = true
+		f.maxStop = max(f.maxStop, len(w)+6)
 	}
 	return f
 }
@@ -266,6 +269,9 @@ func (f *Filter) gopherQuality(text string, words []string, lang string) string 
 		if l := primaryLang(lang); l == "" || l == "eng" {
 			found := 0
 			for _, w := range words {
+				if len(w) > f.maxStop {
+					continue // longer than any stop word with punctuation around it
+				}
 				if f.stop[strings.ToLower(strings.Trim(w, ".,;:!?\"'()"))] {
 					if found++; found >= c.MinStopWords {
 						break
@@ -294,7 +300,7 @@ var c4Boilerplate = []string{"javascript", "terms of use", "privacy policy", "co
 
 // removeBoilerplate drops C4 boilerplate lines; ok is false for lorem-ipsum pages.
 func removeBoilerplate(text string) (string, bool) {
-	lower := strings.ToLower(text)
+	lower := asciiLower(text)
 	if strings.Contains(lower, "lorem ipsum") {
 		return "", false
 	}
@@ -309,8 +315,13 @@ func removeBoilerplate(text string) (string, bool) {
 		return text, true
 	}
 	var b strings.Builder
-	for line := range strings.SplitSeq(text, "\n") {
-		l := strings.ToLower(line)
+	for len(text) > 0 {
+		n := strings.IndexByte(text, '\n') + 1
+		if n == 0 {
+			n = len(text)
+		}
+		line, l := text[:n], lower[:n]
+		text, lower = text[n:], lower[n:]
 		drop := false
 		for _, p := range c4Boilerplate {
 			if strings.Contains(l, p) {
@@ -320,10 +331,20 @@ func removeBoilerplate(text string) (string, bool) {
 		}
 		if !drop {
 			b.WriteString(line)
-			b.WriteByte('\n')
 		}
 	}
 	return b.String(), true
+}
+
+// asciiLower lower-cases ASCII letters only, so byte offsets stay those of s.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }
 
 // iso639_3 maps common 2-letter codes to the 3-letter codes Common Crawl uses.

@@ -1,6 +1,7 @@
 package data
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -153,8 +155,9 @@ func Prepare(cfg PrepareConfig) (*Report, error) {
 			passes++
 		}
 	}
-	if cfg.Stage == StageAll || cfg.Stage == StageTokenize {
-		passes++
+	if cfg.Stage == StageTokenize || cfg.Stage == StageAll && !cfg.Dedup.Enabled() {
+		passes++ // with dedup in the same run, stage 3 copies stage 1's token cache
+		p.tokenizeReads = true
 	}
 	p.total *= passes
 	rep := &Report{Stage: cfg.Stage, Dropped: map[string]int64{}, Problems: map[string]int64{}}
@@ -201,7 +204,10 @@ type pipeline struct {
 	drops  Drops
 	total  int64
 	done   atomic.Int64
-	logMu  sync.Mutex
+	// tokenizeReads: stage 3 reads the inputs (its progress counts), rather than copying
+	// stage 1's token cache in the same run.
+	tokenizeReads bool
+	logMu         sync.Mutex
 }
 
 func (p *pipeline) logf(format string, args ...any) {
@@ -377,7 +383,9 @@ func (p *pipeline) sigDir() string   { return filepath.Join(p.cfg.WorkDir, "sig"
 func (p *pipeline) statsDir() string { return filepath.Join(p.cfg.WorkDir, "stats") }
 func shardKey(i int) string          { return fmt.Sprintf("%06d", i) }
 
-// signatures is stage 1 for one shard.
+// signatures is stage 1 for one shard. Besides the dedup keys it tokenizes the kept
+// documents into a cache (work/tok/<shard>.bin, .idx, .json), so stage 3 only has to
+// copy the survivors instead of reading, filtering and tokenizing the shard again.
 func (p *pipeline) signatures(i int) (ShardStats, error) {
 	st := newStats(i, p.files[i])
 	done := filepath.Join(p.sigDir(), shardKey(i)+".done")
@@ -387,18 +395,45 @@ func (p *pipeline) signatures(i int) (ShardStats, error) {
 		return st, nil
 	}
 	set := newSigSet(p.cfg.Dedup, p.mh)
-	err := p.streamShard(i, &st, func(d *Document, r *docResult) {
+	tok := p.cfg.Tokenizer
+	eot := tok.EOT()
+	cache := p.cachePath(i)
+	if err := os.MkdirAll(filepath.Dir(cache), 0o755); err != nil {
+		return st, err
+	}
+	sw, err := CreateShard(cache+".bin", ShardVersionFor(tok.VocabSize()))
+	if err != nil {
+		return st, err
+	}
+	var idx []byte
+	err = p.streamShard(i, &st, func(d *Document, r *docResult) {
 		var text string
 		if text, r.reason = p.filter.Apply(d); r.reason == "" {
 			r.sig = set.compute(text)
+			r.tokens = append(append(make([]int, 0, len(text)/3+2), eot), tok.Encode(text)...)
 		}
 	}, func(r *docResult) error {
-		if r.reason == "" {
-			set.add(r.ord, r.sig)
+		if r.reason != "" {
+			return nil
 		}
-		return nil
+		set.add(r.ord, r.sig)
+		idx = binary.LittleEndian.AppendUint32(idx, r.ord)
+		idx = binary.LittleEndian.AppendUint64(idx, uint64(sw.Tokens()))
+		return sw.Write(r.tokens)
 	})
 	if err != nil {
+		sw.Abort()
+		return st, err
+	}
+	if err := sw.Close(); err != nil {
+		return st, err
+	}
+	c := tokenCache{Stats: st, VocabSize: tok.VocabSize(), EOT: eot}
+	b, _ := json.Marshal(c)
+	if err := writeFileAtomic(cache+".idx", idx); err != nil {
+		return st, err
+	}
+	if err := writeFileAtomic(cache+".json", b); err != nil {
 		return st, err
 	}
 	if err := set.write(p.sigDir(), shardKey(i)); err != nil {
@@ -406,6 +441,75 @@ func (p *pipeline) signatures(i int) (ShardStats, error) {
 	}
 	p.logf("%s: signatures of %d/%d documents", p.files[i], st.Kept, st.Documents)
 	return st, writeFileAtomic(done, nil)
+}
+
+// tokenCache describes a shard's cached tokens: stage 1's stats and the tokenizer used.
+type tokenCache struct {
+	Stats     ShardStats `json:"stats"`
+	VocabSize int        `json:"vocab_size"`
+	EOT       int        `json:"eot"`
+}
+
+func (p *pipeline) cachePath(i int) string { return filepath.Join(p.cfg.WorkDir, "tok", shardKey(i)) }
+
+// fromCache writes shard i's output from the stage-1 token cache, leaving out duplicates.
+// ok is false when there is no usable cache (then the shard is processed from scratch).
+func (p *pipeline) fromCache(i int, out string) (st ShardStats, ok bool, err error) {
+	cache := p.cachePath(i)
+	b, err := os.ReadFile(cache + ".json")
+	if err != nil {
+		return st, false, nil
+	}
+	var c tokenCache
+	if json.Unmarshal(b, &c) != nil || c.VocabSize != p.cfg.Tokenizer.VocabSize() || c.EOT != p.cfg.Tokenizer.EOT() {
+		return st, false, nil
+	}
+	idx, err := os.ReadFile(cache + ".idx")
+	if err != nil || len(idx)%12 != 0 || int64(len(idx)/12) != c.Stats.Kept {
+		return st, false, nil
+	}
+	src, err := OpenShard(cache + ".bin")
+	if err != nil {
+		return st, false, nil
+	}
+	defer src.Close()
+	st = c.Stats
+	sw, err := CreateShard(out, src.Version)
+	if err != nil {
+		return st, true, err
+	}
+	drops := p.drops[uint32(i)]
+	var buf []int32
+	var ids []int
+	n := len(idx) / 12
+	for k := range n {
+		ord := binary.LittleEndian.Uint32(idx[k*12:])
+		start := int64(binary.LittleEndian.Uint64(idx[k*12+4:]))
+		end := src.Len()
+		if k+1 < n {
+			end = int64(binary.LittleEndian.Uint64(idx[(k+1)*12+4:]))
+		}
+		if why, dup := drops[ord]; dup {
+			st.Dropped[why]++
+			st.Kept--
+			continue
+		}
+		buf = slices.Grow(buf[:0], int(end-start))[:end-start]
+		src.Read(buf, start)
+		ids = ids[:0]
+		for _, v := range buf {
+			ids = append(ids, int(v))
+		}
+		if err := sw.Write(ids); err != nil {
+			sw.Abort()
+			return st, true, err
+		}
+	}
+	st.Tokens, st.Output, st.Version, st.CRC32C = sw.Tokens(), OutputName(i), src.Version, fmt.Sprintf("%08x", sw.CRC32C())
+	if p.tokenizeReads {
+		p.progress(st.Bytes)
+	}
+	return st, true, sw.Close()
 }
 
 // dedup is stage 2: this job's share of the merge tasks, in parallel.
@@ -449,9 +553,23 @@ func (p *pipeline) tokenize(i int) (ShardStats, error) {
 	if prev, err := readShardStats(statsFile); err == nil {
 		if _, _, err := ShardHeader(out); err == nil {
 			prev.Skipped = true
-			p.progress(st.Bytes)
+			if p.tokenizeReads {
+				p.progress(st.Bytes)
+			}
 			return *prev, nil
 		}
+	}
+	if cst, ok, err := p.fromCache(i, out); ok {
+		if err != nil {
+			return cst, err
+		}
+		if err := p.finishShard(i, out, statsFile, cst); err != nil {
+			return cst, err
+		}
+		for _, ext := range []string{".bin", ".idx", ".json"} {
+			os.Remove(p.cachePath(i) + ext)
+		}
+		return cst, nil
 	}
 	tok := p.cfg.Tokenizer
 	eot := tok.EOT()
@@ -485,12 +603,17 @@ func (p *pipeline) tokenize(i int) (ShardStats, error) {
 	if err := sw.Close(); err != nil {
 		return st, err
 	}
+	return st, p.finishShard(i, out, statsFile, st)
+}
+
+// finishShard records a finished output shard's stats (the mark that it is complete).
+func (p *pipeline) finishShard(i int, out, statsFile string, st ShardStats) error {
 	b, _ := json.MarshalIndent(st, "", "  ")
 	if err := os.MkdirAll(p.statsDir(), 0o755); err != nil {
-		return st, err
+		return err
 	}
 	p.logf("%s: kept %d/%d documents, %d tokens -> %s", p.files[i], st.Kept, st.Documents, st.Tokens, out)
-	return st, writeFileAtomic(statsFile, b)
+	return writeFileAtomic(statsFile, b)
 }
 
 func readShardStats(path string) (*ShardStats, error) {

@@ -3,7 +3,54 @@ package data
 import (
 	"hash/maphash"
 	"strings"
+	"sync"
 )
+
+// countTable counts 64-bit keys with open addressing; much faster than a Go map for the
+// n-gram passes, and reused across documents.
+type countTable struct {
+	keys   []uint64
+	counts []int32
+	mask   uint64
+}
+
+var tablePool = sync.Pool{New: func() any { return &countTable{} }}
+
+// reset empties the table and sizes it for n keys.
+func (t *countTable) reset(n int) {
+	size := 64
+	for size < 2*n {
+		size *= 2
+	}
+	if len(t.keys) < size || len(t.keys) > 8*size {
+		t.keys, t.counts = make([]uint64, size), make([]int32, size)
+	} else {
+		t.keys, t.counts = t.keys[:size], t.counts[:size]
+		clear(t.keys)
+		clear(t.counts)
+	}
+	t.mask = uint64(size - 1)
+}
+
+func (t *countTable) slot(k uint64) uint64 {
+	if k == 0 {
+		k = 1 // 0 marks an empty slot
+	}
+	i := (k * 0x9e3779b97f4a7c15) >> 20 & t.mask
+	for t.keys[i] != 0 && t.keys[i] != k {
+		i = (i + 1) & t.mask
+	}
+	t.keys[i] = k
+	return i
+}
+
+func (t *countTable) inc(k uint64) int {
+	i := t.slot(k)
+	t.counts[i]++
+	return int(t.counts[i])
+}
+
+func (t *countTable) get(k uint64) int { return int(t.counts[t.slot(k)]) }
 
 var ngramSeed = maphash.MakeSeed()
 
@@ -41,19 +88,19 @@ func repetition(text string, words []string, c *RepetitionConfig) string {
 	for i, w := range words {
 		wh[i] = maphash.String(ngramSeed, w)
 	}
-	counts := map[uint64]int{}
+	counts := tablePool.Get().(*countTable)
+	defer tablePool.Put(counts)
+	counts.reset(len(words))
 	for n := 2; n <= 4; n++ {
 		limit, ok := c.MaxTopNgram[n]
 		if !ok || limit <= 0 || len(words) < n {
 			continue
 		}
-		clear(counts)
+		counts.reset(len(words))
 		best, bestAt := 0, 0
 		for i := 0; i+n <= len(words); i++ {
-			h := ngramHash(wh[i : i+n])
-			counts[h]++
-			if counts[h] > best {
-				best, bestAt = counts[h], i
+			if c := counts.inc(ngramHash(wh[i : i+n])); c > best {
+				best, bestAt = c, i
 			}
 		}
 		if best > 1 {
@@ -71,15 +118,15 @@ func repetition(text string, words []string, c *RepetitionConfig) string {
 		if !ok || limit <= 0 || len(words) < n {
 			continue
 		}
-		clear(counts)
+		counts.reset(len(words))
 		for i := 0; i+n <= len(words); i++ {
-			counts[ngramHash(wh[i:i+n])]++
+			counts.inc(ngramHash(wh[i : i+n]))
 		}
 		// Characters of words covered by an n-gram that occurs more than once, each word
 		// counted once.
 		dupChars, covered := 0, -1
 		for i := 0; i+n <= len(words); i++ {
-			if counts[ngramHash(wh[i:i+n])] < 2 {
+			if counts.get(ngramHash(wh[i:i+n])) < 2 {
 				continue
 			}
 			for j := max(i, covered+1); j < i+n; j++ {
