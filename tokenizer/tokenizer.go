@@ -3,6 +3,27 @@
 // Every tokenizer in golem implements Tokenizer. A model's tokenizer travels inside its
 // checkpoints as a Hugging Face style tokenizer.json (see Save and Load), so a checkpoint
 // is enough to encode prompts and decode samples.
+//
+// There are three implementations:
+//   - Byte: ids are bytes, plus <|endoftext|>.
+//   - BPE: byte-level BPE. Train builds one from a corpus; LoadGPT2 (encoder.json +
+//     vocab.bpe), LoadTiktoken (r50k_base, p50k_base, cl100k_base) and Load/Parse
+//     (tokenizer.json with a ByteLevel pre-tokenizer: GPT-2, GPT-NeoX, Llama 3 style) read
+//     existing ones. Decode(Encode(s)) == s for every string s.
+//   - SentencePiece: SentencePiece-style BPE with byte fallback. Load/Parse (Llama 2 style
+//     tokenizer.json), LoadSentencePiece (tokenizer.model) and LoadLlama2C (llama2.c's
+//     tokenizer.bin, encoded exactly as run.c's encode() does).
+//
+// LoadAny picks the loader from the file name. All of them encode token for token like
+// the reference implementations (tiktoken, HF tokenizers, SentencePiece, llama2.c run.c);
+// testdata/tokenizer/golden.json holds the reference ids the tests compare against.
+//
+// Encoding is written for speed: hand-written pre-tokenizers instead of regular
+// expressions (Go's regexp lacks the lookahead the GPT-2 and cl100k patterns use), one
+// merge table keyed by id pairs for every format, a linear scan for short words and a
+// heap for long ones, a per-goroutine word cache, EncodeBatch over documents on all
+// cores, and Encode itself split across cores for texts over 1 MiB. Special tokens are
+// never produced by Encode; EncodeWithSpecial recognizes them.
 package tokenizer
 
 import (

@@ -179,3 +179,21 @@ func specialName(t Tokenizer, id int) string {
 	}
 	return ""
 }
+
+// TestParallelEncodeSameAsSerial checks that a text long enough to be split across
+// cores encodes exactly as it does in one piece.
+func TestParallelEncodeSameAsSerial(t *testing.T) {
+	text := readTestText(t, "../testdata/tinyshakespeare.txt") + readTestText(t, tdPath("ru_karenina_200k.txt"))
+	text = text + text
+	for _, name := range []string{"r50k_base.tiktoken", "cl100k_base.tiktoken"} {
+		tok, err := LoadTiktoken(tdPath(name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := tok.states.Get().(*encState)
+		serial := tok.encodeOrdinary(text, nil, st)
+		if got := tok.Encode(text); !slices.Equal(got, serial) {
+			t.Errorf("%s: parallel Encode differs from serial: %s", name, firstDiff(tok, got, serial))
+		}
+	}
+}
