@@ -1,11 +1,14 @@
 package data
 
 import (
+	"bytes"
+	"encoding/json"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // Seeds live in testdata/fuzz/<Fuzz name>/ at the repository root as raw files (one
@@ -73,7 +76,29 @@ func FuzzWARC(f *testing.F) {
 
 func FuzzJSONL(f *testing.F) {
 	addSeeds(f)
-	f.Fuzz(func(t *testing.T, b []byte) { fuzzDocs(t, b, "f.jsonl", ReadOptions{}) })
+	f.Fuzz(func(t *testing.T, b []byte) {
+		fuzzDocs(t, b, "f.jsonl", ReadOptions{})
+		// The fast scanner agrees with encoding/json on every valid object.
+		for _, line := range bytes.Split(b, []byte("\n")) {
+			var want map[string]json.RawMessage
+			if json.Unmarshal(line, &want) != nil {
+				continue
+			}
+			var o jsonObject
+			if err := o.scan(line); err != nil {
+				t.Fatalf("scanner rejects valid JSON %q: %v", line, err)
+			}
+			raw, ok := o.get("text")
+			var ws string
+			werr := json.Unmarshal(want["text"], &ws)
+			if _, has := want["text"]; has != ok {
+				t.Fatalf("%q: text field found %v, encoding/json %v", line, ok, has)
+			}
+			if gs, gok := jsonString(raw); ok && werr == nil && utf8.Valid(raw) && (!gok || gs != ws) {
+				t.Fatalf("%q: text %q, encoding/json %q", line, gs, ws)
+			}
+		}
+	})
 }
 
 func FuzzShardHeader(f *testing.F) {

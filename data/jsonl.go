@@ -3,11 +3,9 @@ package data
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 )
 
 // JSONLOptions says which fields of a JSONL record hold what. Paths may be dotted to reach
@@ -57,6 +55,7 @@ type JSONLReader struct {
 	buf      []byte
 	problems *Problems
 	line     int64
+	obj      jsonObject
 }
 
 // OpenJSONL opens a JSONL shard. problems may be nil.
@@ -116,18 +115,18 @@ func (j *JSONLReader) Next() (Document, error) {
 		if len(line) == 0 {
 			continue
 		}
-		var rec map[string]json.RawMessage
-		if err := json.Unmarshal(line, &rec); err != nil {
+		rec := &j.obj
+		if err := rec.scan(line); err != nil {
 			j.report("bad_json", "not a JSON object: %v", err)
 			continue
 		}
-		raw, ok := lookup(rec, j.opts.TextField)
+		raw, ok := rec.get(j.opts.TextField)
 		if !ok {
 			j.report("no_text", "no field %q; set data.text_field (prepare --text-field) to the field holding the text", j.opts.TextField)
 			continue
 		}
-		var text string
-		if err := json.Unmarshal(raw, &text); err != nil {
+		text, ok := jsonString(raw)
+		if !ok {
 			j.report("no_text", "field %q is not a string", j.opts.TextField)
 			continue
 		}
@@ -139,37 +138,16 @@ func (j *JSONLReader) Next() (Document, error) {
 	}
 }
 
-// lookup finds a dotted path in a decoded object.
-func lookup(rec map[string]json.RawMessage, path string) (json.RawMessage, bool) {
-	if v, ok := rec[path]; ok {
-		return v, true
-	}
-	head, rest, ok := strings.Cut(path, ".")
-	if !ok {
-		return nil, false
-	}
-	v, ok := rec[head]
-	if !ok || len(v) == 0 || v[0] != '{' {
-		return nil, false
-	}
-	var sub map[string]json.RawMessage
-	if json.Unmarshal(v, &sub) != nil {
-		return nil, false
-	}
-	return lookup(sub, rest)
-}
-
 // firstString returns the first of paths that holds a string or number, as text.
-func firstString(rec map[string]json.RawMessage, paths []string) string {
+func firstString(rec *jsonObject, paths []string) string {
 	for _, p := range paths {
-		v, ok := lookup(rec, p)
+		v, ok := rec.get(p)
 		if !ok || len(v) == 0 {
 			continue
 		}
 		switch v[0] {
 		case '"':
-			var s string
-			if json.Unmarshal(v, &s) == nil {
+			if s, ok := jsonString(v); ok {
 				return s
 			}
 		case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
