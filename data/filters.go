@@ -50,9 +50,9 @@ type FilterConfig struct {
 	// Languages keeps only documents whose identified language (WET
 	// WARC-Identified-Content-Language or a JSONL language field; the first listed) is one
 	// of these ISO 639 codes (2 or 3 letters). Empty keeps every language (language).
-	Languages []string `yaml:"languages"`
-	// KeepUnknownLanguage keeps documents with no language information when Languages is set.
-	KeepUnknownLanguage bool `yaml:"keep_unknown_language"`
+	// Documents without language information are kept unless DropUnknownLanguage.
+	Languages           []string `yaml:"languages"`
+	DropUnknownLanguage bool     `yaml:"drop_unknown_language"`
 }
 
 // RepetitionConfig bounds repeated content; a zero field is off.
@@ -155,7 +155,7 @@ func (f *Filter) Apply(d *Document) (text, reason string) {
 	text = d.Text
 	if f.langs != nil {
 		lang := primaryLang(d.Lang)
-		if lang == "" && !c.KeepUnknownLanguage || lang != "" && !f.langs[lang] {
+		if lang == "" && c.DropUnknownLanguage || lang != "" && !f.langs[lang] {
 			return "", "language"
 		}
 	}

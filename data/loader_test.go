@@ -1,7 +1,10 @@
 package data
 
 import (
+	"bytes"
+	"encoding/binary"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -149,4 +152,39 @@ func TestShardFormat(t *testing.T) {
 		t.Errorf("read %v", got)
 	}
 	set.Close()
+}
+
+// TestLLMCShardBytes checks our writer against the bytes llm.c's write_datafile produces
+// (np.int32 header of 256: magic, version 1, count; then uint16 tokens), so shards move
+// both ways.
+func TestLLMCShardBytes(t *testing.T) {
+	toks := []int{50256, 15496, 995, 0, 65535}
+	want := make([]byte, 1024, 1024+2*len(toks))
+	binary.LittleEndian.PutUint32(want[0:], 20240520)
+	binary.LittleEndian.PutUint32(want[4:], 1)
+	binary.LittleEndian.PutUint32(want[8:], uint32(len(toks)))
+	for _, id := range toks {
+		want = binary.LittleEndian.AppendUint16(want, uint16(id))
+	}
+	path := filepath.Join(t.TempDir(), "fineweb_val_000000.bin")
+	w, _ := CreateShard(path, ShardVersion16)
+	w.Write(toks)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(path)
+	if !bytes.Equal(got, want) {
+		t.Fatal("shard bytes differ from llm.c's format")
+	}
+	os.WriteFile(path, want, 0o644)
+	s, err := OpenShard(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	dst := make([]int32, len(toks))
+	s.Read(dst, 0)
+	if dst[0] != 50256 || dst[4] != 65535 || s.Len() != 5 {
+		t.Errorf("read %v", dst)
+	}
 }

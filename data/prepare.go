@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -131,6 +132,9 @@ func Prepare(cfg PrepareConfig) (*Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("inputs: %w", err)
 	}
+	files = slices.DeleteFunc(files, func(f string) bool { // dot files, our own work state
+		return strings.HasPrefix(filepath.Base(f), ".") || strings.Contains(f, string(filepath.Separator)+".work"+string(filepath.Separator))
+	})
 	if len(files) == 0 {
 		return nil, fmt.Errorf("inputs: no files in %v", cfg.Inputs)
 	}

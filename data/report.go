@@ -96,7 +96,7 @@ func (r *Report) String() string {
 		fmt.Fprintf(&b, "  duplicate pairs  %d\n", r.DupPairs)
 	}
 	fmt.Fprintf(&b, "  tokens written   %d\n", r.Tokens)
-	fmt.Fprintf(&b, "  time             %s, %.1f MB/s\n", r.Elapsed.Round(time.Millisecond), r.MBps())
+	fmt.Fprintf(&b, "  time             %s, %.1f MB/s in, %.1f MB/s of text\n", r.Elapsed.Round(time.Millisecond), r.MBps(), float64(r.TextBytes)/1e6/max(r.Elapsed.Seconds(), 1e-9))
 	if r.Manifest != "" {
 		fmt.Fprintf(&b, "  manifest         %s\n", r.Manifest)
 	}
