@@ -98,3 +98,6 @@ func (l *Loader) Batch(step int64, from, to int) []int32 {
 	}
 	return dst
 }
+
+// BatchSize is the number of rows per batch.
+func (l *Loader) BatchSize() int { return l.batchSize }

@@ -4,19 +4,15 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"reflect"
-	"time"
 
 	"github.com/gomlx/compute"
-	"github.com/schollz/progressbar/v3"
 
 	"github.com/golem-ml/golem/checkpoint"
 	"github.com/golem-ml/golem/config"
 	"github.com/golem-ml/golem/data"
-	"github.com/golem-ml/golem/generate"
 	"github.com/golem-ml/golem/tokenizer"
 )
 
@@ -30,6 +26,12 @@ type Options struct {
 	StopAfter int
 	// Poison makes the loss NaN at the given step (fault-injection tests of the guard).
 	Poison func(step int64) bool
+	// ExtraFiles adds files to every checkpoint (e.g. a LoRA adapter).
+	ExtraFiles func(t *Trainer) map[string][]byte
+	// OnEval is called after each validation pass (best-checkpoint tracking).
+	OnEval func(t *Trainer, valLoss float64, improved bool)
+	// Stop, checked after each validation pass, ends the run early (early stopping).
+	Stop func() bool
 }
 
 // Summary is what a finished run reports.
@@ -105,150 +107,12 @@ func Pretrain(ctx context.Context, cfg Config, opts Options) (*Summary, error) {
 	} else if err := t.InitOptimizer(); err != nil {
 		return nil, err
 	}
-	if err := writeRunConfig(cfg); err != nil {
-		return nil, err
-	}
-	metrics, err := OpenMetrics(filepath.Join(cfg.OutDir, "metrics.jsonl"), st.Step)
-	if err != nil {
-		return nil, err
-	}
-	defer metrics.Close()
-
 	fmt.Fprintf(log, "backend %s | model %.2fM params, %d layers, width %d, ctx %d, vocab %d | data %d train / %d val tokens\n",
 		opts.Backend.Name(), float64(cfg.Model.NumParams())/1e6, cfg.Model.Layers, cfg.Model.Width, T, cfg.Model.VocabSize,
 		trainToks.Len(), valToks.Len())
 
-	evalBatches := make([][]int32, 0, cfg.Train.EvalBatches)
-	for i := int64(0); i < int64(cfg.Train.EvalBatches) && i < valLoader.StepsPerEpoch(); i++ {
-		evalBatches = append(evalBatches, valLoader.Batch(i, 0, int(min(int64(B), valLoader.NumWindows()-i*int64(B)))))
-	}
-	var bar *progressbar.ProgressBar
-	if !opts.Quiet {
-		bar = progressbar.NewOptions64(int64(cfg.Train.Steps), progressbar.OptionSetWriter(log),
-			progressbar.OptionSetWidth(25), progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true),
-			progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionShowDescriptionAtLineEnd())
-		_ = bar.Set64(t.Step)
-	}
-	sum := &Summary{FirstLoss: math.NaN()}
-	save := func() error {
-		st.Step, st.BadInRow, st.DataStep = t.Step, t.BadInRow, t.Step
-		files, err := t.Files(st, tok)
-		if err != nil {
-			return err
-		}
-		sum.Checkpoint, err = mgr.Save(t.Step, files)
-		return err
-	}
-	evaluate := func() error {
-		if len(evalBatches) == 0 {
-			return nil
-		}
-		vl, err := t.EvalLoss(evalBatches)
-		if err != nil {
-			return err
-		}
-		sum.ValLoss = vl
-		if st.BestValLoss == 0 || vl < st.BestValLoss {
-			st.BestValLoss = vl
-		}
-		return metrics.Write(Metric{Step: t.Step, ValLoss: vl, ValPPL: math.Exp(vl)})
-	}
-
-	start, compute := time.Now(), time.Duration(0)
-	ranSteps, timedTokens := 0, int64(0)
-	for t.Step < int64(cfg.Train.Steps) {
-		if ctx.Err() != nil {
-			fmt.Fprintf(log, "\ninterrupted at step %d; saving a checkpoint\n", t.Step)
-			break
-		}
-		batch := trainLoader.Batch(t.Step, 0, B)
-		stepStart := time.Now()
-		res, err := t.TrainStep(batch, nil, opts.Poison != nil && opts.Poison(t.Step))
-		if err != nil {
-			return nil, err
-		}
-		dt := time.Since(stepStart)
-		if ranSteps > 0 { // the first step includes compilation
-			compute += dt
-			timedTokens += int64(B * T)
-		}
-		ranSteps++
-		st.TokensSeen += int64(B * T)
-		st.ElapsedSec += dt.Seconds()
-		if math.IsNaN(sum.FirstLoss) {
-			sum.FirstLoss = res.Loss
-		}
-		if res.Skipped {
-			fmt.Fprintf(log, "\nstep %d: loss %v, grad norm %v is not finite: update skipped (%d in a row)\n", t.Step-1, res.Loss, res.GradNorm, t.BadInRow)
-			if err := metrics.Write(Metric{Step: t.Step, Loss: res.Loss, GradNorm: res.GradNorm, LR: res.LR, Skipped: true}); err != nil {
-				return nil, err
-			}
-			if t.BadInRow >= cfg.Train.MaxBadSteps {
-				return nil, fmt.Errorf("aborting: %d non-finite steps in a row (train.max_bad_steps = %d); the last good checkpoint is %s; lower optimizer.lr or check the data", t.BadInRow, cfg.Train.MaxBadSteps, sum.Checkpoint)
-			}
-			continue
-		}
-		sum.FinalLoss = res.Loss
-		tps := float64(B*T) / dt.Seconds()
-		if bar != nil {
-			bar.Describe(fmt.Sprintf("loss %.4f | %.0f tok/s", res.Loss, tps))
-			_ = bar.Set64(t.Step)
-		}
-		if t.Step%int64(cfg.Train.LogEvery) == 0 || t.Step == int64(cfg.Train.Steps) {
-			if err := metrics.Write(Metric{Step: t.Step, Loss: res.Loss, GradNorm: res.GradNorm, LR: res.LR, TokensPerSec: tps, Elapsed: st.ElapsedSec}); err != nil {
-				return nil, err
-			}
-		}
-		if cfg.Train.EvalEvery > 0 && t.Step%int64(cfg.Train.EvalEvery) == 0 && t.Step < int64(cfg.Train.Steps) {
-			if err := evaluate(); err != nil {
-				return nil, err
-			}
-		}
-		if cfg.Ckpt.Every > 0 && t.Step%int64(cfg.Ckpt.Every) == 0 && t.Step < int64(cfg.Train.Steps) {
-			if err := save(); err != nil {
-				return nil, err
-			}
-		}
-		if opts.StopAfter > 0 && ranSteps >= opts.StopAfter {
-			break
-		}
-	}
-	if bar != nil {
-		_ = bar.Finish()
-		fmt.Fprintln(log)
-	}
-	if err := evaluate(); err != nil {
-		return nil, err
-	}
-	if err := save(); err != nil {
-		return nil, err
-	}
-	if err := PlotLoss(filepath.Join(cfg.OutDir, "metrics.jsonl"), filepath.Join(cfg.OutDir, "loss.png")); err != nil {
-		fmt.Fprintf(log, "loss plot: %v\n", err)
-	}
-	sum.Steps = t.Step
-	if compute > 0 {
-		sum.TokensPerSec = float64(timedTokens) / compute.Seconds()
-		sum.GFlops = sum.TokensPerSec * cfg.Model.FlopsPerToken() / 1e9
-		sum.PeakGFlops = MatmulPeak(opts.Backend)
-		sum.MFU = sum.GFlops / sum.PeakGFlops
-	}
-	if cfg.Sample.Tokens > 0 {
-		gen, err := generate.New(opts.Backend, t.Store, cfg.Model, t.Weights)
-		if err != nil {
-			return nil, err
-		}
-		ids, err := gen.Generate(tok.Encode(cfg.Sample.Prompt), generate.Options{MaxTokens: cfg.Sample.Tokens,
-			Temperature: cfg.Sample.Temperature, TopK: cfg.Sample.TopK, Seed: cfg.Train.Seed, StopAt: -1})
-		if err != nil {
-			return nil, err
-		}
-		sum.Sample = cfg.Sample.Prompt + tok.Decode(ids)
-	}
-	fmt.Fprintf(log, "done: %d steps in %s | train loss %.4f -> %.4f | val loss %.4f (ppl %.2f) | %.0f tok/s, %.1f GFLOP/s, MFU %.1f%% of %.1f GFLOP/s matmul peak | checkpoint %s\n",
-		sum.Steps, time.Since(start).Round(time.Second), sum.FirstLoss, sum.FinalLoss, sum.ValLoss, math.Exp(sum.ValLoss),
-		sum.TokensPerSec, sum.GFlops, 100*sum.MFU, sum.PeakGFlops, sum.Checkpoint)
-	return sum, nil
+	src := &LoaderSource{TrainLoader: trainLoader, ValLoader: valLoader, EvalBatches: cfg.Train.EvalBatches}
+	return Loop(ctx, t, src, tok, mgr, st, opts)
 }
 
 // loadTokenizer picks the run's tokenizer: the checkpoint's when resuming, else the config's.

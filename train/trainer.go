@@ -324,16 +324,20 @@ func (t *Trainer) TrainStep(batch []int32, weights []float32, poison bool) (Step
 	return res, nil
 }
 
-// EvalLoss is the mean loss over batches of T+1-token rows (no dropout, no update).
-func (t *Trainer) EvalLoss(batches [][]int32) (float64, error) {
+// EvalLoss is the mean loss over batches (no dropout, no update).
+func (t *Trainer) EvalLoss(batches []Batch) (float64, error) {
 	if err := t.compile(); err != nil {
 		return 0, err
 	}
 	T := t.Cfg.Model.SeqLen
 	var sum float64
 	for _, b := range batches {
-		rows := len(b) / (T + 1)
-		out, err := t.evalExec.Call(tensors.FromFlatDataAndDimensions(b, rows, T+1), tensors.FromFlatDataAndDimensions(ones(rows*T), rows, T))
+		rows := len(b.Tokens) / (T + 1)
+		w := b.Weights
+		if w == nil {
+			w = ones(rows * T)
+		}
+		out, err := t.evalExec.Call(tensors.FromFlatDataAndDimensions(b.Tokens, rows, T+1), tensors.FromFlatDataAndDimensions(w, rows, T))
 		if err != nil {
 			return 0, fmt.Errorf("evaluation: %w", err)
 		}

@@ -31,19 +31,18 @@ func main() {
 	stopAfter := flag.Int("stop-after", 0, "stop (with a checkpoint) after this many steps in this process")
 	flag.Parse()
 
-	// Fault injection for crash tests: GOLEM_FAULT=STAGE kills the process with SIGKILL when a
-	// checkpoint save reaches STAGE (e.g. file:model.safetensors, before-marker, before-rename),
-	// after GOLEM_FAULT_SKIP saves have completed.
-	if stage := os.Getenv("GOLEM_FAULT"); stage != "" {
-		skip := 0
-		fmt.Sscan(os.Getenv("GOLEM_FAULT_SKIP"), &skip)
+	// Fault injection for crash tests: GOLEM_FAULT=STAGE@N kills the process with SIGKILL the
+	// N-th time a checkpoint save reaches STAGE (file:model.safetensors, before-marker, before-rename).
+	if fault := os.Getenv("GOLEM_FAULT"); fault != "" {
+		stage, nth := fault, 1
+		if i := strings.LastIndex(fault, "@"); i >= 0 {
+			stage = fault[:i]
+			fmt.Sscan(fault[i+1:], &nth)
+		}
 		checkpoint.FaultHook = func(s string) {
 			if s == stage {
-				if skip == 0 {
+				if nth--; nth == 0 {
 					syscall.Kill(os.Getpid(), syscall.SIGKILL)
-				}
-				if s == "before-rename" || stage == "before-rename" {
-					skip--
 				}
 			}
 		}

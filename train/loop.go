@@ -1,0 +1,214 @@
+package train
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/golem-ml/golem/checkpoint"
+	"github.com/golem-ml/golem/data"
+	"github.com/golem-ml/golem/generate"
+	"github.com/golem-ml/golem/tokenizer"
+)
+
+// Batch is one batch of rows of T+1 tokens, [rows*(T+1)] int32, with the weight of each
+// target position, [rows*T] float32 (nil = every target counts).
+type Batch struct {
+	Tokens  []int32
+	Weights []float32
+}
+
+// Source feeds the loop. Train must be a pure function of the step (that is what makes resume
+// exact); Eval is the fixed validation set.
+type Source interface {
+	Train(step int64) Batch
+	Eval() []Batch
+}
+
+// LoaderSource serves pretraining batches from data loaders.
+type LoaderSource struct {
+	TrainLoader, ValLoader *data.Loader
+	EvalBatches            int // validation batches (the first ones of the held-out split)
+}
+
+// Loop trains t from its current step to Cfg.Train.Steps: logging, evaluation, checkpoints,
+// the NaN guard's abort rule, a final checkpoint, loss plot and sample. It is shared by
+// pretraining and fine-tuning.
+func Loop(ctx context.Context, t *Trainer, src Source, tok tokenizer.Tokenizer, mgr *checkpoint.Manager, st State, opts Options) (*Summary, error) {
+	cfg := t.Cfg
+	log := opts.Log
+	if log == nil {
+		log = os.Stderr
+	}
+	if err := writeRunConfig(cfg); err != nil {
+		return nil, err
+	}
+	metrics, err := OpenMetrics(filepath.Join(cfg.OutDir, "metrics.jsonl"), st.Step)
+	if err != nil {
+		return nil, err
+	}
+	defer metrics.Close()
+	T, B := cfg.Model.SeqLen, cfg.Train.BatchSize
+	evalBatches := src.Eval()
+
+	var bar *progressbar.ProgressBar
+	if !opts.Quiet {
+		bar = progressbar.NewOptions64(int64(cfg.Train.Steps), progressbar.OptionSetWriter(log),
+			progressbar.OptionSetWidth(25), progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true),
+			progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionShowDescriptionAtLineEnd())
+		_ = bar.Set64(t.Step)
+	}
+	sum := &Summary{FirstLoss: math.NaN()}
+	save := func() error {
+		st.Step, st.BadInRow, st.DataStep = t.Step, t.BadInRow, t.Step
+		files, err := t.Files(st, tok)
+		if err != nil {
+			return err
+		}
+		if opts.ExtraFiles != nil {
+			for name, b := range opts.ExtraFiles(t) {
+				files[name] = b
+			}
+		}
+		sum.Checkpoint, err = mgr.Save(t.Step, files)
+		return err
+	}
+	evaluate := func() error {
+		if len(evalBatches) == 0 {
+			return nil
+		}
+		vl, err := t.EvalLoss(evalBatches)
+		if err != nil {
+			return err
+		}
+		sum.ValLoss = vl
+		improved := st.BestValLoss == 0 || vl < st.BestValLoss
+		if improved {
+			st.BestValLoss = vl
+		}
+		if opts.OnEval != nil {
+			opts.OnEval(t, vl, improved)
+		}
+		return metrics.Write(Metric{Step: t.Step, ValLoss: vl, ValPPL: math.Exp(vl)})
+	}
+
+	start, compute := time.Now(), time.Duration(0)
+	ranSteps, timedTokens := 0, int64(0)
+	for t.Step < int64(cfg.Train.Steps) {
+		if ctx.Err() != nil {
+			fmt.Fprintf(log, "\ninterrupted at step %d; saving a checkpoint\n", t.Step)
+			break
+		}
+		batch := src.Train(t.Step)
+		stepStart := time.Now()
+		res, err := t.TrainStep(batch.Tokens, batch.Weights, opts.Poison != nil && opts.Poison(t.Step))
+		if err != nil {
+			return nil, err
+		}
+		dt := time.Since(stepStart)
+		if ranSteps > 0 { // the first step includes compilation
+			compute += dt
+			timedTokens += int64(B * T)
+		}
+		ranSteps++
+		st.TokensSeen += int64(B * T)
+		st.ElapsedSec += dt.Seconds()
+		if math.IsNaN(sum.FirstLoss) {
+			sum.FirstLoss = res.Loss
+		}
+		if res.Skipped {
+			fmt.Fprintf(log, "\nstep %d: loss %v, grad norm %v is not finite: update skipped (%d in a row)\n", t.Step-1, res.Loss, res.GradNorm, t.BadInRow)
+			if err := metrics.Write(Metric{Step: t.Step, Loss: res.Loss, GradNorm: res.GradNorm, LR: res.LR, Skipped: true}); err != nil {
+				return nil, err
+			}
+			if t.BadInRow >= cfg.Train.MaxBadSteps {
+				return nil, fmt.Errorf("aborting: %d non-finite steps in a row (train.max_bad_steps = %d); the last good checkpoint is %q; lower optimizer.lr or check the data", t.BadInRow, cfg.Train.MaxBadSteps, sum.Checkpoint)
+			}
+			continue
+		}
+		sum.FinalLoss = res.Loss
+		tps := float64(B*T) / dt.Seconds()
+		if bar != nil {
+			bar.Describe(fmt.Sprintf("loss %.4f | %.0f tok/s", res.Loss, tps))
+			_ = bar.Set64(t.Step)
+		}
+		if t.Step%int64(cfg.Train.LogEvery) == 0 || t.Step == int64(cfg.Train.Steps) {
+			if err := metrics.Write(Metric{Step: t.Step, Loss: res.Loss, GradNorm: res.GradNorm, LR: res.LR, TokensPerSec: tps, Elapsed: st.ElapsedSec}); err != nil {
+				return nil, err
+			}
+		}
+		if cfg.Train.EvalEvery > 0 && t.Step%int64(cfg.Train.EvalEvery) == 0 && t.Step < int64(cfg.Train.Steps) {
+			if err := evaluate(); err != nil {
+				return nil, err
+			}
+			if opts.Stop != nil && opts.Stop() {
+				fmt.Fprintf(log, "\nstopping early at step %d\n", t.Step)
+				break
+			}
+		}
+		if cfg.Ckpt.Every > 0 && t.Step%int64(cfg.Ckpt.Every) == 0 && t.Step < int64(cfg.Train.Steps) {
+			if err := save(); err != nil {
+				return nil, err
+			}
+		}
+		if opts.StopAfter > 0 && ranSteps >= opts.StopAfter {
+			break
+		}
+	}
+	if bar != nil {
+		_ = bar.Finish()
+		fmt.Fprintln(log)
+	}
+	if err := evaluate(); err != nil {
+		return nil, err
+	}
+	if err := save(); err != nil {
+		return nil, err
+	}
+	if err := PlotLoss(filepath.Join(cfg.OutDir, "metrics.jsonl"), filepath.Join(cfg.OutDir, "loss.png")); err != nil {
+		fmt.Fprintf(log, "loss plot: %v\n", err)
+	}
+	sum.Steps = t.Step
+	if compute > 0 {
+		sum.TokensPerSec = float64(timedTokens) / compute.Seconds()
+		sum.GFlops = sum.TokensPerSec * cfg.Model.FlopsPerToken() / 1e9
+		sum.PeakGFlops = MatmulPeak(t.Backend)
+		sum.MFU = sum.GFlops / sum.PeakGFlops
+	}
+	if cfg.Sample.Tokens > 0 {
+		gen, err := generate.New(t.Backend, t.Store, cfg.Model, t.Weights)
+		if err != nil {
+			return nil, err
+		}
+		ids, err := gen.Generate(tok.Encode(cfg.Sample.Prompt), generate.Options{MaxTokens: cfg.Sample.Tokens,
+			Temperature: cfg.Sample.Temperature, TopK: cfg.Sample.TopK, Seed: cfg.Train.Seed, StopAt: -1})
+		if err != nil {
+			return nil, err
+		}
+		sum.Sample = cfg.Sample.Prompt + tok.Decode(ids)
+	}
+	fmt.Fprintf(log, "done: %d steps in %s | train loss %.4f -> %.4f | val loss %.4f (ppl %.2f) | %.0f tok/s, %.1f GFLOP/s, MFU %.1f%% of %.1f GFLOP/s matmul peak | checkpoint %s\n",
+		sum.Steps, time.Since(start).Round(time.Second), sum.FirstLoss, sum.FinalLoss, sum.ValLoss, math.Exp(sum.ValLoss),
+		sum.TokensPerSec, sum.GFlops, 100*sum.MFU, sum.PeakGFlops, sum.Checkpoint)
+	return sum, nil
+}
+
+// Train is the batch for a step: every row of the loader's batch, all targets counted.
+func (s *LoaderSource) Train(step int64) Batch {
+	return Batch{Tokens: s.TrainLoader.Batch(step, 0, s.TrainLoader.BatchSize())}
+}
+
+// Eval is the first EvalBatches batches of the validation split, in order.
+func (s *LoaderSource) Eval() []Batch {
+	v, B := s.ValLoader, int64(s.ValLoader.BatchSize())
+	var out []Batch
+	for i := int64(0); i < int64(s.EvalBatches) && i < v.StepsPerEpoch(); i++ {
+		out = append(out, Batch{Tokens: v.Batch(i, 0, int(min(B, v.NumWindows()-i*B)))})
+	}
+	return out
+}
