@@ -141,3 +141,17 @@ func BenchmarkFilter(b *testing.B) {
 		parallelDocs(docs, func(d *Document) { f.Apply(d) })
 	}
 }
+
+// BenchmarkTokenizeGPT2 is GPT-2 BPE encoding across GOMAXPROCS workers (skipped without
+// the shared GPT-2 files).
+func BenchmarkTokenizeGPT2(b *testing.B) {
+	tok, err := tokenizer.LoadAny("/work/shared/data/tokenizers/gpt2")
+	if err != nil {
+		b.Skip(err)
+	}
+	docs, n := benchDocs(b)
+	b.SetBytes(n)
+	for b.Loop() {
+		parallelDocs(docs, func(d *Document) { tok.Encode(d.Text) })
+	}
+}

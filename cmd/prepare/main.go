@@ -21,7 +21,7 @@ func main() {
 	work := flag.String("work-dir", "", "dedup state and per-shard reports (default OUT/.work)")
 	format := flag.String("format", "auto", "input format: auto, warc, jsonl, text or lines")
 	textField := flag.String("text-field", "text", "JSONL field holding the text (dotted path allowed)")
-	tokPath := flag.String("tokenizer", "", "tokenizer.json (default: byte-level)")
+	tokPath := flag.String("tokenizer", "", "tokenizer.json, GPT-2 folder, .tiktoken, .model or llama2.c .bin (default: byte-level)")
 	filters := flag.String("filters", "gopher", "filter preset: gopher, minimal or none")
 	langs := flag.String("languages", "", "keep only these languages (ISO 639, comma-separated), e.g. eng,fra")
 	minWords := flag.Int("min-words", -1, "override the preset's minimum words per document")
@@ -56,7 +56,7 @@ func main() {
 	}
 	cfg.Tokenizer = tokenizer.NewByte()
 	if *tokPath != "" {
-		if cfg.Tokenizer, err = tokenizer.Load(*tokPath); err != nil {
+		if cfg.Tokenizer, err = tokenizer.LoadAny(*tokPath); err != nil {
 			fail(err)
 		}
 	}
