@@ -1,6 +1,7 @@
 package data
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -184,12 +185,12 @@ func Prepare(cfg PrepareConfig) (*Report, error) {
 				return rep, err
 			}
 		}
+		if err := checkTokenizer(cfg.Out, cfg.Tokenizer); err != nil {
+			return rep, err
+		}
 		stats, err := p.forShards(mine, p.tokenize)
 		rep.addAll(stats, true)
 		if err != nil {
-			return rep, err
-		}
-		if err := tokenizer.Save(cfg.Tokenizer, filepath.Join(cfg.Out, "tokenizer.json")); err != nil {
 			return rep, err
 		}
 		if rep.Manifest, err = p.writeManifest(); err != nil {
@@ -198,6 +199,23 @@ func Prepare(cfg PrepareConfig) (*Report, error) {
 	}
 	rep.Elapsed = time.Since(start)
 	return rep, nil
+}
+
+// checkTokenizer saves the tokenizer as out/tokenizer.json, or checks that the one there
+// (from an earlier run or another job) is the same, so one folder never mixes tokenizers.
+func checkTokenizer(out string, tok tokenizer.Tokenizer) error {
+	b, err := tok.MarshalJSON()
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(out, "tokenizer.json")
+	if old, err := os.ReadFile(path); err == nil {
+		if !bytes.Equal(old, b) {
+			return fmt.Errorf("%s: the shards in %s were made with another tokenizer; use a new --out or the same --tokenizer", path, out)
+		}
+		return nil
+	}
+	return writeFileAtomic(path, b)
 }
 
 type pipeline struct {
@@ -555,6 +573,9 @@ func (p *pipeline) tokenize(i int) (ShardStats, error) {
 	out := filepath.Join(p.cfg.Out, OutputName(i))
 	statsFile := filepath.Join(p.statsDir(), shardKey(i)+".json")
 	if prev, err := readShardStats(statsFile); err == nil {
+		if prev.Source != p.files[i] {
+			return st, fmt.Errorf("%s was made from %s but input %d is now %s; the input list changed: use a new --out (or the same inputs)", out, prev.Source, i, p.files[i])
+		}
 		if _, _, err := ShardHeader(out); err == nil {
 			prev.Skipped = true
 			if p.tokenizeReads {

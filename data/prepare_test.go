@@ -91,6 +91,14 @@ func TestPrepareRoundTrip(t *testing.T) {
 	if rep2.Skipped != 2 || string(before) != string(after) || rep2.Kept != rep.Kept {
 		t.Errorf("rerun: skipped %d, kept %d", rep2.Skipped, rep2.Kept)
 	}
+	// A changed input list or tokenizer is refused rather than mixed in.
+	if _, err := Prepare(PrepareConfig{Inputs: []string{src, ccDir + "dolma_documents_000.json.gz"}, Out: out, Filters: MinimalFilters(), MaxBadFraction: 0.1}); err == nil || !strings.Contains(err.Error(), "input list changed") {
+		t.Errorf("changed inputs: %v", err)
+	}
+	os.WriteFile(filepath.Join(out, "tokenizer.json"), []byte("{}"), 0o644)
+	if _, err := Prepare(PrepareConfig{Inputs: []string{src}, Out: out, Filters: MinimalFilters(), MaxBadFraction: 0.1}); err == nil || !strings.Contains(err.Error(), "another tokenizer") {
+		t.Errorf("other tokenizer: %v", err)
+	}
 }
 
 // dedupFixture writes shards with known duplicates and returns their paths.
