@@ -206,3 +206,14 @@ func TestHTMLText(t *testing.T) {
 		t.Errorf("got %q want %q", got, want)
 	}
 }
+
+func TestHTTPCharset(t *testing.T) {
+	msg := []byte("HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=ISO-8859-1\r\n\r\n<p>caf\xe9</p>")
+	ctype, body, err := httpPayload(msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := HTMLText(toUTF8(ctype, body)); got != "café\n" {
+		t.Errorf("got %q", got)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/klauspost/compress/gzip"
+	"golang.org/x/text/encoding/htmlindex"
 )
 
 // WARCRecord is one record of a WARC or WET file. Body is the record block (for WET
@@ -222,6 +223,7 @@ func (d warcDocs) text(rec *WARCRecord) (string, bool) {
 			d.report("bad_http", "response for %s: %v; skipped", rec.URI, err)
 			return "", false
 		}
+		body = toUTF8(ctype, body)
 		switch {
 		case strings.Contains(ctype, "html"):
 			return HTMLText(body), true
@@ -230,6 +232,28 @@ func (d warcDocs) text(rec *WARCRecord) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// toUTF8 decodes a body in the charset its Content-Type names (e.g. windows-1252,
+// shift_jis) to UTF-8. Unknown or absent charsets leave it as it is.
+func toUTF8(ctype string, body []byte) []byte {
+	_, cs, ok := strings.Cut(ctype, "charset=")
+	if !ok {
+		return body
+	}
+	cs = strings.Trim(strings.TrimSpace(strings.SplitN(cs, ";", 2)[0]), `"'`)
+	if cs == "" || strings.EqualFold(cs, "utf-8") || strings.EqualFold(cs, "utf8") {
+		return body
+	}
+	enc, err := htmlindex.Get(cs)
+	if err != nil {
+		return body
+	}
+	out, err := enc.NewDecoder().Bytes(body)
+	if err != nil {
+		return body
+	}
+	return out
 }
 
 // httpPayload splits an HTTP response into its content type and body, undoing chunked
