@@ -296,8 +296,8 @@ func newBPE(tokens []string, m merges, pattern Pattern, special map[string]int32
 	t := &BPE{tokens: tokens, merges: m, pattern: pattern, special: special,
 		ids: make(map[string]int32, len(tokens))}
 	if _, ok := pattern.scanner(); !ok {
-		return nil, fmt.Errorf("unknown pre-tokenization pattern %q (use %q, %q or %q)",
-			pattern, PatternGPT2, PatternCL100K, PatternNone)
+		return nil, fmt.Errorf("unknown pre-tokenization pattern %q (use %q, %q, %q or %q)",
+			pattern, PatternGPT2, PatternCL100K, PatternO200K, PatternNone)
 	}
 	isSpecial := make(map[int32]bool, len(special))
 	for _, id := range special {

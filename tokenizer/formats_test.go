@@ -15,10 +15,7 @@ func TestMarshalRoundTrip(t *testing.T) {
 	g := loadGolden(t)
 	for _, v := range goldenVocabs {
 		t.Run(v.name, func(t *testing.T) {
-			tok, err := v.load()
-			if err != nil {
-				t.Fatal(err)
-			}
+			tok := v.mustLoad(t)
 			b, err := tok.MarshalJSON()
 			if err != nil {
 				t.Fatal(err)

@@ -244,8 +244,10 @@ func byteLevelFromHFFile(f *hfFile, pairs [][2]string, norms, pres []hfComponent
 				pattern = PatternGPT2
 			case regexCL100K:
 				pattern = PatternCL100K
+			case regexO200K:
+				pattern = PatternO200K
 			default:
-				return nil, fmt.Errorf("pre_tokenizer[%d]: Split regex %q is not supported; golem implements the GPT-2 and cl100k patterns", i, truncate(*p.Pattern.Regex))
+				return nil, fmt.Errorf("pre_tokenizer[%d]: Split regex %q is not supported; golem implements the GPT-2, cl100k and o200k patterns", i, truncate(*p.Pattern.Regex))
 			}
 		default:
 			return nil, fmt.Errorf("pre_tokenizer[%d] %q is not supported (want ByteLevel, optionally after a Split)", i, p.Type)
@@ -471,9 +473,9 @@ func (t *BPE) MarshalJSON() ([]byte, error) {
 	switch t.pattern {
 	case PatternGPT2:
 		f.PreTokenizer = rawJSON(bl)
-	case PatternCL100K:
+	case PatternCL100K, PatternO200K:
 		bl.UseRegex = &no
-		re := regexCL100K
+		re := t.pattern.Regex()
 		split := hfComponent{Type: "Split", Pattern: &hfPattern{Regex: &re}, Behavior: "Isolated", Invert: &no}
 		f.PreTokenizer = rawJSON(map[string]any{"type": "Sequence", "pretokenizers": []hfComponent{split, bl}})
 	default:

@@ -37,6 +37,8 @@ func (p Pattern) scanner() (scanner, bool) {
 		return nextGPT2, true
 	case PatternCL100K:
 		return nextCL100K, true
+	case PatternO200K:
+		return nextO200K, true
 	case PatternNone:
 		return func(s string, _ int) int { return len(s) }, true
 	}
@@ -50,6 +52,8 @@ func (p Pattern) Regex() string {
 		return regexGPT2
 	case PatternCL100K:
 		return regexCL100K
+	case PatternO200K:
+		return regexO200K
 	}
 	return ""
 }
@@ -244,7 +248,11 @@ func nextCL100K(s string, i int) int {
 			return e
 		}
 	}
-	// \s*[\r\n]+|\s+(?!\S)|\s+ (r is whitespace here)
+	return newlineOrSpaceEnd(s, i)
+}
+
+// newlineOrSpaceEnd implements \s*[\r\n]+|\s+(?!\S)|\s+ at a whitespace rune at s[i].
+func newlineOrSpaceEnd(s string, i int) int {
 	k, last, nl := i, i, -1
 	for k < len(s) {
 		r2, n2 := runeAt(s, k)
@@ -252,7 +260,7 @@ func nextCL100K(s string, i int) int {
 			break
 		}
 		if r2 == '\r' || r2 == '\n' {
-			nl = k + 1
+			nl = k + n2
 		}
 		last = k
 		k += n2

@@ -20,15 +20,16 @@ var tiktokenEncodings = map[string]struct {
 	"p50k_base": {PatternGPT2, map[string]int32{EndOfText: 50256}},
 	"cl100k_base": {PatternCL100K, map[string]int32{EndOfText: 100257, "<|fim_prefix|>": 100258,
 		"<|fim_middle|>": 100259, "<|fim_suffix|>": 100260, "<|endofprompt|>": 100276}},
+	"o200k_base": {PatternO200K, map[string]int32{EndOfText: 199999, "<|endofprompt|>": 200018}},
 }
 
 // LoadTiktoken reads a tiktoken rank file (one "base64(token) rank" per line), naming the
-// encoding by its file name: r50k_base, p50k_base or cl100k_base (.tiktoken).
+// encoding by its file name: r50k_base, p50k_base, cl100k_base or o200k_base (.tiktoken).
 func LoadTiktoken(path string) (*BPE, error) {
 	name := strings.TrimSuffix(filepath.Base(path), ".tiktoken")
 	enc, ok := tiktokenEncodings[name]
 	if !ok {
-		return nil, fmt.Errorf("tokenizer %s: unknown tiktoken encoding %q (name the file r50k_base, p50k_base or cl100k_base.tiktoken, or call ParseTiktoken with a pattern)", path, name)
+		return nil, fmt.Errorf("tokenizer %s: unknown tiktoken encoding %q (name the file r50k_base, p50k_base, cl100k_base or o200k_base.tiktoken, or call ParseTiktoken with a pattern)", path, name)
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {

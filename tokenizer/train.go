@@ -14,7 +14,8 @@ type TrainOptions struct {
 	// stops early if no pair occurs MinFrequency times.
 	VocabSize int
 	// Pattern is the pre-tokenization rule (default PatternGPT2; PatternCL100K is
-	// tiktoken's cl100k rule, which keeps numbers to 3 digits and lets punctuation lead words).
+	// tiktoken's cl100k rule, which keeps numbers to 3 digits and lets punctuation lead
+	// words; PatternO200K is GPT-4o's, which also splits CamelCase).
 	Pattern Pattern
 	// SpecialTokens get the last ids, in this order (default: just <|endoftext|>). They are
 	// never produced by Encode, only by EncodeWithSpecial. Typical: <|endoftext|>, <|pad|>,
@@ -42,7 +43,7 @@ func Train(docs iter.Seq[string], opts TrainOptions) (*BPE, error) {
 	}
 	next, ok := opts.Pattern.scanner()
 	if !ok {
-		return nil, fmt.Errorf("train tokenizer: unknown pattern %q (use %q or %q)", opts.Pattern, PatternGPT2, PatternCL100K)
+		return nil, fmt.Errorf("train tokenizer: unknown pattern %q (use %q, %q or %q)", opts.Pattern, PatternGPT2, PatternCL100K, PatternO200K)
 	}
 	if opts.SpecialTokens == nil {
 		opts.SpecialTokens = []string{EndOfText}
