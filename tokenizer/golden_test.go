@@ -53,7 +53,10 @@ var goldenVocabs = []goldenVocab{
 	{"gpt2 encoder.json+vocab.bpe", "r50k_base", func() (Tokenizer, error) { return LoadGPT2(tdPath("gpt2")) }, false, true, false},
 	{"r50k_base.tiktoken", "r50k_base", func() (Tokenizer, error) { return LoadTiktoken(tdPath("r50k_base.tiktoken")) }, false, true, false},
 	{"cl100k_base.tiktoken", "cl100k_base", func() (Tokenizer, error) { return LoadTiktoken(tdPath("cl100k_base.tiktoken")) }, false, true, false},
-	// o200k_base.tiktoken (3.6 MB) is read from /work/shared when it is there.
+	// p50k_base and o200k_base (3.6 MB) are read from /work/shared when it is there.
+	{"p50k_base.tiktoken", "p50k_base", func() (Tokenizer, error) {
+		return LoadTiktoken("/work/shared/data/tokenizers/tiktoken/p50k_base.tiktoken")
+	}, false, true, true},
 	{"o200k_base.tiktoken", "o200k_base", func() (Tokenizer, error) {
 		return LoadTiktoken("/work/shared/data/tokenizers/tiktoken/o200k_base.tiktoken")
 	}, false, true, true},

@@ -2,7 +2,7 @@
 // tokenizers give for the texts in testdata/tokenizer/texts/. Run once (npm install; node
 // golden.mjs) and commit the output; the Go tests compare against it.
 //
-//   r50k_base, cl100k_base, o200k_base: npm tiktoken (OpenAI's Rust tiktoken compiled to WASM),
+//   r50k_base, p50k_base, cl100k_base, o200k_base: npm tiktoken (OpenAI's Rust tiktoken compiled to WASM),
 //                           encode_ordinary (special tokens are plain text).
 //   llama2, gpt-neo:        npm @anush008/tokenizers (Hugging Face tokenizers, native),
 //                           Tokenizer.fromFile(tokenizer.json), addSpecialTokens: false
@@ -35,7 +35,7 @@ const pkg = (p) => JSON.parse(fs.readFileSync(path.join(import.meta.dirname, "no
 out.tools.tiktoken = pkg("tiktoken");
 out.tools["@anush008/tokenizers"] = pkg("@anush008/tokenizers");
 out.tools["@sctg/sentencepiece-js"] = pkg("@sctg/sentencepiece-js");
-for (const name of ["r50k_base", "cl100k_base", "o200k_base"]) {
+for (const name of ["r50k_base", "p50k_base", "cl100k_base", "o200k_base"]) {
   const enc = get_encoding(name);
   out.ids[name] = {};
   for (const [k, s] of Object.entries(texts)) out.ids[name][k] = Array.from(enc.encode_ordinary(s));
