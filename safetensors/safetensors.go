@@ -105,7 +105,7 @@ func Write(w io.Writer, tensors map[string]Tensor, metadata map[string]string) e
 	var off int64
 	for _, n := range names {
 		t := tensors[n]
-		header[n] = entry{DType: t.DType, Shape: t.Shape, DataOffsets: [2]int64{off, off + int64(len(t.Data))}}
+		header[n] = entry{DType: t.DType, Shape: nonNil(t.Shape), DataOffsets: [2]int64{off, off + int64(len(t.Data))}}
 		off += int64(len(t.Data))
 	}
 	hb, err := json.Marshal(header)
@@ -179,42 +179,22 @@ func Parse(b []byte) (*File, error) {
 	if n > uint64(len(b)-8) {
 		return nil, fmt.Errorf("truncated: header length %d but only %d bytes follow", n, len(b)-8)
 	}
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(b[8:8+n], &raw); err != nil {
-		return nil, fmt.Errorf("header is not valid JSON: %w", err)
+	h, err := ParseHeader(b[8:8+n], int64(len(b))-8-int64(n))
+	if err != nil {
+		return nil, err
 	}
 	data := b[8+n:]
-	f := &File{Tensors: make(map[string]Tensor, len(raw))}
-	for name, msg := range raw {
-		if name == "__metadata__" {
-			if err := json.Unmarshal(msg, &f.Metadata); err != nil {
-				return nil, fmt.Errorf("__metadata__ must map strings to strings: %w", err)
-			}
-			continue
-		}
-		var e entry
-		if err := json.Unmarshal(msg, &e); err != nil {
-			return nil, fmt.Errorf("tensor %q: bad header entry: %w", name, err)
-		}
-		size, ok := DTypeSize[e.DType]
-		if !ok {
-			return nil, fmt.Errorf("tensor %q: unknown dtype %q", name, e.DType)
-		}
-		count := int64(1)
-		for _, d := range e.Shape {
-			if d < 0 || (d > 0 && count > math.MaxInt64/int64(d)/8) {
-				return nil, fmt.Errorf("tensor %q: bad shape %v", name, e.Shape)
-			}
-			count *= int64(d)
-		}
-		begin, end := e.DataOffsets[0], e.DataOffsets[1]
-		if begin < 0 || end < begin || end > int64(len(data)) {
-			return nil, fmt.Errorf("tensor %q: data offsets [%d, %d) outside the %d data bytes", name, begin, end, len(data))
-		}
-		if end-begin != count*int64(size) {
-			return nil, fmt.Errorf("tensor %q: shape %v of %s needs %d bytes, offsets give %d", name, e.Shape, e.DType, count*int64(size), end-begin)
-		}
-		f.Tensors[name] = Tensor{DType: e.DType, Shape: e.Shape, Data: data[begin:end]}
+	f := &File{Tensors: make(map[string]Tensor, len(h.Entries)), Metadata: h.Metadata}
+	for name, e := range h.Entries {
+		f.Tensors[name] = Tensor{DType: e.DType, Shape: e.Shape, Data: data[e.Begin:e.End]}
 	}
 	return f, nil
+}
+
+// nonNil makes a scalar's shape encode as [] rather than null.
+func nonNil(s []int) []int {
+	if s == nil {
+		return []int{}
+	}
+	return s
 }
