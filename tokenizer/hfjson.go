@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -44,6 +45,65 @@ type hfModel struct {
 	Merges                  []json.RawMessage `json:"merges"`
 }
 
+// hfModelOut is hfModel as written: merges are "left right" strings.
+type hfModelOut struct {
+	Type                    string   `json:"type"`
+	Dropout                 *float64 `json:"dropout"`
+	UnkToken                *string  `json:"unk_token"`
+	ContinuingSubwordPrefix *string  `json:"continuing_subword_prefix"`
+	EndOfWordSuffix         *string  `json:"end_of_word_suffix"`
+	FuseUnk                 bool     `json:"fuse_unk"`
+	ByteFallback            bool     `json:"byte_fallback"`
+	IgnoreMerges            bool     `json:"ignore_merges,omitempty"`
+	Vocab                   hfVocab  `json:"vocab"`
+	Merges                  hfMerges `json:"merges"`
+}
+
+// hfMerges writes a merges list quickly (a big vocabulary has a million of them).
+type hfMerges []string
+
+func (m hfMerges) MarshalJSON() ([]byte, error) {
+	b := make([]byte, 0, 16*len(m)+2)
+	b = append(b, '[')
+	for i, s := range m {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, "\n  "...)
+		b = appendJSONString(b, s)
+	}
+	return append(b, "\n]"...), nil
+}
+
+// appendJSONString appends s as a JSON string (s is valid UTF-8).
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c < 0x20:
+			b = append(b, fmt.Sprintf("\\u%04x", c)...)
+		default:
+			b = append(b, c)
+		}
+	}
+	return append(b, '"')
+}
+
+// hfFileOut is hfFile as written.
+type hfFileOut struct {
+	Version       string          `json:"version"`
+	Truncation    json.RawMessage `json:"truncation"`
+	Padding       json.RawMessage `json:"padding"`
+	AddedTokens   []hfAddedToken  `json:"added_tokens"`
+	Normalizer    json.RawMessage `json:"normalizer"`
+	PreTokenizer  json.RawMessage `json:"pre_tokenizer"`
+	PostProcessor json.RawMessage `json:"post_processor"`
+	Decoder       json.RawMessage `json:"decoder"`
+	Model         hfModelOut      `json:"model"`
+}
+
 // hfVocab is token -> id, written in id order.
 type hfVocab []string
 
@@ -59,8 +119,10 @@ func (v hfVocab) MarshalJSON() ([]byte, error) {
 			b.WriteByte(',')
 		}
 		first = false
-		k, _ := json.Marshal(tok)
-		fmt.Fprintf(&b, "\n  %s: %d", k, id)
+		b.WriteString("\n  ")
+		b.Write(appendJSONString(nil, tok))
+		b.WriteString(": ")
+		b.WriteString(strconv.Itoa(id))
 	}
 	b.WriteString("\n}")
 	return b.Bytes(), nil
@@ -175,7 +237,10 @@ func parseHF(b []byte) (Tokenizer, error) {
 	for i, raw := range f.Model.Merges {
 		var s string
 		var arr []string
-		if json.Unmarshal(raw, &s) == nil {
+		if len(raw) >= 2 && raw[0] == '"' && raw[len(raw)-1] == '"' && bytes.IndexByte(raw, '\\') < 0 {
+			s = string(raw[1 : len(raw)-1]) // no escapes: the common case, and much faster
+		}
+		if s != "" || json.Unmarshal(raw, &s) == nil {
 			a, b, ok := strings.Cut(s, " ")
 			if !ok || a == "" || b == "" {
 				return nil, fmt.Errorf("model.merges[%d] %q: want \"left right\" (two tokens separated by one space)", i, s)
@@ -428,18 +493,18 @@ func rawJSON(v any) json.RawMessage {
 	return b
 }
 
-func mergeStrings(m merges, name func(id int32) string) []json.RawMessage {
+func mergeStrings(m merges, name func(id int32) string) hfMerges {
 	sm := sortedMerges(m)
-	out := make([]json.RawMessage, len(sm))
+	out := make(hfMerges, len(sm))
 	for i, p := range sm {
-		out[i] = rawJSON(name(p[0]) + " " + name(p[1]))
+		out[i] = name(p[0]) + " " + name(p[1])
 	}
 	return out
 }
 
 // MarshalJSON writes the tokenizer as a Hugging Face tokenizer.json (byte-level BPE).
 func (t *BPE) MarshalJSON() ([]byte, error) {
-	f := hfFile{Version: "1.0", Truncation: rawJSON(nil), Padding: rawJSON(nil), PostProcessor: rawJSON(nil)}
+	f := hfFileOut{Version: "1.0", Truncation: rawJSON(nil), Padding: rawJSON(nil), PostProcessor: rawJSON(nil)}
 	vocab := make(hfVocab, len(t.tokens))
 	isAdded := map[int32]bool{}
 	for s, id := range t.special {
@@ -483,16 +548,16 @@ func (t *BPE) MarshalJSON() ([]byte, error) {
 		f.PreTokenizer = rawJSON(bl)
 	}
 	f.Decoder = rawJSON(hfComponent{Type: "ByteLevel", AddPrefixSpace: &yes, TrimOffsets: &yes, UseRegex: &yes})
-	f.Model = hfModel{Type: "BPE", IgnoreMerges: t.wholeWord, Vocab: vocab,
+	f.Model = hfModelOut{Type: "BPE", IgnoreMerges: t.wholeWord, Vocab: vocab,
 		Merges: mergeStrings(t.merges, func(id int32) string { return vocab[id] })}
-	return json.MarshalIndent(f, "", " ")
+	return marshalHF(&f)
 }
 
 // MarshalJSON writes the tokenizer as a Hugging Face tokenizer.json in Llama's layout
 // (BPE with byte fallback, Prepend/Replace ▁ normalizer). Score-ranked vocabularies
 // (tokenizer.model, llama2.c) become a merges list ordered by score.
 func (t *SentencePiece) MarshalJSON() ([]byte, error) {
-	f := hfFile{Version: "1.0", Truncation: rawJSON(nil), Padding: rawJSON(nil), PostProcessor: rawJSON(nil),
+	f := hfFileOut{Version: "1.0", Truncation: rawJSON(nil), Padding: rawJSON(nil), PostProcessor: rawJSON(nil),
 		PreTokenizer: rawJSON(nil)}
 	vocab := make(hfVocab, len(t.pieces))
 	for id, p := range t.pieces {
@@ -531,8 +596,46 @@ func (t *SentencePiece) MarshalJSON() ([]byte, error) {
 	if t.unk >= 0 {
 		unk = &vocab[t.unk]
 	}
-	f.Model = hfModel{Type: "BPE", UnkToken: unk, FuseUnk: t.fuseUnk || t.scores != nil,
+	f.Model = hfModelOut{Type: "BPE", UnkToken: unk, FuseUnk: t.fuseUnk || t.scores != nil,
 		ByteFallback: t.byteFallback[0] >= 0, Vocab: vocab,
 		Merges: mergeStrings(t.merges, func(id int32) string { return vocab[id] })}
-	return json.MarshalIndent(f, "", " ")
+	return marshalHF(&f)
+}
+
+// marshalHF writes f with the small sections indented and the big vocab and merges
+// one entry per line (json.MarshalIndent takes seconds on a 100k vocabulary).
+func marshalHF(f *hfFileOut) ([]byte, error) {
+	vocab, err := f.Model.Vocab.MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	merges, err := f.Model.Merges.MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	f.Model.Vocab, f.Model.Merges = nil, nil
+	var hb bytes.Buffer
+	enc := json.NewEncoder(&hb)
+	enc.SetEscapeHTML(false) // keep <|endoftext|> readable
+	enc.SetIndent("", " ")
+	if err := enc.Encode(f); err != nil {
+		return nil, err
+	}
+	head := bytes.TrimRight(hb.Bytes(), "\n")
+	// head ends with `"vocab": {},\n  "merges": []\n }\n}` for the empty placeholders.
+	vi := bytes.LastIndex(head, []byte(`"vocab": {}`))
+	mi := bytes.LastIndex(head, []byte(`"merges": []`))
+	if vi < 0 || mi < vi {
+		return nil, fmt.Errorf("internal error: tokenizer.json layout")
+	}
+	var b bytes.Buffer
+	b.Grow(len(head) + len(vocab) + len(merges))
+	b.Write(head[:vi])
+	b.WriteString(`"vocab": `)
+	b.Write(vocab)
+	b.Write(head[vi+len(`"vocab": {}`) : mi])
+	b.WriteString(`"merges": `)
+	b.Write(merges)
+	b.Write(head[mi+len(`"merges": []`):])
+	return b.Bytes(), nil
 }
