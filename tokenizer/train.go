@@ -1,7 +1,6 @@
 package tokenizer
 
 import (
-	"container/heap"
 	"fmt"
 	"iter"
 	"runtime"
@@ -144,13 +143,49 @@ type pairEntry struct {
 }
 type pairHeap []pairEntry
 
-func (h pairHeap) Len() int { return len(h) }
-func (h pairHeap) Less(i, j int) bool {
+func (h pairHeap) less(i, j int) bool {
 	return h[i].count > h[j].count || (h[i].count == h[j].count && h[i].pair < h[j].pair)
 }
-func (h pairHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *pairHeap) Push(x any)   { *h = append(*h, x.(pairEntry)) }
-func (h *pairHeap) Pop() any     { old := *h; x := old[len(old)-1]; *h = old[:len(old)-1]; return x }
+
+func (h *pairHeap) push(e pairEntry) {
+	*h = append(*h, e)
+	s := *h
+	for i := len(s) - 1; i > 0; {
+		p := (i - 1) / 2
+		if !s.less(i, p) {
+			break
+		}
+		s[i], s[p] = s[p], s[i]
+		i = p
+	}
+}
+
+func (h *pairHeap) pop() pairEntry {
+	s := *h
+	top := s[0]
+	s[0] = s[len(s)-1]
+	s = s[:len(s)-1]
+	*h = s
+	h.down(0)
+	return top
+}
+
+func (h pairHeap) down(i int) {
+	for {
+		l, r, m := 2*i+1, 2*i+2, i
+		if l < len(h) && h.less(l, m) {
+			m = l
+		}
+		if r < len(h) && h.less(r, m) {
+			m = r
+		}
+		if m == i {
+			return
+		}
+		h[i], h[m] = h[m], h[i]
+		i = m
+	}
+}
 
 // learnMerges runs the BPE merge loop over counted words and returns the tokens (bytes
 // first) and the merge table.
@@ -182,7 +217,9 @@ func learnMerges(counts map[string]int64, target, minFreq int, progress func(str
 	for k, c := range pairCount {
 		h = append(h, pairEntry{c, k})
 	}
-	heap.Init(&h)
+	for i := len(h)/2 - 1; i >= 0; i-- {
+		h.down(i)
+	}
 
 	tokens := make([]string, 256, 256+target)
 	for b := range 256 {
@@ -193,12 +230,12 @@ func learnMerges(counts map[string]int64, target, minFreq int, progress func(str
 	for i := range lastVisit {
 		lastVisit[i] = -1
 	}
-	changed := map[uint64]bool{}
-	for len(m) < target && h.Len() > 0 {
-		e := heap.Pop(&h).(pairEntry)
+	changed := map[uint64]int64{} // pair -> count before this merge
+	for len(m) < target && len(h) > 0 {
+		e := h.pop()
 		if cur := pairCount[e.pair]; cur != e.count {
 			if cur > 0 {
-				heap.Push(&h, pairEntry{cur, e.pair})
+				h.push(pairEntry{cur, e.pair})
 			}
 			continue
 		}
@@ -221,8 +258,10 @@ func learnMerges(counts map[string]int64, target, minFreq int, progress func(str
 			}
 			for i := 0; i+1 < len(w.syms); i++ {
 				k := pairKey(w.syms[i], w.syms[i+1])
+				if _, ok := changed[k]; !ok {
+					changed[k] = pairCount[k]
+				}
 				pairCount[k] -= w.count
-				changed[k] = true
 			}
 			out := w.syms[:0]
 			for i := 0; i < len(w.syms); i++ {
@@ -236,8 +275,10 @@ func learnMerges(counts map[string]int64, target, minFreq int, progress func(str
 			w.syms = out
 			for i := 0; i+1 < len(w.syms); i++ {
 				k := pairKey(w.syms[i], w.syms[i+1])
+				if _, ok := changed[k]; !ok {
+					changed[k] = pairCount[k]
+				}
 				pairCount[k] += w.count
-				changed[k] = true
 				if w.syms[i] == id || w.syms[i+1] == id {
 					if l := where[k]; len(l) == 0 || l[len(l)-1] != int32(wi) {
 						where[k] = append(l, int32(wi))
@@ -246,12 +287,14 @@ func learnMerges(counts map[string]int64, target, minFreq int, progress func(str
 			}
 		}
 		delete(where, e.pair)
-		for k := range changed {
+		for k, before := range changed {
 			switch c := pairCount[k]; {
 			case c <= 0:
 				delete(pairCount, k)
-			case k != e.pair:
-				heap.Push(&h, pairEntry{c, k})
+			case c > before && k != e.pair:
+				// A count that fell is fixed when its stale entry pops; one that rose
+				// needs an entry now.
+				h.push(pairEntry{c, k})
 			}
 		}
 		progress("merge", int64(len(m)), int64(target))
