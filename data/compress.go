@@ -156,6 +156,7 @@ func (g *gzipMembers) Read(p []byte) (int, error) {
 		}
 		g.zr.Multistream(false)
 		g.buf, g.pos = g.buf[:0], 0
+		stalls := 0
 		for {
 			if len(g.buf) == cap(g.buf) {
 				if len(g.buf) >= memberBuffer {
@@ -166,6 +167,11 @@ func (g *gzipMembers) Read(p []byte) (int, error) {
 			}
 			n, err := g.zr.Read(g.buf[len(g.buf):cap(g.buf)])
 			g.buf = g.buf[:len(g.buf)+n]
+			if n == 0 && err == nil {
+				if stalls++; stalls > 100 {
+					err = io.ErrNoProgress
+				}
+			}
 			if err == io.EOF {
 				break
 			}
