@@ -17,12 +17,15 @@ import (
 //
 // A BPE is safe for concurrent use.
 type BPE struct {
-	tokens  []string         // id -> token bytes ("" for an id with no token)
-	ids     map[string]int32 // token bytes -> id, ordinary tokens only
-	merges  merges
-	byteID  [256]int32 // id of each single byte, -1 if the vocabulary lacks it
-	pattern Pattern
-	next    scanner
+	tokens []string         // id -> token bytes ("" for an id with no token)
+	ids    map[string]int32 // token bytes -> id, ordinary tokens only
+	merges merges
+	// compiled is merges frozen for fast lookups (see table).
+	compiled    *mergeTable
+	compileOnce sync.Once
+	byteID      [256]int32 // id of each single byte, -1 if the vocabulary lacks it
+	pattern     Pattern
+	next        scanner
 
 	wholeWord      bool // tiktoken / HF ignore_merges: a word that is a token is that token
 	addPrefixSpace bool // HF ByteLevel add_prefix_space
@@ -227,7 +230,7 @@ func (t *BPE) appendWord(out []int, w string, st *encState) []int {
 			syms = append(syms, id)
 		}
 	}
-	syms = t.merges.apply(syms, &st.sc)
+	syms = t.table().apply(syms, &st.sc)
 	st.syms = syms
 	for _, id := range syms {
 		out = append(out, int(id))
@@ -316,4 +319,10 @@ func newBPE(tokens []string, m merges, pattern Pattern, special map[string]int32
 	}
 	t.init()
 	return t, nil
+}
+
+// table is the merge table compiled for lookups, built on first use.
+func (t *BPE) table() *mergeTable {
+	t.compileOnce.Do(func() { t.compiled = t.merges.compile() })
+	return t.compiled
 }

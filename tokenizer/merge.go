@@ -17,7 +17,7 @@ const shortWord = 48
 // apply merges syms in place, always taking the lowest-rank adjacent pair and the leftmost
 // of equal-rank pairs (what tiktoken, HF tokenizers, SentencePiece and llama2.c all do),
 // and returns the merged prefix of syms.
-func (m merges) apply(syms []int32, sc *scratch) []int32 {
+func (m *mergeTable) apply(syms []int32, sc *scratch) []int32 {
 	if len(syms) < 2 {
 		return syms
 	}
@@ -30,7 +30,7 @@ func (m merges) apply(syms []int32, sc *scratch) []int32 {
 	n := len(syms)
 	ranks, ids := ranksBuf[:n-1], idsBuf[:n-1]
 	for i := 0; i < n-1; i++ {
-		if mg, ok := m[pairKey(syms[i], syms[i+1])]; ok {
+		if mg, ok := m.get(syms[i], syms[i+1]); ok {
 			ranks[i], ids[i] = mg.rank, mg.id
 		} else {
 			ranks[i] = none
@@ -53,14 +53,14 @@ func (m merges) apply(syms []int32, sc *scratch) []int32 {
 		copy(ids[bi:], ids[bi+1:])
 		ranks, ids = ranks[:len(ranks)-1], ids[:len(ids)-1]
 		if bi > 0 {
-			if mg, ok := m[pairKey(syms[bi-1], syms[bi])]; ok {
+			if mg, ok := m.get(syms[bi-1], syms[bi]); ok {
 				ranks[bi-1], ids[bi-1] = mg.rank, mg.id
 			} else {
 				ranks[bi-1] = none
 			}
 		}
 		if bi < len(syms)-1 {
-			if mg, ok := m[pairKey(syms[bi], syms[bi+1])]; ok {
+			if mg, ok := m.get(syms[bi], syms[bi+1]); ok {
 				ranks[bi], ids[bi] = mg.rank, mg.id
 			} else {
 				ranks[bi] = none
@@ -85,7 +85,7 @@ type scratch struct {
 	heap       []candidate
 }
 
-func (m merges) applyHeap(syms []int32, sc *scratch) []int32 {
+func (m *mergeTable) applyHeap(syms []int32, sc *scratch) []int32 {
 	if sc == nil {
 		sc = &scratch{}
 	}
@@ -135,7 +135,7 @@ func (m merges) applyHeap(syms []int32, sc *scratch) []int32 {
 		if l < 0 || int(r) >= n {
 			return
 		}
-		if mg, ok := m[pairKey(syms[l], syms[r])]; ok {
+		if mg, ok := m.get(syms[l], syms[r]); ok {
 			push(candidate{mg.rank, l, r, syms[l], syms[r], mg.id})
 		}
 	}

@@ -20,6 +20,8 @@ type SentencePiece struct {
 	ids          map[string]int32
 	scores       []float32 // nil for HF tokenizer.json (merges are ranked by list position)
 	merges       merges
+	compiled     *mergeTable // merges frozen for fast lookups (see table)
+	compileOnce  sync.Once
 	byteFallback [256]int32 // id of <0xXX>, -1 if the vocabulary has none
 	space        string     // what a space becomes
 	dummyPrefix  bool
@@ -302,7 +304,7 @@ func (t *SentencePiece) encodeWord(text string, out []int, st *encState) []int {
 		}
 		i += n
 	}
-	syms = t.merges.apply(syms, &st.sc)
+	syms = t.table().apply(syms, &st.sc)
 	st.syms = syms
 	for _, id := range syms {
 		out = append(out, int(id))
@@ -349,4 +351,10 @@ func hexByte(h string) byte {
 		}
 	}
 	return byte(v)
+}
+
+// table is the merge table compiled for lookups, built on first use.
+func (t *SentencePiece) table() *mergeTable {
+	t.compileOnce.Do(func() { t.compiled = t.merges.compile() })
+	return t.compiled
 }
