@@ -166,10 +166,11 @@ func Prepare(cfg PrepareConfig) (*Report, error) {
 	}
 	p.total *= passes
 	rep := &Report{Stage: cfg.Stage, Dropped: map[string]int64{}, Problems: map[string]int64{}}
+	defer func() { rep.Elapsed = time.Since(start) }()
 	if cfg.Dedup.Enabled() && (cfg.Stage == StageAll || cfg.Stage == StageSignatures) {
 		p.mh = NewMinHasher(cfg.Dedup)
 		stats, err := p.forShards(mine, p.signatures)
-		rep.addAll(stats, cfg.Stage == StageSignatures)
+		rep.addAll(stats, cfg.Stage == StageSignatures || err != nil)
 		if err != nil {
 			return rep, err
 		}
@@ -197,7 +198,6 @@ func Prepare(cfg PrepareConfig) (*Report, error) {
 			return rep, err
 		}
 	}
-	rep.Elapsed = time.Since(start)
 	return rep, nil
 }
 
