@@ -151,6 +151,30 @@ func NewFilter(cfg FilterConfig) *Filter {
 // Apply cleans a document's text and decides whether to keep it. It returns the cleaned
 // text, or reason != "" naming the filter that dropped it.
 func (f *Filter) Apply(d *Document) (text, reason string) {
+	text, reason, _ = f.ApplyEdits(d)
+	return text, reason
+}
+
+// Edits are the changes cleaning made to a kept document, as a bit set.
+type Edits uint8
+
+const (
+	EditUTF8Replaced     Edits = 1 << iota // invalid bytes became U+FFFD
+	EditLineEndings                        // CR or CRLF became LF
+	EditNormalized                         // Unicode normalisation changed the text
+	EditBoilerplateLines                   // C4 boilerplate lines were removed
+)
+
+// EditNames name each edit bit in reports, in bit order.
+var EditNames = []string{"utf8_replaced", "line_endings", "unicode_normalized", "boilerplate_lines_removed"}
+
+// ApplyEdits is Apply that also says what cleaning changed.
+func (f *Filter) ApplyEdits(d *Document) (text, reason string, edits Edits) {
+	text, reason = f.apply(d, &edits)
+	return text, reason, edits
+}
+
+func (f *Filter) apply(d *Document, edits *Edits) (text, reason string) {
 	c := &f.cfg
 	text = d.Text
 	if f.langs != nil {
@@ -164,24 +188,32 @@ func (f *Filter) Apply(d *Document) (text, reason string) {
 			return "", "invalid_utf8"
 		}
 		text = strings.ToValidUTF8(text, "\uFFFD")
+		*edits |= EditUTF8Replaced
 	}
 	if c.Normalize != "none" && strings.IndexByte(text, '\r') >= 0 {
 		text = strings.ReplaceAll(strings.ReplaceAll(text, "\r\n", "\n"), "\r", "\n")
+		*edits |= EditLineEndings
 	}
 	switch c.Normalize {
 	case "nfc":
 		if !norm.NFC.IsNormalString(text) {
 			text = norm.NFC.String(text)
+			*edits |= EditNormalized
 		}
 	case "nfkc":
 		if !norm.NFKC.IsNormalString(text) {
 			text = norm.NFKC.String(text)
+			*edits |= EditNormalized
 		}
 	}
 	if c.Boilerplate {
+		n := len(text)
 		var ok bool
 		if text, ok = removeBoilerplate(text); !ok {
 			return "", "lorem_ipsum"
+		}
+		if len(text) < n {
+			*edits |= EditBoilerplateLines
 		}
 	}
 	if c.Normalize != "none" {

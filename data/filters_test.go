@@ -49,9 +49,12 @@ func TestFiltersKnownAnswers(t *testing.T) {
 	}
 	// Cleaning: NFC, CRLF, replaced bad bytes, boilerplate lines.
 	cf := NewFilter(FilterConfig{Normalize: "nfc", InvalidUTF8: "replace", Boilerplate: true})
-	got, r := cf.Apply(&Document{Text: "Cafe\u0301\r\nThis site uses cookies.\r\nbad \xff byte"})
+	got, r, edits := cf.ApplyEdits(&Document{Text: "Cafe\u0301\r\nThis site uses cookies.\r\nbad \xff byte"})
 	if r != "" || got != "Café\nbad \uFFFD byte" {
 		t.Errorf("cleaned %q (%s)", got, r)
+	}
+	if edits != EditUTF8Replaced|EditLineEndings|EditNormalized|EditBoilerplateLines {
+		t.Errorf("edits %b", edits)
 	}
 }
 

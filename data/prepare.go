@@ -70,6 +70,7 @@ type ShardStats struct {
 	Documents int64            `json:"documents"`
 	Kept      int64            `json:"kept"`
 	Dropped   map[string]int64 `json:"dropped"`
+	Edited    map[string]int64 `json:"edited,omitempty"` // kept documents changed by cleaning, per edit`
 	Problems  map[string]int64 `json:"problems"`
 	Samples   []string         `json:"problem_samples,omitempty"`
 	Tokens    int64            `json:"tokens"`
@@ -271,6 +272,7 @@ func (p *pipeline) forShards(shards []int, fn func(i int) (ShardStats, error)) (
 type docResult struct {
 	ord    uint32 // ordinal among the shard's documents
 	reason string // drop reason, "" when kept
+	edits  Edits
 	sig    docSig
 	tokens []int
 }
@@ -370,6 +372,14 @@ func (p *pipeline) streamShard(i int, st *ShardStats, work func(d *Document, r *
 				st.Dropped[r.reason]++
 			} else {
 				st.Kept++
+				for b, name := range EditNames {
+					if r.edits&(1<<b) != 0 {
+						if st.Edited == nil {
+							st.Edited = map[string]int64{}
+						}
+						st.Edited[name]++
+					}
+				}
 			}
 			if consumeErr == nil {
 				consumeErr = consume(r)
@@ -430,7 +440,7 @@ func (p *pipeline) signatures(i int) (ShardStats, error) {
 	var idx []byte
 	err = p.streamShard(i, &st, func(d *Document, r *docResult) {
 		var text string
-		if text, r.reason = p.filter.Apply(d); r.reason == "" {
+		if text, r.reason, r.edits = p.filter.ApplyEdits(d); r.reason == "" {
 			r.sig = set.compute(text)
 			r.tokens = append(append(make([]int, 0, len(text)/3+2), eot), tok.Encode(text)...)
 		}
@@ -606,7 +616,7 @@ func (p *pipeline) tokenize(i int) (ShardStats, error) {
 	drops := p.drops[uint32(i)]
 	err = p.streamShard(i, &st, func(d *Document, r *docResult) {
 		var text string
-		if text, r.reason = p.filter.Apply(d); r.reason != "" {
+		if text, r.reason, r.edits = p.filter.ApplyEdits(d); r.reason != "" {
 			return
 		}
 		if why, ok := drops[r.ord]; ok {

@@ -18,6 +18,7 @@ type Report struct {
 	Documents int64
 	Kept      int64
 	Dropped   map[string]int64 // per reason
+	Edited    map[string]int64 // kept documents changed by cleaning, per edit
 	Problems  map[string]int64 // bad input per kind
 	Samples   []string         // the first problems, "file:record: problem"
 	DupPairs  int64            // duplicate pairs found by the dedup stage
@@ -44,6 +45,12 @@ func (r *Report) addAll(stats []ShardStats, final bool) {
 		r.Tokens += s.Tokens
 		for k, v := range s.Dropped {
 			r.Dropped[k] += v
+		}
+		for k, v := range s.Edited {
+			if r.Edited == nil {
+				r.Edited = map[string]int64{}
+			}
+			r.Edited[k] += v
 		}
 		for k, v := range s.Problems {
 			r.Problems[k] += v
@@ -85,6 +92,10 @@ func (r *Report) String() string {
 		fmt.Fprintf(&b, "  dropped          %d (%.1f%%)\n", r.Documents-r.Kept, 100*float64(r.Documents-r.Kept)/float64(r.Documents))
 	}
 	b.WriteString(sortedCounts(r.Dropped))
+	if len(r.Edited) > 0 {
+		b.WriteString("  cleaned (kept, edited):\n")
+		b.WriteString(sortedCounts(r.Edited))
+	}
 	if len(r.Problems) > 0 {
 		b.WriteString("  bad input:\n")
 		b.WriteString(sortedCounts(r.Problems))
