@@ -2,6 +2,8 @@ package data
 
 import (
 	"fmt"
+	"io"
+	"iter"
 	"path/filepath"
 	"strings"
 )
@@ -68,4 +70,38 @@ func OpenDocs(path string, opts ReadOptions) (DocReader, error) {
 		return OpenText(path, true, opts.Problems)
 	}
 	return nil, fmt.Errorf("%s: format %q is not a raw text format; use one of warc, jsonl, text, lines", path, format)
+}
+
+// Documents streams the documents of every shard that specs name (files, globs or
+// folders, in sorted order), one shard open at a time. Bad input goes to opts.Problems;
+// an error (a shard that cannot be opened or read) ends the sequence.
+func Documents(specs []string, opts ReadOptions) iter.Seq2[Document, error] {
+	return func(yield func(Document, error) bool) {
+		files, err := Expand(specs)
+		if err != nil {
+			yield(Document{}, err)
+			return
+		}
+		for _, f := range files {
+			r, err := OpenDocs(f, opts)
+			if err != nil {
+				yield(Document{}, err)
+				return
+			}
+			for {
+				d, err := r.Next()
+				if err == io.EOF {
+					break
+				}
+				if err != nil || !yield(d, err) {
+					if err != nil {
+						yield(Document{}, err)
+					}
+					r.Close()
+					return
+				}
+			}
+			r.Close()
+		}
+	}
 }

@@ -217,3 +217,17 @@ func TestHTTPCharset(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+func TestDocumentsAcrossShards(t *testing.T) {
+	n, shards := 0, map[string]bool{}
+	for d, err := range Documents([]string{ccDir + "whirlwind.warc.wet*", ccDir + "dolma_formats_test.jsonl"}, ReadOptions{JSONL: JSONLOptions{TextField: "message"}}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+		shards[d.Shard] = true
+	}
+	if n != 3 || len(shards) != 3 {
+		t.Errorf("%d documents from %d shards", n, len(shards))
+	}
+}
