@@ -17,7 +17,7 @@ import (
 type errBrokenMember struct{ cause error }
 
 func (e errBrokenMember) Error() string {
-	return "truncated or corrupt gzip member: " + e.cause.Error()
+	return "truncated or corrupt compressed data: " + e.cause.Error()
 }
 
 // countingReader counts the bytes read from the file, for progress and MB/s.
@@ -64,7 +64,7 @@ func openRaw(path string) (*rawFile, error) {
 			f.Close()
 			return nil, fmt.Errorf("%s: zstd: %w", path, err)
 		}
-		rf.r, rf.close = zr, zr.Close
+		rf.r, rf.close = &zstdStream{zr: zr}, zr.Close
 	}
 	return rf, nil
 }
@@ -220,4 +220,23 @@ func (g *gzipMembers) resync(off int64) {
 		}
 		g.br.Discard(3)
 	}
+}
+
+// zstdStream turns a zstd error (a truncated or corrupt frame) into errBrokenMember once,
+// then ends the stream: what decoded before the damage is kept.
+type zstdStream struct {
+	zr   *zstd.Decoder
+	done bool
+}
+
+func (z *zstdStream) Read(p []byte) (int, error) {
+	if z.done {
+		return 0, io.EOF
+	}
+	n, err := z.zr.Read(p)
+	if err != nil && err != io.EOF {
+		z.done = true
+		return n, errBrokenMember{unexpected(err)}
+	}
+	return n, err
 }

@@ -2,12 +2,15 @@ package data
 
 import (
 	"bytes"
+	"fmt"
 	"compress/gzip"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/klauspost/compress/zstd"
 )
 
 const ccDir = "../testdata/commoncrawl/"
@@ -229,5 +232,26 @@ func TestDocumentsAcrossShards(t *testing.T) {
 	}
 	if n != 3 || len(shards) != 3 {
 		t.Errorf("%d documents from %d shards", n, len(shards))
+	}
+}
+
+func TestTruncatedZstd(t *testing.T) {
+	var lines strings.Builder
+	for i := range 20000 {
+		fmt.Fprintf(&lines, "{\"text\":\"document number %d with some words\"}\n", i)
+	}
+	enc, _ := zstd.NewWriter(nil)
+	z := enc.EncodeAll([]byte(lines.String()), nil)
+	path := filepath.Join(t.TempDir(), "cut.jsonl.zst")
+	os.WriteFile(path, z[:len(z)*2/3], 0o644)
+	var ps Problems
+	docs := readAll(t, path, ReadOptions{Problems: &ps})
+	if ps.ByKind()["truncated_gzip"] != 1 || len(docs) < 1000 {
+		t.Errorf("%d docs kept, problems %v", len(docs), ps.Samples())
+	}
+	for i, d := range docs {
+		if d.Text != fmt.Sprintf("document number %d with some words", i) {
+			t.Fatalf("doc %d: %q", i, d.Text)
+		}
 	}
 }
