@@ -40,7 +40,7 @@ type DocReader interface {
 type Problem struct {
 	File   string
 	Record int64
-	Kind   string // short class used for counting, e.g. "bad_json", "truncated_gzip"
+	Kind   string // short class used for counting, e.g. "bad_json", "truncated_compressed"
 	Msg    string
 }
 

@@ -102,7 +102,7 @@ func (j *JSONLReader) Next() (Document, error) {
 			var bm errBrokenMember
 			if errors.As(err, &bm) {
 				j.line++
-				j.report("truncated_gzip", "line dropped: %v", bm)
+				j.report("truncated_compressed", "line dropped: %v", bm)
 				continue
 			}
 			if err == io.EOF {

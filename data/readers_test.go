@@ -183,7 +183,7 @@ func TestWARCBadInput(t *testing.T) {
 	if strings.Join(urls, " ") != "http://a/ http://c/ http://e/" {
 		t.Errorf("kept %v; problems %v", urls, ps.Samples())
 	}
-	if ps.ByKind()["truncated_gzip"] != 1 || ps.ByKind()["bad_warc_header"] != 1 {
+	if ps.ByKind()["truncated_compressed"] != 1 || ps.ByKind()["bad_warc_header"] != 1 {
 		t.Errorf("problems %v", ps.Samples())
 	}
 	for _, p := range ps.Samples() {
@@ -246,7 +246,7 @@ func TestTruncatedZstd(t *testing.T) {
 	os.WriteFile(path, z[:len(z)*2/3], 0o644)
 	var ps Problems
 	docs := readAll(t, path, ReadOptions{Problems: &ps})
-	if ps.ByKind()["truncated_gzip"] != 1 || len(docs) < 1000 {
+	if ps.ByKind()["truncated_compressed"] != 1 || len(docs) < 1000 {
 		t.Errorf("%d docs kept, problems %v", len(docs), ps.Samples())
 	}
 	for i, d := range docs {

@@ -43,7 +43,7 @@ func (t *TextReader) Next() (Document, error) {
 		_, err := io.Copy(&b, t.br)
 		var bm errBrokenMember
 		if errors.As(err, &bm) {
-			t.problems.Add(Problem{File: t.file, Kind: "truncated_gzip", Msg: bm.Error() + "; kept the text before it"})
+			t.problems.Add(Problem{File: t.file, Kind: "truncated_compressed", Msg: bm.Error() + "; kept the text before it"})
 		} else if err != nil {
 			return Document{}, fmt.Errorf("%s: %w", t.file, err)
 		}
@@ -55,7 +55,7 @@ func (t *TextReader) Next() (Document, error) {
 		if s == "" && err != nil {
 			var bm errBrokenMember
 			if errors.As(err, &bm) {
-				t.problems.Add(Problem{File: t.file, Record: t.line + 1, Kind: "truncated_gzip", Msg: bm.Error()})
+				t.problems.Add(Problem{File: t.file, Record: t.line + 1, Kind: "truncated_compressed", Msg: bm.Error()})
 				continue
 			}
 			t.done = true

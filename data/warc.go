@@ -85,7 +85,7 @@ func (w *WARCReader) Next() (*WARCRecord, error) {
 		}
 		var bm errBrokenMember
 		if errors.As(err, &bm) {
-			w.report("truncated_gzip", "record dropped: %v", bm)
+			w.report("truncated_compressed", "record dropped: %v", bm)
 		} else if errors.Is(err, errBadHeader) {
 			w.report("bad_warc_header", "%v; skipping to the next record", err)
 		} else {
