@@ -145,6 +145,9 @@ func Prepare(cfg PrepareConfig) (*Report, error) {
 			return nil, err
 		}
 	}
+	if err := checkSettings(cfg); err != nil {
+		return nil, err
+	}
 	p := &pipeline{cfg: cfg, files: files, filter: NewFilter(cfg.Filters)}
 	var mine []int
 	for i := range files {
@@ -200,6 +203,30 @@ func Prepare(cfg PrepareConfig) (*Report, error) {
 		}
 	}
 	return rep, nil
+}
+
+// checkSettings records the settings that decide which documents are kept (format,
+// fields, filters, dedup) in WorkDir/settings.json, or checks that they match the ones
+// recorded by an earlier run or another job: outputs already written are skipped, so
+// changed settings would silently mix two corpora.
+func checkSettings(cfg PrepareConfig) error {
+	b, err := json.MarshalIndent(struct {
+		Format  string
+		JSONL   JSONLOptions
+		Filters FilterConfig
+		Dedup   DedupConfig
+	}{cfg.Read.Format, cfg.Read.JSONL.withDefaults(), cfg.Filters, cfg.Dedup}, "", "  ")
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(cfg.WorkDir, "settings.json")
+	if old, err := os.ReadFile(path); err == nil {
+		if !bytes.Equal(old, b) {
+			return fmt.Errorf("%s: this output was started with other format/filter/dedup settings (see the file); use a new --out, or the same settings", path)
+		}
+		return nil
+	}
+	return writeFileAtomic(path, b)
 }
 
 // checkTokenizer saves the tokenizer as out/tokenizer.json, or checks that the one there

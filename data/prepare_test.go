@@ -95,6 +95,9 @@ func TestPrepareRoundTrip(t *testing.T) {
 	if _, err := Prepare(PrepareConfig{Inputs: []string{src, ccDir + "dolma_documents_000.json.gz"}, Out: out, Filters: MinimalFilters(), MaxBadFraction: 0.1}); err == nil || !strings.Contains(err.Error(), "input list changed") {
 		t.Errorf("changed inputs: %v", err)
 	}
+	if _, err := Prepare(PrepareConfig{Inputs: []string{src, ccDir + "whirlwind.warc.wet.gz"}, Out: out, Filters: DefaultFilters(), MaxBadFraction: 0.1}); err == nil || !strings.Contains(err.Error(), "other format/filter/dedup settings") {
+		t.Errorf("changed filters: %v", err)
+	}
 	os.WriteFile(filepath.Join(out, "tokenizer.json"), []byte("{}"), 0o644)
 	if _, err := Prepare(PrepareConfig{Inputs: []string{src}, Out: out, Filters: MinimalFilters(), MaxBadFraction: 0.1}); err == nil || !strings.Contains(err.Error(), "another tokenizer") {
 		t.Errorf("other tokenizer: %v", err)
