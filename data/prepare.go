@@ -15,6 +15,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/golem-ml/golem/tokenizer"
 )
@@ -53,6 +54,10 @@ type PrepareConfig struct {
 	// MaxBadFraction fails the run when a shard's problems (malformed records, invalid
 	// UTF-8, empty documents) exceed this share of its records.
 	MaxBadFraction float64
+	// DroppedSamples, when positive, keeps that many dropped documents per reason and
+	// shard in WorkDir/dropped/<shard>.jsonl ({"reason","where","url","text"}, text cut
+	// at 2000 bytes), to check what the filters remove.
+	DroppedSamples int
 	// Progress, when set, is called as input bytes are consumed (done and total for the run).
 	Progress func(done, total int64)
 	// Log receives one line per problem and per finished shard; may be nil.
@@ -300,6 +305,7 @@ type docResult struct {
 	ord    uint32 // ordinal among the shard's documents
 	reason string // drop reason, "" when kept
 	edits  Edits
+	sample *DroppedSample // the dropped text, when sampling
 	sig    docSig
 	tokens []int
 }
@@ -338,6 +344,10 @@ func (p *pipeline) streamShard(i int, st *ShardStats, work func(d *Document, r *
 							msg = "invalid UTF-8; dropped (filters.invalid_utf8: replace keeps it)"
 						}
 						probs.Add(Problem{File: d.Shard, Record: d.Record, Kind: r, Msg: msg})
+					}
+					if p.cfg.DroppedSamples > 0 && b.res[k].reason != "" && p.droppedFiltered(b.res[k].reason) {
+						d := &b.docs[k]
+						b.res[k].sample = &DroppedSample{Reason: b.res[k].reason, Where: d.Where(), URL: d.URL, Text: clip(d.Text, 2000)}
 					}
 					b.docs[k].Text = ""
 				}
@@ -390,6 +400,7 @@ func (p *pipeline) streamShard(i int, st *ShardStats, work func(d *Document, r *
 		}
 	}()
 	var consumeErr error
+	var samples []DroppedSample
 	for b := range queue {
 		<-b.done
 		for k := range b.res {
@@ -397,6 +408,9 @@ func (p *pipeline) streamShard(i int, st *ShardStats, work func(d *Document, r *
 			st.Documents++
 			if r.reason != "" {
 				st.Dropped[r.reason]++
+				if r.sample != nil && int(st.Dropped[r.reason]) <= p.cfg.DroppedSamples {
+					samples = append(samples, *r.sample)
+				}
 			} else {
 				st.Kept++
 				for b, name := range EditNames {
@@ -414,6 +428,11 @@ func (p *pipeline) streamShard(i int, st *ShardStats, work func(d *Document, r *
 		}
 	}
 	wg.Wait()
+	if len(samples) > 0 {
+		if err := writeSamples(filepath.Join(p.cfg.WorkDir, "dropped", shardKey(i)+".jsonl"), samples); err != nil {
+			return err
+		}
+	}
 	st.Problems = probs.ByKind()
 	for _, s := range probs.Samples() {
 		st.Samples = append(st.Samples, s.String())
@@ -708,4 +727,43 @@ func (p *pipeline) writeManifest() (string, error) {
 	}
 	path := filepath.Join(p.cfg.Out, ManifestFile)
 	return path, m.Write(path)
+}
+
+// DroppedSample is a document a filter dropped, kept for inspection.
+type DroppedSample struct {
+	Reason string `json:"reason"`
+	Where  string `json:"where"`
+	URL    string `json:"url,omitempty"`
+	Text   string `json:"text"`
+}
+
+// droppedFiltered reports whether reason comes from the filters (the stage that reads
+// text); duplicates are dropped in stage 3, from cached tokens.
+func (p *pipeline) droppedFiltered(reason string) bool {
+	return reason != "exact_duplicate" && reason != "near_duplicate"
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+func writeSamples(path string, samples []DroppedSample) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	for _, s := range samples {
+		if err := enc.Encode(s); err != nil {
+			return err
+		}
+	}
+	return writeFileAtomic(path, b.Bytes())
 }

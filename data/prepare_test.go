@@ -143,7 +143,7 @@ func dedupFixture(t *testing.T) []string {
 func TestPrepareDedup(t *testing.T) {
 	inputs := dedupFixture(t)
 	out := t.TempDir()
-	rep, err := Prepare(PrepareConfig{Inputs: inputs, Out: out, Filters: MinimalFilters(), Dedup: DefaultDedup(), Workers: 2})
+	rep, err := Prepare(PrepareConfig{Inputs: inputs, Out: out, Filters: MinimalFilters(), Dedup: DefaultDedup(), Workers: 2, DroppedSamples: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,6 +171,29 @@ func TestPrepareDedup(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(out2, ManifestFile)); err != nil {
 		t.Error("no manifest after the last job")
+	}
+}
+
+func TestDroppedSamples(t *testing.T) {
+	out := t.TempDir()
+	src := ccDir + "CC-MAIN-20190717121559-20190717143559-00140.jsonl.gz"
+	if _, err := Prepare(PrepareConfig{Inputs: []string{src}, Out: out, Filters: DefaultFilters(), MaxBadFraction: 0.1, DroppedSamples: 1}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(out, ".work", "dropped", "000000.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reasons := map[string]int{}
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var s DroppedSample
+		if err := json.Unmarshal([]byte(line), &s); err != nil || !strings.HasPrefix(s.Where, src+":") {
+			t.Fatalf("sample %q: %v", line, err)
+		}
+		reasons[s.Reason]++
+	}
+	if reasons["stop_words"] != 1 || reasons["too_few_words"] != 1 || len(reasons) < 5 {
+		t.Errorf("samples per reason %v", reasons)
 	}
 }
 

@@ -31,6 +31,7 @@ func main() {
 	num := flag.Int("num-shards", 1, "number of independent jobs sharing the inputs")
 	workers := flag.Int("workers", 0, "worker goroutines (default: all cores)")
 	maxBad := flag.Float64("max-bad-fraction", 0.1, "fail when a shard's bad records exceed this share")
+	samples := flag.Int("dropped-samples", 0, "keep N dropped documents per reason and shard in WORK-DIR/dropped/ for inspection")
 	verbose := flag.Bool("v", false, "log every problem and shard instead of a progress bar")
 	flag.Usage = func() {
 		fmt.Fprintf(os.Stderr, "usage: prepare [flags] INPUT... (files, folders or globs)\n")
@@ -41,7 +42,7 @@ func main() {
 		flag.Usage()
 		os.Exit(2)
 	}
-	cfg := data.PrepareConfig{Inputs: flag.Args(), Out: *out, WorkDir: *work, Stage: *stage, ShardIndex: *index, NumShards: *num, Workers: *workers, MaxBadFraction: *maxBad}
+	cfg := data.PrepareConfig{Inputs: flag.Args(), Out: *out, WorkDir: *work, Stage: *stage, ShardIndex: *index, NumShards: *num, Workers: *workers, MaxBadFraction: *maxBad, DroppedSamples: *samples}
 	cfg.Read = data.ReadOptions{Format: *format, JSONL: data.JSONLOptions{TextField: *textField}}
 	var err error
 	if cfg.Filters, err = data.FilterPreset(*filters); err != nil {
