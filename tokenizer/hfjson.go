@@ -210,6 +210,14 @@ func isByteTokenizer(f *hfFile) bool {
 }
 
 // parseHF decodes a tokenizer.json into a BPE, SentencePiece or Byte tokenizer.
+//
+// What is read: a BPE model (vocab, merges as "a b" or ["a", "b"], byte_fallback,
+// unk_token, fuse_unk, ignore_merges); NFC or Llama's Prepend/Replace ▁ normalizers;
+// ByteLevel (optionally after a Split with the GPT-2, cl100k or o200k regex) or Metaspace
+// pre-tokenizers; added tokens (special ones only via EncodeWithSpecial, the others matched
+// in plain text as HF does; their lstrip/rstrip/single_word flags are ignored). Decoders
+// and post-processors are implied by the model kind; anything else is an error that names
+// the field.
 func parseHF(b []byte) (Tokenizer, error) {
 	var f hfFile
 	if err := json.Unmarshal(b, &f); err != nil {
