@@ -244,14 +244,15 @@ func (t *BPE) appendWord(out []int, w string, st *encState) []int {
 	return out
 }
 
-// encodeParallel encodes a long segment in chunks cut after "\n" that follows a
-// non-space ASCII byte and precedes an ASCII letter: every pattern ends a word there.
-func (t *BPE) encodeParallel(seg string, out []int) []int {
+// safeChunks cuts s into pieces of about size bytes, cutting only after a "\n" that
+// follows a non-space ASCII byte and precedes an ASCII letter: every pre-tokenization
+// pattern (not PatternNone) ends a word there, so the pieces split into the same words.
+func safeChunks(s string, size int) []string {
 	var chunks []string
-	for len(seg) > parallelChunk/2 {
+	for len(s) > size {
 		cut := -1
-		for i := parallelChunk / 2; i+1 < len(seg); i++ {
-			if seg[i] == '\n' && isASCIILetter(seg[i+1]) && i > 0 && seg[i-1] < 0x80 && asciiClass[seg[i-1]] != clsSpace {
+		for i := size / 2; i+1 < len(s); i++ {
+			if s[i] == '\n' && isASCIILetter(s[i+1]) && i > 0 && s[i-1] < 0x80 && asciiClass[s[i-1]] != clsSpace {
 				cut = i + 1
 				break
 			}
@@ -259,16 +260,21 @@ func (t *BPE) encodeParallel(seg string, out []int) []int {
 		if cut < 0 {
 			break
 		}
-		chunks = append(chunks, seg[:cut])
-		seg = seg[cut:]
+		chunks = append(chunks, s[:cut])
+		s = s[cut:]
 	}
-	chunks = append(chunks, seg)
-	if t.addPrefixSpace {
-		// the prefix space belongs to the first chunk only; encode serially
+	return append(chunks, s)
+}
+
+// encodeParallel encodes a long segment in safeChunks on all cores.
+func (t *BPE) encodeParallel(seg string, out []int) []int {
+	if t.addPrefixSpace || t.pattern == PatternNone {
+		// the prefix space belongs to the first chunk only / one word cannot be cut
 		st := t.states.Get().(*encState)
 		defer t.states.Put(st)
-		return t.encodeOrdinary(strings.Join(chunks, ""), out, st)
+		return t.encodeOrdinary(seg, out, st)
 	}
+	chunks := safeChunks(seg, parallelChunk)
 	parts := make([][]int, len(chunks))
 	parallel(len(chunks), func(i int) {
 		st := t.states.Get().(*encState)

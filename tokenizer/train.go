@@ -68,7 +68,7 @@ func Train(docs iter.Seq[string], opts TrainOptions) (*BPE, error) {
 		progress = func(string, int64, int64) {}
 	}
 
-	counts := countWords(docs, next, opts.Workers, progress)
+	counts := countWords(docs, next, opts.Pattern != PatternNone, opts.Workers, progress)
 	target := opts.VocabSize - 256 - len(opts.SpecialTokens)
 	tokens, m := learnMerges(counts, target, opts.MinFrequency, progress)
 
@@ -85,7 +85,7 @@ func Train(docs iter.Seq[string], opts TrainOptions) (*BPE, error) {
 }
 
 // countWords pre-tokenizes docs on workers goroutines and counts each word.
-func countWords(docs iter.Seq[string], next scanner, workers int, progress func(string, int64, int64)) map[string]int64 {
+func countWords(docs iter.Seq[string], next scanner, splittable bool, workers int, progress func(string, int64, int64)) map[string]int64 {
 	const batchBytes = 1 << 20
 	batches := make(chan []string, workers)
 	results := make(chan map[string]int64, workers)
@@ -109,6 +109,15 @@ func countWords(docs iter.Seq[string], next scanner, workers int, progress func(
 	var batch []string
 	size := 0
 	for doc := range docs {
+		if len(doc) > batchBytes && splittable {
+			// one big document (a whole text file) is counted in pieces on all workers
+			for _, c := range safeChunks(doc, batchBytes) {
+				batches <- []string{c}
+				read += int64(len(c))
+				progress("count", read, -1)
+			}
+			continue
+		}
 		batch = append(batch, doc)
 		size += len(doc)
 		if size >= batchBytes {

@@ -197,3 +197,34 @@ func TestParallelEncodeSameAsSerial(t *testing.T) {
 		}
 	}
 }
+
+// TestTrainBigDocument checks that a document counted in pieces trains the same
+// tokenizer as the same text given as many small documents.
+func TestTrainBigDocument(t *testing.T) {
+	text := readTestText(t, "../testdata/tinyshakespeare.txt") + readTestText(t, tdPath("ru_karenina_200k.txt"))
+	if len(text) < 1<<20 {
+		t.Fatal("text too small to be cut")
+	}
+	opts := TrainOptions{VocabSize: 700}
+	whole, err := Train(slices.Values([]string{text}), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pieces, err := Train(slices.Values(safeChunks(text, 4096)), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(whole.tokens, pieces.tokens) {
+		t.Error("training on one big document differs from training on its safe chunks")
+	}
+	// The words of the chunks are the words of the text, for every pattern.
+	for _, p := range []Pattern{PatternGPT2, PatternCL100K, PatternO200K} {
+		var words []string
+		for _, c := range safeChunks(text, 4096) {
+			words = append(words, p.Split(c)...)
+		}
+		if !slices.Equal(words, p.Split(text)) {
+			t.Errorf("%s: safeChunks changes the words", p)
+		}
+	}
+}
