@@ -1,6 +1,7 @@
 package data
 
 import (
+	"os"
 	"strings"
 	"testing"
 )
@@ -70,4 +71,25 @@ func TestFiltersOnCCSample(t *testing.T) {
 		t.Errorf("kept %d of %d: %v", reasons[""], len(docs), reasons)
 	}
 	t.Logf("%v", reasons)
+}
+
+func TestLoadFilterConfig(t *testing.T) {
+	dir := t.TempDir()
+	path := dir + "/filters.yaml"
+	os.WriteFile(path, []byte("min_words: 5\nlanguages: [en]\nrepetition:\n  max_dup_lines: 0.5\n"), 0o644)
+	cfg, err := LoadFilterConfig(path, DefaultFilters())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.MinWords != 5 || cfg.Languages[0] != "en" || cfg.Repetition.MaxDupLines != 0.5 || cfg.Repetition.MaxDupParagraphs != 0.3 || cfg.MaxWords != 100000 {
+		t.Errorf("%+v", cfg)
+	}
+	os.WriteFile(path, []byte("min_wrds: 5\n"), 0o644)
+	if _, err := LoadFilterConfig(path, DefaultFilters()); err == nil || !strings.Contains(err.Error(), "min_wrds") {
+		t.Errorf("misspelt key: %v", err)
+	}
+	os.WriteFile(path, []byte("normalize: nfd\n"), 0o644)
+	if _, err := LoadFilterConfig(path, DefaultFilters()); err == nil || !strings.Contains(err.Error(), "filters.yaml.normalize") {
+		t.Errorf("bad value: %v", err)
+	}
 }

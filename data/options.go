@@ -1,8 +1,13 @@
 package data
 
 import (
+	"bytes"
 	"fmt"
+	"io"
+	"os"
 	"strings"
+
+	"gopkg.in/yaml.v3"
 )
 
 // FilterPreset returns a named filter configuration: "gopher" (DefaultFilters: Gopher
@@ -47,4 +52,24 @@ func SplitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// LoadFilterConfig reads a YAML file of FilterConfig keys (normalize, min_words,
+// repetition: {max_dup_lines: ...}, languages, ...) over base, so keys left out keep the
+// preset's values. Unknown keys are errors, so a misspelt key does not pass silently.
+func LoadFilterConfig(path string, base FilterConfig) (FilterConfig, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return base, err
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	cfg := base
+	if err := dec.Decode(&cfg); err != nil && err != io.EOF {
+		return base, fmt.Errorf("%s: %w", path, err)
+	}
+	if err := cfg.Validate(path); err != nil {
+		return base, err
+	}
+	return cfg, nil
 }

@@ -23,6 +23,7 @@ func main() {
 	textField := flag.String("text-field", "text", "JSONL field holding the text (dotted path allowed)")
 	tokPath := flag.String("tokenizer", "", "tokenizer.json, GPT-2 folder, .tiktoken, .model or llama2.c .bin (default: byte-level)")
 	filters := flag.String("filters", "gopher", "filter preset: gopher, minimal or none")
+	filterFile := flag.String("filter-config", "", "YAML of filter settings over the preset (data.FilterConfig keys)")
 	langs := flag.String("languages", "", "keep only these languages (ISO 639, comma-separated), e.g. eng,fra")
 	minWords := flag.Int("min-words", -1, "override the preset's minimum words per document")
 	dedup := flag.String("dedup", "exact,minhash", "deduplication: exact, minhash, both (comma-separated) or none")
@@ -48,7 +49,14 @@ func main() {
 	if cfg.Filters, err = data.FilterPreset(*filters); err != nil {
 		fail(err)
 	}
-	cfg.Filters.Languages = data.SplitList(*langs)
+	if *filterFile != "" {
+		if cfg.Filters, err = data.LoadFilterConfig(*filterFile, cfg.Filters); err != nil {
+			fail(err)
+		}
+	}
+	if *langs != "" {
+		cfg.Filters.Languages = data.SplitList(*langs)
+	}
 	if *minWords >= 0 {
 		cfg.Filters.MinWords = *minWords
 	}
