@@ -1,5 +1,6 @@
 # Every build, test and benchmark runs with the Go backend's SIMD kernels (20x faster matmul)
-# and never tries to download an XLA plugin.
+# and never tries to download an XLA plugin. third_party/compute is GoMLX's compute module with
+# a fix for a worker-pool deadlock (see third_party/compute/GOLEM_PATCH.md); its test runs too.
 export GOEXPERIMENT := simd
 export GOMLX_NO_AUTO_INSTALL := 1
 
@@ -11,7 +12,8 @@ pretrain:
 
 # The whole test suite (what CI runs).
 test:
-	go vet ./... && go test -count=1 -timeout 40m ./...
+	go vet ./... && go test -count=1 -timeout 60m ./...
+	cd third_party/compute && go test -count=1 ./internal/gobackend/workerspool/
 
 build:
 	go build ./...

@@ -10,6 +10,9 @@ import (
 	"github.com/gomlx/go-xla/compute/xla"
 )
 
+// poolPatchedEnv is set by patches/workerspool when the build links it in.
+const poolPatchedEnv = "GOLEM_WORKERSPOOL_PATCHED"
+
 // NewBackend picks the compute backend. An explicit name ("go", "xla", "xla:cuda",
 // "xla:/abs/path/plugin.so") wins, then $GOMLX_BACKEND; otherwise XLA when a PJRT plugin is
 // installed, else GoMLX's pure-Go backend. It never downloads a plugin unless
@@ -36,6 +39,12 @@ func NewBackend(name string) (b compute.Backend, err error) {
 				break
 			}
 		}
+	}
+	if name == "go" && os.Getenv(poolPatchedEnv) != "1" {
+		// Built without the Makefile's overlay: upstream's worker pool can deadlock when graph
+		// nodes run in parallel, so run them one at a time (each op still uses every core).
+		fmt.Fprintln(os.Stderr, "golem: built without patches/workerspool (use make, or see the Makefile); running the Go backend with ops_sequential to avoid a known deadlock")
+		name = "go:ops_sequential"
 	}
 	defer func() { // compute.NewWithConfig panics on an unknown backend name
 		if r := recover(); r != nil {
