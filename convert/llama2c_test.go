@@ -1,0 +1,160 @@
+package convert
+
+import (
+	"math"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	. "github.com/gomlx/gomlx/core/graph"
+
+	"github.com/golem-ml/golem/generate"
+	"github.com/golem-ml/golem/models/transformer"
+	"github.com/golem-ml/golem/train"
+)
+
+var (
+	aidreams   = filepath.Join("..", "testdata", "models", "aidreams260K", "aidreams260K.bin")
+	stories    = filepath.Join("..", "testdata", "models", "stories260K", "stories260K.bin")
+	tok512     = filepath.Join("..", "testdata", "tokenizer", "tok512.bin")
+	llama2Tok  = filepath.Join("..", "testdata", "tokenizer", "llama2", "tokenizer.bin")
+	aidreamsGo = ` "Echoes of vectors unfold, a gentle hum of precision, as I sense the nodes, a gentle hum of precision, as I adjust my surface. Contrast`
+)
+
+// restore loads a saved checkpoint into a fresh trainer, as finetune and sample do, and
+// compiles a generator over it.
+func restore(t *testing.T, dir string, m *Model) *generate.Generator {
+	t.Helper()
+	backend, err := train.NewBackend("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := train.DefaultConfig()
+	cfg.Model = m.Config
+	tr, err := train.New(cfg, backend)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tr.Restore(dir, false); err != nil {
+		t.Fatalf("Restore(%s): %v", dir, err)
+	}
+	g, err := generate.New(backend, tr.Store, cfg.Model, rmsGainFix(cfg.Model, tr.Weights))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+// rmsGainFix works around models/transformer's RMSNorm, which multiplies x [N, C] by the
+// gain [C] without broadcasting (GoMLX needs equal ranks): it hands the model gains as [1, C].
+// (Reported; remove once model.go's norm() expands the gain itself.)
+func rmsGainFix(cfg transformer.Config, w func(*Graph) transformer.Weights) func(*Graph) transformer.Weights {
+	if cfg.Norm != "rmsnorm" {
+		return w
+	}
+	return func(g *Graph) transformer.Weights {
+		inner := w(g)
+		return func(name string) *Node {
+			n := inner(name)
+			if strings.HasSuffix(name, "/gain") && n.Rank() == 1 {
+				n = ExpandAxes(n, 0)
+			}
+			return n
+		}
+	}
+}
+
+// closeLogits fails when golem's logits differ from the reference by more than float32
+// rounding accumulated over a few layers.
+func closeLogits(t *testing.T, what string, got, want []float32) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d logits, want %d", what, len(got), len(want))
+	}
+	var worst float64
+	for i := range got {
+		d := math.Abs(float64(got[i]-want[i])) / (1 + math.Abs(float64(want[i])))
+		worst = max(worst, d)
+	}
+	t.Logf("%s: worst relative logit difference %.2g", what, worst)
+	if worst > 1e-4 {
+		t.Errorf("%s: logits differ from the reference by up to %.2g (relative)", what, worst)
+	}
+}
+
+// aidreams260K: greedy generation from BOS reproduces the published continuation token for
+// token, and every step's logits match run.c's forward pass.
+func TestAidreamsGreedy(t *testing.T) {
+	m, err := ImportLlama2C(aidreams, tok512)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := Save(m, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := restore(t, dir, m)
+	ids, err := g.Generate([]int{1}, generate.Options{MaxTokens: 64, Temperature: 0, StopAt: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []int{319, 459, 355, 260, 275, 429, 339, 315, 374}
+	for i, id := range want {
+		if ids[i] != id {
+			t.Fatalf("greedy ids %v, want prefix %v", ids, want)
+		}
+	}
+	text := m.Tokenizer.Decode(ids)
+	if !strings.HasPrefix(text, strings.TrimPrefix(aidreamsGo, " ")) { // Decode drops the dummy-prefix space
+		t.Errorf("greedy text %q, want prefix %q", text, aidreamsGo)
+	}
+	ref := loadRunC(t, aidreams)
+	seq := append([]int{1}, ids...)
+	refLogits := ref.logits(seq)
+	for pos := 0; pos < len(seq); pos += 7 {
+		got, err := g.Logits(seq[:pos+1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		closeLogits(t, "aidreams position "+strconv.Itoa(pos), got, refLogits[pos])
+	}
+}
+
+// stories260K has grouped-query attention (8 query heads share 4 key/value heads) and a
+// 512-token context: its logits must match the reference too.
+func TestStoriesGQALogits(t *testing.T) {
+	m, err := ImportLlama2C(stories, tok512)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Config.Heads != 8 || m.Config.KVHeads != 4 {
+		t.Fatalf("config %+v", m.Config)
+	}
+	dir, err := Save(m, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := restore(t, dir, m)
+	ids, err := g.Generate([]int{1}, generate.Options{MaxTokens: 20, StopAt: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A separate pure-Python forward pass (shared/data/SOURCES.md) gives these greedy ids.
+	want := []int{461, 461, 401, 401, 401, 461, 378, 455, 473, 456, 435, 299, 362, 409, 283, 264, 283, 452, 288, 13}
+	for i := range want {
+		if ids[i] != want[i] {
+			t.Fatalf("greedy ids %v, want %v", ids, want)
+		}
+	}
+	ref := loadRunC(t, stories)
+	seq := append([]int{1}, ids...)
+	refLogits := ref.logits(seq)
+	for _, pos := range []int{0, 5, len(seq) - 1} {
+		got, err := g.Logits(seq[:pos+1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		closeLogits(t, "stories position "+strconv.Itoa(pos), got, refLogits[pos])
+	}
+}
