@@ -33,7 +33,8 @@ type Config struct {
 	// Languages keeps only raw documents identified as one of these ISO 639 codes.
 	Languages []string `yaml:"languages"`
 	// MaxBadFraction fails when a raw file's bad records (malformed lines, broken
-	// headers, truncated gzip members) exceed this share of its records; default 0.01.
+	// headers, truncated gzip members, empty documents) exceed this share of its
+	// records; default 0.1 (as prepare --max-bad-fraction).
 	MaxBadFraction *float64 `yaml:"max_bad_fraction"`
 	// VerifyShards checks each token shard's CRC32C against its manifest at start-up
 	// (reads every byte); headers and sizes are always checked.

@@ -37,6 +37,11 @@ func TestOpenRawFormats(t *testing.T) {
 	if _, _, err := Open(cfg, tok); err == nil {
 		t.Error("no English text: want an error from an empty corpus")
 	}
+	// The CC-MAIN sample as it is (27 of 697 documents empty) opens with the defaults.
+	train, val, err = Open(Config{Train: []string{ccDir + "CC-MAIN-20190717121559-20190717143559-00140.jsonl.gz"}, ValFraction: 0.01}, tok)
+	if err != nil || train.Len() < 2_000_000 || val.Len() == 0 {
+		t.Errorf("cc sample: %v", err)
+	}
 	train, _, err = Open(Config{Train: []string{ccDir + "dolma_formats_test.jsonl.zst"}, Val: []string{ccDir + "dolma_formats_test.jsonl.gz"}, TextField: "message"}, tok)
 	if err != nil || train.Len() != int64(len("this is a test")+1) {
 		t.Errorf("jsonl: %v", err)

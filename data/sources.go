@@ -74,7 +74,7 @@ func (c *Config) encodeRaw(key string, specs []string, tok tokenizer.Tokenizer) 
 		filters, _ = FilterPreset("none")
 	}
 	filters.Languages = c.Languages
-	maxBad := 0.01
+	maxBad := 0.1
 	if c.MaxBadFraction != nil {
 		maxBad = *c.MaxBadFraction
 	}
