@@ -1,0 +1,473 @@
+package finetune
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+)
+
+// formats are the values of data.format.
+var formats = []string{"auto", "text", "prompt_completion", "chat", "classification", "alpaca", "qa"}
+
+// Segment is a piece of an example's text and whether its tokens are trained by default
+// (completions and assistant turns are; prompts, user turns and template markup before the
+// answer are not). Markup pieces come from the chat template and may hold special tokens.
+type Segment struct {
+	Text   string
+	Train  bool
+	Markup bool
+}
+
+// Example is one usable record, rendered as segments.
+type Example struct {
+	Where    string // file:line
+	Format   string // the record's format after detection
+	Segments []Segment
+	Label    string // classification label ("" otherwise)
+}
+
+// Prompt is the text before the last trained segment run (the query of a k-shot prompt).
+func (e *Example) Prompt() string {
+	last := e.lastTrainedRun()
+	var b strings.Builder
+	for _, s := range e.Segments[:last] {
+		b.WriteString(s.Text)
+	}
+	return b.String()
+}
+
+// Completion is the text of the last run of trained segments (the expected answer).
+func (e *Example) Completion() string {
+	var b strings.Builder
+	for _, s := range e.Segments[e.lastTrainedRun():] {
+		if s.Train {
+			b.WriteString(s.Text)
+		}
+	}
+	return b.String()
+}
+
+// Text is the whole rendered example.
+func (e *Example) Text() string {
+	var b strings.Builder
+	for _, s := range e.Segments {
+		b.WriteString(s.Text)
+	}
+	return b.String()
+}
+
+func (e *Example) lastTrainedRun() int {
+	i := len(e.Segments)
+	for i > 0 && !e.Segments[i-1].Train {
+		i--
+	}
+	for i > 0 && e.Segments[i-1].Train {
+		i--
+	}
+	return i
+}
+
+// Problem is one bad or adjusted record, printed as "file:line: problem".
+type Problem struct {
+	Where   string
+	Msg     string
+	Dropped bool // the record is not used (counts toward data.max_bad_fraction)
+}
+
+func (p Problem) String() string { return p.Where + ": " + p.Msg }
+
+// Dataset is the examples read from files, with every problem met on the way.
+type Dataset struct {
+	Examples []Example
+	Problems []Problem
+	Records  int // records read (non-blank lines or array elements)
+}
+
+// Dropped counts the records that are not used.
+func (d *Dataset) Dropped() int {
+	n := 0
+	for _, p := range d.Problems {
+		if p.Dropped {
+			n++
+		}
+	}
+	return n
+}
+
+// Labels lists the distinct classification labels, sorted.
+func (d *Dataset) Labels() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, e := range d.Examples {
+		if e.Format == "classification" && !seen[e.Label] {
+			seen[e.Label] = true
+			out = append(out, e.Label)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// CheckBad returns an error when more than max (a fraction) of the records were dropped.
+func (d *Dataset) CheckBad(max float64, what string) error {
+	bad := d.Dropped()
+	if d.Records == 0 {
+		return fmt.Errorf("%s: no records", what)
+	}
+	if len(d.Examples) == 0 {
+		return fmt.Errorf("%s: none of the %d records is usable; first problem: %s", what, d.Records, d.Problems[0])
+	}
+	if frac := float64(bad) / float64(d.Records); frac > max {
+		return fmt.Errorf("%s: %d of %d records (%.1f%%) are unusable, over data.max_bad_fraction = %g; first problem: %s (raise data.max_bad_fraction to train anyway)",
+			what, bad, d.Records, 100*frac, max, d.Problems[0])
+	}
+	return nil
+}
+
+// Report writes the problems (at most show; 0 = all) and a one-line count to w.
+func (d *Dataset) Report(w io.Writer, what string, show int) {
+	for i, p := range d.Problems {
+		if show > 0 && i >= show {
+			fmt.Fprintf(w, "... and %d more problems (data.show_problems = %d)\n", len(d.Problems)-show, show)
+			break
+		}
+		fmt.Fprintln(w, p)
+	}
+	fmt.Fprintf(w, "%s: %d records, %d examples used, %d dropped, %d other problems\n", what, d.Records, len(d.Examples), d.Dropped(), len(d.Problems)-d.Dropped())
+}
+
+// ReadFiles reads every file as JSONL (or a JSON array of objects) and renders its records.
+// Only unreadable files are errors; bad records become Problems.
+func ReadFiles(files []string, dc DataConfig) (*Dataset, error) {
+	tmpl, err := LoadTemplate(dc.Template)
+	if err != nil {
+		return nil, err
+	}
+	ds := &Dataset{}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("data: %w", err)
+		}
+		if err := ds.add(f, b, dc, tmpl); err != nil {
+			return nil, err
+		}
+	}
+	return ds, nil
+}
+
+// ReadBytes is ReadFiles for one in-memory file called name.
+func ReadBytes(name string, b []byte, dc DataConfig) (*Dataset, error) {
+	tmpl, err := LoadTemplate(dc.Template)
+	if err != nil {
+		return nil, err
+	}
+	ds := &Dataset{}
+	return ds, ds.add(name, b, dc, tmpl)
+}
+
+func (ds *Dataset) add(file string, b []byte, dc DataConfig, tmpl *Template) error {
+	record := func(line int, raw []byte) {
+		ds.Records++
+		where := fmt.Sprintf("%s:%d", file, line)
+		var val any
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.UseNumber()
+		if err := dec.Decode(&val); err != nil {
+			ds.Problems = append(ds.Problems, Problem{where, "malformed JSON: " + jsonErr(err), true})
+			return
+		}
+		if _, err := dec.Token(); err != io.EOF {
+			ds.Problems = append(ds.Problems, Problem{where, "malformed JSON: more than one value on the line", true})
+			return
+		}
+		rec, ok := val.(map[string]any)
+		if !ok {
+			ds.Problems = append(ds.Problems, Problem{where, fmt.Sprintf("malformed record: want a JSON object, got a %s", jsonTypeName(val)), true})
+			return
+		}
+		rec, err := mapFields(rec, dc.Fields)
+		if err != nil {
+			ds.Problems = append(ds.Problems, Problem{where, err.Error(), true})
+			return
+		}
+		format := dc.Format
+		if format == "auto" { // per record: a file may mix formats
+			if format = detect(rec); format == "" {
+				ds.Problems = append(ds.Problems, Problem{where, fmt.Sprintf("cannot tell the format from keys %s; want text, prompt+completion, messages, text+label, instruction+output or question+answer (or set data.format / data.fields)", keys(rec)), true})
+				return
+			}
+		}
+		ex, err := render(rec, format, tmpl)
+		if err != nil {
+			ds.Problems = append(ds.Problems, Problem{where, err.Error(), true})
+			return
+		}
+		ex.Where = where
+		ds.Examples = append(ds.Examples, ex)
+	}
+	trimmed := bytes.TrimLeft(b, " \t\r\n\ufeff")
+	if len(trimmed) > 0 && trimmed[0] == '[' { // a JSON array of records
+		dec := json.NewDecoder(bytes.NewReader(b))
+		if _, err := dec.Token(); err != nil {
+			return fmt.Errorf("%s:1: malformed JSON array: %s", file, jsonErr(err))
+		}
+		for dec.More() {
+			start := int(dec.InputOffset())
+			var raw json.RawMessage
+			if err := dec.Decode(&raw); err != nil {
+				return fmt.Errorf("%s:%d: malformed JSON array, the rest of the file cannot be read: %s", file, lineAt(b, start), jsonErr(err))
+			}
+			end := int(dec.InputOffset())
+			at := start + len(b[start:end]) - len(bytes.TrimLeft(b[start:end], " \t\r\n,"))
+			record(lineAt(b, at), raw)
+		}
+		return nil
+	}
+	line := 0
+	for len(b) > 0 {
+		line++
+		var l []byte
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			l, b = b[:i], b[i+1:]
+		} else {
+			l, b = b, nil
+		}
+		if len(bytes.TrimSpace(l)) == 0 {
+			continue
+		}
+		record(line, l)
+	}
+	return nil
+}
+
+func lineAt(b []byte, off int) int { return bytes.Count(b[:min(off, len(b))], []byte{'\n'}) + 1 }
+
+func jsonErr(err error) string {
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		return "unexpected end of input"
+	}
+	return err.Error()
+}
+
+func keys(rec map[string]any) string {
+	var ks []string
+	for k := range rec {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return "[" + strings.Join(ks, ", ") + "]"
+}
+
+// detect names a record's format from its keys.
+func detect(rec map[string]any) string {
+	has := func(k string) bool { _, ok := rec[k]; return ok }
+	switch {
+	case has("messages"):
+		return "chat"
+	case has("prompt") || has("completion"):
+		return "prompt_completion"
+	case has("text") && has("label"):
+		return "classification"
+	case has("text"):
+		return "text"
+	case has("instruction") && has("output"):
+		return "alpaca"
+	case has("question") && has("answer"):
+		return "qa"
+	}
+	return ""
+}
+
+// mapFields applies data.fields: each canonical key gets a source key's value or a filled template.
+func mapFields(rec map[string]any, fields map[string]string) (map[string]any, error) {
+	if len(fields) == 0 {
+		return rec, nil
+	}
+	out := map[string]any{}
+	for k, v := range rec {
+		out[k] = v
+	}
+	for canon, spec := range fields {
+		if !strings.Contains(spec, "{") {
+			v, ok := rec[spec]
+			if !ok {
+				return nil, fmt.Errorf("missing field %q (data.fields.%s)", spec, canon)
+			}
+			out[canon] = v
+			continue
+		}
+		s, err := fill(spec, rec)
+		if err != nil {
+			return nil, fmt.Errorf("%w (data.fields.%s)", err, canon)
+		}
+		out[canon] = s
+	}
+	return out, nil
+}
+
+// fill replaces {key} in tmpl with the record's string values; {{ and }} are literal braces.
+func fill(tmpl string, rec map[string]any) (string, error) {
+	var b strings.Builder
+	for i := 0; i < len(tmpl); i++ {
+		c := tmpl[i]
+		if (c == '{' || c == '}') && i+1 < len(tmpl) && tmpl[i+1] == c {
+			b.WriteByte(c)
+			i++
+			continue
+		}
+		if c != '{' {
+			b.WriteByte(c)
+			continue
+		}
+		j := strings.IndexByte(tmpl[i:], '}')
+		if j < 0 {
+			return "", fmt.Errorf("template %q: unclosed {", tmpl)
+		}
+		key := tmpl[i+1 : i+j]
+		s, err := str(rec, key, true)
+		if err != nil {
+			return "", err
+		}
+		b.WriteString(s)
+		i += j
+	}
+	return b.String(), nil
+}
+
+// str reads a string field; numbers and booleans are accepted as their JSON text.
+func str(rec map[string]any, key string, required bool) (string, error) {
+	v, ok := rec[key]
+	if !ok || v == nil {
+		if required {
+			return "", fmt.Errorf("missing field %q", key)
+		}
+		return "", nil
+	}
+	switch x := v.(type) {
+	case string:
+		return x, nil
+	case json.Number:
+		return x.String(), nil
+	case bool:
+		return fmt.Sprint(x), nil
+	}
+	return "", fmt.Errorf("field %q is a %s, want a string", key, jsonType(v))
+}
+
+func jsonTypeName(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case string:
+		return "string"
+	case json.Number:
+		return "number"
+	case bool:
+		return "boolean"
+	}
+	return jsonType(v)
+}
+
+func jsonType(v any) string {
+	switch v.(type) {
+	case map[string]any:
+		return "JSON object"
+	case []any:
+		return "JSON list"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+// Prompts of the presets.
+const (
+	alpacaPrompt        = "Below is an instruction that describes a task, paired with an input that provides further context. Write a response that appropriately completes the request.\n\n### Instruction:\n%s\n\n### Input:\n%s\n\n### Response:\n"
+	alpacaPromptNoInput = "Below is an instruction that describes a task. Write a response that appropriately completes the request.\n\n### Instruction:\n%s\n\n### Response:\n"
+	qaPrompt            = "Question: %s\nAnswer: "
+	labelPrompt         = "%s\nLabel: "
+)
+
+// render turns a (field-mapped) record into an example of the given format.
+func render(rec map[string]any, format string, tmpl *Template) (Example, error) {
+	ex := Example{Format: format}
+	need := func(key string) (string, error) {
+		s, err := str(rec, key, true)
+		if err == nil && strings.TrimSpace(s) == "" {
+			err = fmt.Errorf("empty %q", key)
+		}
+		return s, err
+	}
+	pc := func(prompt, completion string) {
+		ex.Segments = []Segment{{Text: prompt}, {Text: completion, Train: true}}
+	}
+	switch format {
+	case "text":
+		t, err := need("text")
+		if err != nil {
+			return ex, err
+		}
+		ex.Segments = []Segment{{Text: t, Train: true}}
+	case "prompt_completion":
+		p, err := str(rec, "prompt", true) // an empty prompt is allowed (unconditional completion)
+		if err != nil {
+			return ex, err
+		}
+		c, err := need("completion")
+		if err != nil {
+			return ex, fmt.Errorf("%w: nothing to train on", err)
+		}
+		pc(p, c)
+	case "classification":
+		t, err := need("text")
+		if err != nil {
+			return ex, err
+		}
+		l, err := need("label")
+		if err != nil {
+			return ex, err
+		}
+		ex.Label = l
+		pc(fmt.Sprintf(labelPrompt, t), l)
+	case "alpaca":
+		in, err := need("instruction")
+		if err != nil {
+			return ex, err
+		}
+		ctx, err := str(rec, "input", false)
+		if err != nil {
+			return ex, err
+		}
+		out, err := need("output")
+		if err != nil {
+			return ex, fmt.Errorf("%w: nothing to train on", err)
+		}
+		if strings.TrimSpace(ctx) == "" {
+			pc(fmt.Sprintf(alpacaPromptNoInput, in), out)
+		} else {
+			pc(fmt.Sprintf(alpacaPrompt, in, ctx), out)
+		}
+	case "qa":
+		q, err := need("question")
+		if err != nil {
+			return ex, err
+		}
+		a, err := need("answer")
+		if err != nil {
+			return ex, fmt.Errorf("%w: nothing to train on", err)
+		}
+		pc(fmt.Sprintf(qaPrompt, q), a)
+	case "chat":
+		segs, err := tmpl.Render(rec["messages"])
+		if err != nil {
+			return ex, err
+		}
+		ex.Segments = segs
+	default:
+		return ex, fmt.Errorf("unknown format %q", format)
+	}
+	return ex, nil
+}

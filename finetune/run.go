@@ -1,0 +1,324 @@
+package finetune
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"reflect"
+
+	"github.com/golem-ml/golem/checkpoint"
+	"github.com/golem-ml/golem/config"
+	"github.com/golem-ml/golem/tokenizer"
+	"github.com/golem-ml/golem/train"
+)
+
+// StateFile is the fine-tuning state saved with every checkpoint (best validation loss and
+// early-stopping counter), so a resumed run tracks the best checkpoint as an uninterrupted one.
+const StateFile = "finetune_state.json"
+
+// BestDir is the folder (inside out_dir) holding the checkpoint with the lowest validation loss.
+const BestDir = "best"
+
+type ftState struct {
+	BestValLoss float64 `json:"best_val_loss"` // 0 = no validation pass yet
+	BestStep    int64   `json:"best_step"`
+	BadEvals    int     `json:"bad_evals"` // validation passes since the last improvement
+}
+
+// Result is what a fine-tuning run reports.
+type Result struct {
+	*train.Summary
+	Best         string  // checkpoint with the lowest validation loss ("" without validation)
+	BestValLoss  float64 // its loss
+	StoppedEarly bool
+	TrainRows    int
+	ValRows      int
+	Trainable    int // parameters the optimizer updates
+}
+
+// Data is a run's prepared data.
+type Data struct {
+	Train, Val         *Dataset
+	TrainToks, ValToks []Tokens
+	TrainEx, ValEx     []Example
+}
+
+// PrepareData reads, renders, tokenizes and splits the examples of a run, reporting problems
+// to log, and fails when too many records are unusable.
+func PrepareData(dc DataConfig, tok tokenizer.Tokenizer, T int, seed uint64, log io.Writer) (*Data, error) {
+	d := &Data{}
+	var err error
+	if d.Train, err = ReadFiles(dc.Train, dc); err != nil {
+		return nil, err
+	}
+	toks := Encode(d.Train, tok, T, dc)
+	d.Train.Report(log, "data.train", dc.ShowProblems)
+	if err := d.Train.CheckBad(dc.MaxBadFraction, "data.train"); err != nil {
+		return nil, err
+	}
+	if len(dc.Val) > 0 {
+		if d.Val, err = ReadFiles(dc.Val, dc); err != nil {
+			return nil, err
+		}
+		d.ValToks = Encode(d.Val, tok, T, dc)
+		d.Val.Report(log, "data.val", dc.ShowProblems)
+		if err := d.Val.CheckBad(dc.MaxBadFraction, "data.val"); err != nil {
+			return nil, err
+		}
+		d.TrainToks, d.TrainEx, d.ValEx = toks, d.Train.Examples, d.Val.Examples
+		return d, nil
+	}
+	// Hold out a seeded fraction of the examples.
+	n := len(toks)
+	nVal := int(math.Round(dc.ValFraction * float64(n)))
+	if dc.ValFraction > 0 && nVal == 0 && n >= 2 {
+		nVal = 1
+	}
+	if nVal >= n {
+		return nil, fmt.Errorf("data: %d usable examples cannot be split into training and validation (data.val_fraction = %g)", n, dc.ValFraction)
+	}
+	perm := rand.New(rand.NewPCG(seed, 0xfa1)).Perm(n)
+	isVal := make([]bool, n)
+	for _, i := range perm[:nVal] {
+		isVal[i] = true
+	}
+	for i := range toks {
+		if isVal[i] {
+			d.ValToks, d.ValEx = append(d.ValToks, toks[i]), append(d.ValEx, d.Train.Examples[i])
+		} else {
+			d.TrainToks, d.TrainEx = append(d.TrainToks, toks[i]), append(d.TrainEx, d.Train.Examples[i])
+		}
+	}
+	return d, nil
+}
+
+// Run fine-tunes cfg.Base on cfg.Data (or resumes with opts.Resume): full or LoRA, on the
+// pretraining loop, with best-checkpoint tracking and early stopping. opts.OnEval, Stop and
+// ExtraFiles, when set, are called after the run's own.
+func Run(ctx context.Context, cfg Config, opts train.Options) (*Result, error) {
+	log := opts.Log
+	if log == nil {
+		log = os.Stderr
+		opts.Log = log
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.OutDir == "" {
+		cfg.OutDir = filepath.Join("checkpoints", cfg.Name)
+	}
+	baseDir, err := ResolveCheckpoint(cfg.Base)
+	if err != nil {
+		return nil, fmt.Errorf("base: %w", err)
+	}
+	if checkpoint.Has(baseDir, AdapterFile) {
+		return nil, fmt.Errorf("base %s is a LoRA checkpoint (it has %s); merge it first: finetune merge --base %s --out DIR", baseDir, AdapterFile, baseDir)
+	}
+	baseCfg, tok, err := ReadBase(baseDir)
+	if err != nil {
+		return nil, err
+	}
+	mgr := &checkpoint.Manager{Dir: cfg.OutDir, KeepLast: cfg.Ckpt.KeepLast, KeepEvery: cfg.Ckpt.KeepEvery}
+	resumeFrom := ""
+	if opts.Resume {
+		if resumeFrom, err = mgr.Latest(); err != nil {
+			return nil, err
+		}
+		if resumeFrom == "" {
+			fmt.Fprintf(log, "resume: no complete checkpoint in %s; starting fresh\n", cfg.OutDir)
+		}
+	}
+	T := baseCfg.Model.SeqLen
+	data, err := PrepareData(cfg.Data, tok, T, cfg.Train.Seed, log)
+	if err != nil {
+		return nil, err
+	}
+	pad := int32(max(tok.EOT(), 0))
+	trainRows, trainW := Rows(data.TrainToks, T, cfg.Data.Pack, pad)
+	valRows, valW := Rows(data.ValToks, T, false, pad)
+	tc := cfg.trainConfig(baseCfg, len(trainRows))
+	nValBatches := (len(valRows) + tc.Train.BatchSize - 1) / tc.Train.BatchSize
+	tc.Train.EvalBatches = max(1, min(tc.Train.EvalBatches, nValBatches))
+	if tc.Sample.Prompt == "" {
+		ex := data.TrainEx
+		if len(data.ValEx) > 0 {
+			ex = data.ValEx
+		}
+		if tc.Sample.Prompt = ex[0].Prompt(); tc.Sample.Prompt == "" {
+			tc.Sample.Prompt = "\n"
+		}
+	}
+	if err := tc.Validate(); err != nil {
+		return nil, err
+	}
+	if resumeFrom != "" {
+		if err := sameModel(tc, resumeFrom); err != nil {
+			return nil, err
+		}
+	}
+	t, err := train.New(tc, opts.Backend)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := t.Restore(baseDir, false); err != nil {
+		return nil, fmt.Errorf("loading base weights: %w", err)
+	}
+	var ad *Adapter
+	if cfg.Method == "lora" {
+		if ad, err = NewAdapter(t.Store, tc.Model, cfg.LoRA, tc.Train.Seed); err != nil {
+			return nil, err
+		}
+		t.Params = ad.Params()
+		t.Weights = ad.Wrap(t.Weights)
+	}
+	st := train.State{DataSeed: tc.Train.Seed}
+	fs := ftState{}
+	if resumeFrom != "" {
+		if st, err = t.Restore(resumeFrom, true); err != nil {
+			return nil, err
+		}
+		if checkpoint.Has(resumeFrom, StateFile) {
+			b, err := checkpoint.Read(resumeFrom, StateFile)
+			if err != nil {
+				return nil, err
+			}
+			if err := json.Unmarshal(b, &fs); err != nil {
+				return nil, fmt.Errorf("%s/%s: %w", resumeFrom, StateFile, err)
+			}
+		}
+		fmt.Fprintf(log, "resumed from %s at step %d\n", resumeFrom, st.Step)
+	} else if err := t.InitOptimizer(); err != nil {
+		return nil, err
+	}
+	src := NewSource(trainRows, trainW, valRows, valW, tc.Train.BatchSize, tc.Train.Seed, tc.Train.EvalBatches, pad)
+	res := &Result{TrainRows: len(trainRows), ValRows: len(valRows)}
+	for _, p := range t.Params {
+		res.Trainable += t.Store.GetVariable(p.Path).Shape().Size()
+	}
+	targets := 0
+	for _, w := range trainW {
+		for _, x := range w {
+			targets += int(x)
+		}
+	}
+	fmt.Fprintf(log, "fine-tuning %s (%s) | %.2fM params, %d trainable | %d train examples in %d rows (%d trained targets of %d slots), %d val examples | %d steps of %d rows, lr %g\n",
+		baseDir, cfg.Method, float64(tc.Model.NumParams())/1e6, res.Trainable, len(data.TrainEx), len(trainRows), targets, len(trainRows)*T,
+		len(data.ValEx), tc.Train.Steps, tc.Train.BatchSize, tc.Optimizer.LR)
+	if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
+		return nil, err
+	}
+	cfgYAML, err := config.Marshal(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(cfg.OutDir, FinetuneFile), cfgYAML, 0o644); err != nil {
+		return nil, err
+	}
+
+	userOnEval, userStop, userExtra := opts.OnEval, opts.Stop, opts.ExtraFiles
+	extra := func(t *train.Trainer) map[string][]byte {
+		if ad != nil {
+			ad.Training = false // the training graphs are built by now
+		}
+		files := map[string][]byte{FinetuneFile: cfgYAML}
+		files[StateFile], _ = json.MarshalIndent(fs, "", "  ")
+		if ad != nil {
+			af, err := ad.Files(baseDir)
+			if err != nil {
+				panic(fmt.Errorf("adapter files: %w", err)) // values read from the device; only fails on a broken backend
+			}
+			for k, v := range af {
+				files[k] = v
+			}
+		}
+		if userExtra != nil {
+			for k, v := range userExtra(t) {
+				files[k] = v
+			}
+		}
+		return files
+	}
+	bestMgr := &checkpoint.Manager{Dir: filepath.Join(cfg.OutDir, BestDir), KeepLast: 1}
+	var bestErr error
+	opts.OnEval = func(t *train.Trainer, vl float64, improved bool) {
+		if ad != nil {
+			ad.Training = false
+		}
+		if fs.BestValLoss == 0 || vl < fs.BestValLoss-cfg.EarlyStop.MinDelta {
+			fs.BestValLoss, fs.BestStep, fs.BadEvals = vl, t.Step, 0
+			files, err := t.Files(train.State{Step: t.Step, DataSeed: tc.Train.Seed, DataStep: t.Step, BestValLoss: vl}, tok)
+			if err == nil {
+				for k, v := range extra(t) {
+					files[k] = v
+				}
+				res.Best, err = bestMgr.Save(t.Step, files)
+			}
+			if err != nil && bestErr == nil {
+				bestErr = err
+			}
+		} else {
+			fs.BadEvals++
+		}
+		if userOnEval != nil {
+			userOnEval(t, vl, improved)
+		}
+	}
+	opts.Stop = func() bool {
+		if bestErr != nil {
+			return true
+		}
+		if cfg.EarlyStop.Patience > 0 && fs.BadEvals >= cfg.EarlyStop.Patience {
+			res.StoppedEarly = true
+			fmt.Fprintf(log, "\nearly stop: validation loss has not improved on %.4f (step %d) for %d validation passes\n", fs.BestValLoss, fs.BestStep, fs.BadEvals)
+			return true
+		}
+		return userStop != nil && userStop()
+	}
+	opts.ExtraFiles = extra
+	if ad != nil && ad.Cfg.Dropout > 0 {
+		// Build the evaluation graph without adapter dropout, then train with it.
+		if len(src.Val) > 0 {
+			if _, err := t.EvalLoss(src.Val[:1]); err != nil {
+				return nil, err
+			}
+		}
+		ad.Training = true
+	}
+	sum, err := train.Loop(ctx, t, src, tok, mgr, st, opts)
+	if err != nil {
+		return nil, err
+	}
+	if bestErr != nil {
+		return nil, fmt.Errorf("saving the best checkpoint: %w", bestErr)
+	}
+	res.Summary, res.BestValLoss = sum, fs.BestValLoss
+	if res.Best == "" && fs.BestStep > 0 {
+		res.Best, _ = bestMgr.Latest()
+	}
+	if res.Best != "" {
+		fmt.Fprintf(log, "best: val loss %.4f at step %d in %s\n", fs.BestValLoss, fs.BestStep, res.Best)
+	}
+	return res, nil
+}
+
+// sameModel refuses to resume a run folder whose checkpoints were fine-tuned from another base model.
+func sameModel(tc train.Config, dir string) error {
+	b, err := checkpoint.Read(dir, train.ConfigFile)
+	if err != nil {
+		return err
+	}
+	saved := train.DefaultConfig()
+	if err := config.Decode(b, dir+"/"+train.ConfigFile, &saved); err != nil {
+		return err
+	}
+	saved.Model.Defaults()
+	if !reflect.DeepEqual(saved.Model, tc.Model) {
+		return fmt.Errorf("resume: %s was fine-tuned from a different model (%+v) than the base (%+v); use a new out_dir", dir, saved.Model, tc.Model)
+	}
+	return nil
+}
