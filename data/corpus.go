@@ -28,7 +28,7 @@ type Config struct {
 	// default "text".
 	TextField string `yaml:"text_field"`
 	// Filters is the cleaning preset applied to raw text read on the fly: "none" (default),
-	// "minimal" or "gopher" (see FilterPreset).
+	// "minimal", "gopher", "fineweb" or "c4" (see FilterPreset).
 	Filters string `yaml:"filters"`
 	// Languages keeps only raw documents identified as one of these ISO 639 codes.
 	Languages []string `yaml:"languages"`
@@ -56,7 +56,7 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("data.text_field: %q is not a field name or dotted path such as text or metadata.content", c.TextField)
 	}
 	if _, err := FilterPreset(c.Filters); err != nil {
-		return fmt.Errorf("data.filters: %q; use none, minimal or gopher", c.Filters)
+		return fmt.Errorf("data.filters: %q; use none, minimal, gopher, fineweb or c4", c.Filters)
 	}
 	for _, l := range c.Languages {
 		if len(l) < 2 || len(l) > 3 {

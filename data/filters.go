@@ -47,6 +47,9 @@ type FilterConfig struct {
 	// Boilerplate removes C4 boilerplate lines (cookie, privacy and terms notices,
 	// "enable javascript") and drops pages containing "lorem ipsum" (lorem_ipsum).
 	Boilerplate bool `yaml:"boilerplate"`
+	// C4 and FineWeb hold those datasets' extra rules (see C4Filters, FineWebFilters).
+	C4      C4Config      `yaml:"c4"`
+	FineWeb FineWebConfig `yaml:"fineweb"`
 	// Languages keeps only documents whose identified language (WET
 	// WARC-Identified-Content-Language or a JSONL language field; the first listed) is one
 	// of these ISO 639 codes (2 or 3 letters). Empty keeps every language (language).
@@ -163,10 +166,11 @@ const (
 	EditLineEndings                        // CR or CRLF became LF
 	EditNormalized                         // Unicode normalisation changed the text
 	EditBoilerplateLines                   // C4 boilerplate lines were removed
+	EditC4Lines                            // lines failing the C4 line rules were removed
 )
 
 // EditNames name each edit bit in reports, in bit order.
-var EditNames = []string{"utf8_replaced", "line_endings", "unicode_normalized", "boilerplate_lines_removed"}
+var EditNames = []string{"utf8_replaced", "line_endings", "unicode_normalized", "boilerplate_lines_removed", "c4_lines_removed"}
 
 // ApplyEdits is Apply that also says what cleaning changed.
 func (f *Filter) ApplyEdits(d *Document) (text, reason string, edits Edits) {
@@ -219,6 +223,18 @@ func (f *Filter) apply(d *Document, edits *Edits) (text, reason string) {
 	if c.Normalize != "none" {
 		text = strings.TrimSpace(text)
 	}
+	if c.C4.CurlyBracket && strings.IndexByte(text, '{') >= 0 {
+		return "", "c4_curly_bracket"
+	}
+	if c.C4.lineRules() {
+		n := len(text)
+		if text = c4Lines(text, &c.C4); len(text) < n {
+			*edits |= EditC4Lines
+		}
+	}
+	if c.C4.MinSentences > 0 && strings.TrimSpace(text) != "" && sentences(text) < c.C4.MinSentences {
+		return "", "c4_sentences"
+	}
 	if strings.TrimSpace(text) == "" {
 		return "", "empty"
 	}
@@ -234,6 +250,11 @@ func (f *Filter) apply(d *Document, edits *Edits) (text, reason string) {
 	}
 	if r := repetition(text, words, &c.Repetition); r != "" {
 		return "", r
+	}
+	if c.FineWeb.on() {
+		if r := fineweb(text, words, &c.FineWeb); r != "" {
+			return "", r
+		}
 	}
 	return text, ""
 }

@@ -1,6 +1,7 @@
 package data
 
 import (
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -92,4 +93,64 @@ func TestLoadFilterConfig(t *testing.T) {
 	if _, err := LoadFilterConfig(path, DefaultFilters()); err == nil || !strings.Contains(err.Error(), "filters.yaml.normalize") {
 		t.Errorf("bad value: %v", err)
 	}
+}
+
+func TestC4AndFineWebRules(t *testing.T) {
+	c4 := NewFilter(C4Filters())
+	page := "Home | About\nMenu\n" + goodText + "\nThe end of the story is near and we all know it.\nShare this"
+	got, r, edits := c4.ApplyEdits(&Document{Text: page})
+	if r != "" || strings.Contains(got, "Menu") || strings.Contains(got, "Share this") || !strings.HasPrefix(got, "The history") || edits&EditC4Lines == 0 {
+		t.Errorf("c4 lines: %q %q %b", got, r, edits)
+	}
+	if _, r := c4.Apply(&Document{Text: goodText + "\nfunction f() { return 1; }."}); r != "c4_curly_bracket" {
+		t.Errorf("curly: %q", r)
+	}
+	if _, r := c4.Apply(&Document{Text: "One sentence here. Two sentences here. Three here."}); r != "c4_sentences" {
+		t.Errorf("sentences: %q", r)
+	}
+	fw := NewFilter(FineWebFilters())
+	if _, r := fw.Apply(&Document{Text: goodText + " The end is here and now."}); r != "" {
+		t.Errorf("good text dropped by fineweb: %q", r)
+	}
+	noPunct := "The valley has a river.\n"
+	for i := range 10 {
+		noPunct += fmt.Sprintf("line %d of a page with no punctuation at its end\n", i)
+	}
+	if _, r := NewFilter(FilterConfig{FineWeb: FineWebConfig{MinLinePunct: 0.12}}).Apply(&Document{Text: noPunct}); r != "fineweb_line_punct" {
+		t.Errorf("lines without punctuation: %q", r)
+	}
+	fwc := FilterConfig{FineWeb: FineWebConfig{MaxShortLines: 0.67}}
+	if _, r := NewFilter(fwc).Apply(&Document{Text: strings.Repeat("short line one.\nshort line two.\n", 5) + goodText}); r != "fineweb_short_lines" {
+		t.Errorf("short lines: %q", r)
+	}
+	fwc = FilterConfig{FineWeb: FineWebConfig{MaxNewlinesPerWord: 0.3}}
+	if _, r := NewFilter(fwc).Apply(&Document{Text: strings.Repeat("apples\npears and plums\n", 10)}); r != "fineweb_list_like" {
+		t.Errorf("list-like: %q", r)
+	}
+	fwc = FilterConfig{FineWeb: FineWebConfig{MaxDupLineChars: 0.01}}
+	if _, r := NewFilter(fwc).Apply(&Document{Text: goodText + "\nSubscribe to our newsletter.\nSubscribe to our newsletter."}); r != "fineweb_dup_line_chars" {
+		t.Errorf("dup line chars: %q", r)
+	}
+}
+
+func TestPresetsOnCCSample(t *testing.T) {
+	docs := readAll(t, ccDir+"CC-MAIN-20190717121559-20190717143559-00140.jsonl.gz", ReadOptions{})
+	kept := map[string]int{}
+	for _, name := range []string{"none", "minimal", "c4", "gopher", "fineweb"} {
+		cfg, err := FilterPreset(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := NewFilter(cfg)
+		for i := range docs {
+			if _, r := f.Apply(&docs[i]); r == "" {
+				kept[name]++
+			}
+		}
+	}
+	// Each stricter preset keeps fewer documents.
+	if !(kept["none"] >= kept["minimal"] && kept["minimal"] > kept["gopher"] && kept["gopher"] > kept["fineweb"] && kept["minimal"] > kept["c4"] && kept["fineweb"] > 50) {
+		t.Errorf("kept per preset %v", kept)
+	}
+	t.Logf("kept of %d: %v", len(docs), kept)
 }

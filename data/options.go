@@ -11,7 +11,8 @@ import (
 )
 
 // FilterPreset returns a named filter configuration: "gopher" (DefaultFilters: Gopher
-// quality and repetition rules plus C4 boilerplate removal), "minimal" (NFC, drop invalid
+// quality and repetition rules plus C4 boilerplate removal), "fineweb" (FineWebFilters),
+// "c4" (C4Filters), "minimal" (NFC, drop invalid
 // UTF-8 and empty documents) or "none" (text exactly as read; only blank documents are dropped).
 func FilterPreset(name string) (FilterConfig, error) {
 	switch name {
@@ -19,10 +20,14 @@ func FilterPreset(name string) (FilterConfig, error) {
 		return DefaultFilters(), nil
 	case "minimal":
 		return MinimalFilters(), nil
+	case "c4":
+		return C4Filters(), nil
+	case "fineweb":
+		return FineWebFilters(), nil
 	case "none":
 		return FilterConfig{Normalize: "none", InvalidUTF8: "keep"}, nil
 	}
-	return FilterConfig{}, fmt.Errorf("filters %q: use gopher, minimal or none", name)
+	return FilterConfig{}, fmt.Errorf("filters %q: use gopher, fineweb, c4, minimal or none", name)
 }
 
 // ParseDedup reads a dedup list such as "exact,minhash", "exact" or "none".

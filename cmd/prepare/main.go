@@ -22,7 +22,7 @@ func main() {
 	format := flag.String("format", "auto", "input format: auto, warc, jsonl, text or lines")
 	textField := flag.String("text-field", "text", "JSONL field holding the text (dotted path allowed)")
 	tokPath := flag.String("tokenizer", "", "tokenizer.json, GPT-2 folder, .tiktoken, .model or llama2.c .bin (default: byte-level)")
-	filters := flag.String("filters", "gopher", "filter preset: gopher, minimal or none")
+	filters := flag.String("filters", "gopher", "filter preset: gopher, fineweb, c4, minimal or none")
 	filterFile := flag.String("filter-config", "", "YAML of filter settings over the preset (data.FilterConfig keys)")
 	langs := flag.String("languages", "", "keep only these languages (ISO 639, comma-separated), e.g. eng,fra")
 	minWords := flag.Int("min-words", -1, "override the preset's minimum words per document")
