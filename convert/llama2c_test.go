@@ -39,7 +39,13 @@ func restore(t *testing.T, dir string, m *Model) *generate.Generator {
 	if _, err := tr.Restore(dir, false); err != nil {
 		t.Fatalf("Restore(%s): %v", dir, err)
 	}
-	g, err := generate.New(backend, tr.Store, cfg.Model, rmsGainFix(cfg.Model, tr.Weights))
+	g, err := generate.New(backend, tr.Store, cfg.Model, tr.Weights)
+	if err == nil {
+		_, err = g.Logits([]int{0})
+	}
+	if err != nil && strings.Contains(err.Error(), "rank must match") {
+		g, err = generate.New(backend, tr.Store, cfg.Model, rmsGainFix(cfg.Model, tr.Weights))
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
