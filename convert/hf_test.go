@@ -49,7 +49,6 @@ func checkReference(t *testing.T, dir string) *Model {
 	return m
 }
 
-
 func TestGPT2MatchesReference(t *testing.T) {
 	m := checkReference(t, gpt2Tiny)
 	if m.Config.MLP != "gelu_tanh" || !m.Config.Tied || m.Config.Positions != "learned" {
