@@ -154,6 +154,7 @@ func Prepare(cfg PrepareConfig) (*Report, error) {
 		return nil, err
 	}
 	p := &pipeline{cfg: cfg, files: files, filter: NewFilter(cfg.Filters)}
+	defer p.stopWorkers()
 	var mine []int
 	for i := range files {
 		if i%cfg.NumShards == cfg.ShardIndex {
@@ -262,6 +263,9 @@ type pipeline struct {
 	// tokenizeReads: stage 3 reads the inputs (its progress counts), rather than copying
 	// stage 1's token cache in the same run.
 	tokenizeReads bool
+	poolOnce      sync.Once
+	jobs          chan *docBatch
+	queueCap      int // batches in flight per shard
 	logMu         sync.Mutex
 }
 
@@ -286,6 +290,8 @@ func (p *pipeline) progress(n int64) {
 func (p *pipeline) forShards(shards []int, fn func(i int) (ShardStats, error)) ([]ShardStats, error) {
 	stats := make([]ShardStats, len(shards))
 	errs := make([]error, len(shards))
+	// Enough batches in flight to keep every worker busy, spread over the shards read at once.
+	p.queueCap = max(4, 2*p.cfg.Workers/max(1, min(p.cfg.Workers, len(shards))))
 	sem := make(chan struct{}, p.cfg.Workers)
 	var wg sync.WaitGroup
 	for k, i := range shards {
@@ -310,9 +316,62 @@ type docResult struct {
 	tokens []int
 }
 
-// streamShard reads a shard, runs work on every document across Workers goroutines and
-// hands the results to consume in document order.
+// docBatch is up to 256 documents (or 1 MiB of text) of one shard on their way through
+// the shared worker pool.
+type docBatch struct {
+	docs  []Document
+	res   []docResult
+	work  func(d *Document, r *docResult)
+	probs *Problems
+	done  chan struct{}
+}
+
+// startWorkers starts the pool of Workers goroutines that every shard's batches share,
+// so concurrent shards never run more than Workers goroutines' worth of work.
+func (p *pipeline) startWorkers() {
+	p.poolOnce.Do(func() {
+		p.jobs = make(chan *docBatch, p.cfg.Workers)
+		for range p.cfg.Workers {
+			go func() {
+				for b := range p.jobs {
+					p.runBatch(b)
+				}
+			}()
+		}
+	})
+}
+
+// stopWorkers ends the pool once no shard is streaming.
+func (p *pipeline) stopWorkers() {
+	if p.jobs != nil {
+		close(p.jobs)
+	}
+}
+
+func (p *pipeline) runBatch(b *docBatch) {
+	for k := range b.docs {
+		d, r := &b.docs[k], &b.res[k]
+		b.work(d, r)
+		if r.reason == "invalid_utf8" || r.reason == "empty" {
+			msg := "empty document; dropped"
+			if r.reason == "invalid_utf8" {
+				msg = "invalid UTF-8; dropped (filters.invalid_utf8: replace keeps it)"
+			}
+			b.probs.Add(Problem{File: d.Shard, Record: d.Record, Kind: r.reason, Msg: msg})
+		}
+		if p.cfg.DroppedSamples > 0 && r.reason != "" && p.droppedFiltered(r.reason) {
+			r.sample = &DroppedSample{Reason: r.reason, Where: d.Where(), URL: d.URL, Text: clip(d.Text, 2000)}
+		}
+		d.Text = ""
+	}
+	close(b.done)
+}
+
+// streamShard reads a shard, runs work on every document in the worker pool and hands
+// the results to consume in document order. At most queueCap batches of the shard are
+// in flight.
 func (p *pipeline) streamShard(i int, st *ShardStats, work func(d *Document, r *docResult), consume func(r *docResult) error) error {
+	p.startWorkers()
 	path := p.files[i]
 	probs := &Problems{MaxSamples: 20, Log: func(pr Problem) { p.logf("%s", pr) }}
 	opts := p.cfg.Read
@@ -322,46 +381,18 @@ func (p *pipeline) streamShard(i int, st *ShardStats, work func(d *Document, r *
 		return err
 	}
 	defer rd.Close()
-	type batch struct {
-		docs []Document
-		res  []docResult
-		done chan struct{}
+	queueCap := p.queueCap
+	if queueCap <= 0 {
+		queueCap = 2 * p.cfg.Workers
 	}
-	queue := make(chan *batch, 2*p.cfg.Workers)
-	jobs := make(chan *batch, p.cfg.Workers)
-	var wg sync.WaitGroup
-	for range p.cfg.Workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for b := range jobs {
-				for k := range b.docs {
-					work(&b.docs[k], &b.res[k])
-					if r := b.res[k].reason; r == "invalid_utf8" || r == "empty" {
-						d := &b.docs[k]
-						msg := "empty document; dropped"
-						if r == "invalid_utf8" {
-							msg = "invalid UTF-8; dropped (filters.invalid_utf8: replace keeps it)"
-						}
-						probs.Add(Problem{File: d.Shard, Record: d.Record, Kind: r, Msg: msg})
-					}
-					if p.cfg.DroppedSamples > 0 && b.res[k].reason != "" && p.droppedFiltered(b.res[k].reason) {
-						d := &b.docs[k]
-						b.res[k].sample = &DroppedSample{Reason: b.res[k].reason, Where: d.Where(), URL: d.URL, Text: clip(d.Text, 2000)}
-					}
-					b.docs[k].Text = ""
-				}
-				close(b.done)
-			}
-		}()
-	}
+	queue := make(chan *docBatch, queueCap)
+	newBatch := func() *docBatch { return &docBatch{work: work, probs: probs, done: make(chan struct{})} }
 	var readErr error
 	go func() {
 		defer close(queue)
-		defer close(jobs)
 		var ord uint32
 		last := int64(0)
-		b := &batch{done: make(chan struct{})}
+		b := newBatch()
 		size := 0
 		flush := func() {
 			b.res = make([]docResult, len(b.docs))
@@ -369,8 +400,8 @@ func (p *pipeline) streamShard(i int, st *ShardStats, work func(d *Document, r *
 				b.res[k].ord = ord - uint32(len(b.docs)) + uint32(k)
 			}
 			queue <- b
-			jobs <- b
-			b, size = &batch{done: make(chan struct{})}, 0
+			p.jobs <- b
+			b, size = newBatch(), 0
 			off := rd.Offset()
 			p.progress(off - last)
 			last = off
@@ -427,7 +458,6 @@ func (p *pipeline) streamShard(i int, st *ShardStats, work func(d *Document, r *
 			}
 		}
 	}
-	wg.Wait()
 	if len(samples) > 0 {
 		if err := writeSamples(filepath.Join(p.cfg.WorkDir, "dropped", shardKey(i)+".jsonl"), samples); err != nil {
 			return err

@@ -85,6 +85,7 @@ func (c *Config) encodeRaw(key string, specs []string, tok tokenizer.Tokenizer) 
 	if err := p.cfg.defaults(); err != nil {
 		return nil, err
 	}
+	defer p.stopWorkers()
 	eot := tok.EOT()
 	var out Slice
 	var read, kept int64
