@@ -317,16 +317,22 @@ func loadDrops(dupDir string, tasks []string) (Drops, error) {
 	exact, all := unionFind{}, unionFind{}
 	for _, task := range tasks {
 		p := filepath.Join(dupDir, task+".pairs")
-		b, err := os.ReadFile(p)
+		f, err := os.Open(p)
 		if err != nil {
 			return nil, fmt.Errorf("duplicate pairs %s missing (%w); run prepare --stage dedup for every task first", p, err)
 		}
-		if len(b)%16 != 0 {
-			return nil, fmt.Errorf("%s: corrupt pairs file (%d bytes is not a multiple of 16); delete it and rerun --stage dedup", p, len(b))
-		}
-		for i := 0; i < len(b); i += 16 {
-			a := uint64(binary.LittleEndian.Uint32(b[i:]))<<32 | uint64(binary.LittleEndian.Uint32(b[i+4:]))
-			c := uint64(binary.LittleEndian.Uint32(b[i+8:]))<<32 | uint64(binary.LittleEndian.Uint32(b[i+12:]))
+		br := bufio.NewReaderSize(f, 1<<20)
+		var b [16]byte
+		for {
+			if _, err := io.ReadFull(br, b[:]); err != nil {
+				f.Close()
+				if err == io.EOF {
+					break
+				}
+				return nil, fmt.Errorf("%s: corrupt pairs file (%v); delete it and rerun --stage dedup", p, err)
+			}
+			a := uint64(binary.LittleEndian.Uint32(b[0:]))<<32 | uint64(binary.LittleEndian.Uint32(b[4:]))
+			c := uint64(binary.LittleEndian.Uint32(b[8:]))<<32 | uint64(binary.LittleEndian.Uint32(b[12:]))
 			if task == "exact" {
 				exact.union(a, c)
 			}
