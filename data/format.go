@@ -93,10 +93,12 @@ func Documents(specs []string, opts ReadOptions) iter.Seq2[Document, error] {
 				if err == io.EOF {
 					break
 				}
-				if err != nil || !yield(d, err) {
-					if err != nil {
-						yield(Document{}, err)
-					}
+				if err != nil {
+					r.Close()
+					yield(Document{}, err)
+					return
+				}
+				if !yield(d, nil) {
 					r.Close()
 					return
 				}
