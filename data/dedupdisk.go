@@ -307,13 +307,13 @@ func (u unionFind) union(a, b uint64) {
 	u[rb] = ra
 }
 
-// Drops maps shard index -> document ordinal -> reason (exact_duplicate or near_duplicate).
-type Drops map[uint32]map[uint32]string
+// dropSet maps shard index -> document ordinal -> reason (exact_duplicate or near_duplicate).
+type dropSet map[uint32]map[uint32]string
 
 // loadDrops reads every pairs file of the tasks and decides which documents to drop.
 // A document that is not the first of its exact-duplicate cluster is an exact_duplicate;
 // one that is not the first of its cluster over exact and near pairs is a near_duplicate.
-func loadDrops(dupDir string, tasks []string) (Drops, error) {
+func loadDrops(dupDir string, tasks []string) (dropSet, error) {
 	exact, all := unionFind{}, unionFind{}
 	for _, task := range tasks {
 		p := filepath.Join(dupDir, task+".pairs")
@@ -339,7 +339,7 @@ func loadDrops(dupDir string, tasks []string) (Drops, error) {
 			all.union(a, c)
 		}
 	}
-	drops := Drops{}
+	drops := dropSet{}
 	keys := make([]uint64, 0, len(all))
 	for k := range all {
 		keys = append(keys, k)

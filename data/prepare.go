@@ -257,7 +257,7 @@ type pipeline struct {
 	files  []string
 	filter *Filter
 	mh     *MinHasher
-	drops  Drops
+	drops  dropSet
 	total  int64
 	done   atomic.Int64
 	// tokenizeReads: stage 3 reads the inputs (its progress counts), rather than copying
