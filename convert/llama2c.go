@@ -32,7 +32,7 @@ const (
 	llama2cV0Head  = 28
 	llama2cEps     = 1e-5
 	llama2cTheta   = 10000.0
-	maxLlama2CDims = 1 << 20
+	maxLlama2CDims = 1 << 18 // per header field; keeps the size arithmetic far from int64 overflow
 )
 
 type llama2cHeader struct {
@@ -180,13 +180,15 @@ func readLlama2CHeader(b []byte, path string) (llama2cHeader, int, error) {
 	if h.Dim%h.Heads != 0 || h.Heads%h.KVHeads != 0 || (h.Dim/h.Heads)%2 != 0 {
 		return h, 0, fmt.Errorf("%s: dim %d, n_heads %d, n_kv_heads %d do not make whole, even heads", path, h.Dim, h.Heads, h.KVHeads)
 	}
-	var floats int64
-	for _, t := range llama2cLayout(h) {
-		n := int64(1)
-		for _, d := range t.dims {
-			n *= int64(d)
-		}
-		floats += n
+	// Computed before any per-layer work, so a hostile header costs nothing.
+	C, F, V, T, L := int64(h.Dim), int64(h.Hidden), int64(h.Vocab), int64(h.SeqLen), int64(h.Layers)
+	D, H, K := C/int64(h.Heads), int64(h.Heads), int64(h.KVHeads)
+	floats := V*C + C + L*(2*C+2*H*D*C+2*K*D*C+3*F*C)
+	if h.Version == 0 {
+		floats += T * D // freq_cis_real and freq_cis_imag, [T, D/2] each
+	}
+	if !h.Shared {
+		floats += V * C
 	}
 	if want := int64(head) + 4*floats; int64(len(b)) != want {
 		return h, 0, fmt.Errorf("%s: %d bytes, but header dim=%d hidden=%d layers=%d heads=%d kv_heads=%d vocab=%d seq_len=%d (shared classifier %v, version %d) needs %d; truncated, or not this format",
