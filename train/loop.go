@@ -129,17 +129,17 @@ func Loop(ctx context.Context, t *Trainer, src Source, tok tokenizer.Tokenizer, 
 			if t.BadInRow >= cfg.Train.MaxBadSteps {
 				return nil, fmt.Errorf("aborting: %d non-finite steps in a row (train.max_bad_steps = %d); the last good checkpoint is %q; lower optimizer.lr or check the data", t.BadInRow, cfg.Train.MaxBadSteps, sum.Checkpoint)
 			}
-			continue
-		}
-		sum.FinalLoss = res.Loss
-		tps := float64(B*T) / dt.Seconds()
-		if bar != nil {
-			bar.Describe(fmt.Sprintf("loss %.4f | %.0f tok/s", res.Loss, tps))
-			_ = bar.Set64(t.Step)
-		}
-		if t.Step%int64(cfg.Train.LogEvery) == 0 || t.Step == int64(cfg.Train.Steps) {
-			if err := metrics.Write(Metric{Step: t.Step, Loss: res.Loss, GradNorm: res.GradNorm, LR: res.LR, TokensPerSec: tps, Elapsed: st.ElapsedSec}); err != nil {
-				return nil, err
+		} else {
+			sum.FinalLoss = res.Loss
+			tps := float64(B*T) / dt.Seconds()
+			if bar != nil {
+				bar.Describe(fmt.Sprintf("loss %.4f | %.0f tok/s", res.Loss, tps))
+				_ = bar.Set64(t.Step)
+			}
+			if t.Step%int64(cfg.Train.LogEvery) == 0 || t.Step == int64(cfg.Train.Steps) {
+				if err := metrics.Write(Metric{Step: t.Step, Loss: res.Loss, GradNorm: res.GradNorm, LR: res.LR, TokensPerSec: tps, Elapsed: st.ElapsedSec}); err != nil {
+					return nil, err
+				}
 			}
 		}
 		if cfg.Train.EvalEvery > 0 && t.Step%int64(cfg.Train.EvalEvery) == 0 && t.Step < int64(cfg.Train.Steps) {

@@ -130,7 +130,7 @@ func loadTokenizer(cfg Config, resumeFrom string) (tokenizer.Tokenizer, error) {
 	case "":
 		return trainTokenizer(cfg)
 	}
-	t, err := tokenizer.Load(cfg.Tokenizer.Path)
+	t, err := tokenizer.LoadAny(cfg.Tokenizer.Path)
 	if err != nil {
 		return nil, fmt.Errorf("tokenizer.path: %w", err)
 	}

@@ -157,7 +157,7 @@ func (m *Model) norm(x *Node, p string) *Node {
 	gain := m.W(p + "/gain")
 	if m.Cfg.Norm == "rmsnorm" {
 		ms := ReduceAndKeep(Square(x), ReduceMean, -1)
-		x = Mul(Mul(x, Rsqrt(AddScalar(ms, m.Cfg.NormEps))), gain)
+		x = Mul(Div(x, Sqrt(AddScalar(ms, m.Cfg.NormEps))), ExpandLeftToRank(gain, x.Rank())) // (Rsqrt has no gradient in GoMLX)
 	} else {
 		var bias *Node
 		if m.Cfg.Bias {
