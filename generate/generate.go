@@ -40,9 +40,9 @@ type Generator struct {
 func New(backend compute.Backend, store *model.Store, cfg transformer.Config, weights func(g *Graph) transformer.Weights) (*Generator, error) {
 	e, err := model.NewExec(backend, store, func(_ *model.Scope, tokens, pos *Node) *Node {
 		m := &transformer.Model{Cfg: cfg, W: weights(tokens.Graph())}
-		h := m.Hidden(tokens)                                          // [T, C] (B = 1)
+		h := m.Hidden(tokens)                                            // [T, C] (B = 1)
 		row := Gather(h, Reshape(ConvertDType(pos, dtypes.Int32), 1, 1)) // [1, C]
-		return Reshape(m.Head(row), cfg.VocabSize)                     // [V]
+		return Reshape(m.Head(row), cfg.VocabSize)                       // [V]
 	})
 	if err != nil {
 		return nil, err

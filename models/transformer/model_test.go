@@ -68,7 +68,9 @@ func TestGradientMatchesFiniteDifferences(t *testing.T) {
 				return append([]*Node{loss}, Gradient(loss, nodes...)...)
 			}))
 			lossExec := must.M1(model.NewExec(backend, store, func(_ *model.Scope, toks *Node) *Node { return lossOf(toks.Graph(), toks) }))
-			in := func() *tensors.Tensor { return tensors.FromFlatDataAndDimensions(append([]int32{}, tokens...), 2, cfg.SeqLen+1) }
+			in := func() *tensors.Tensor {
+				return tensors.FromFlatDataAndDimensions(append([]int32{}, tokens...), 2, cfg.SeqLen+1)
+			}
 			out := gradExec.MustCall(in())
 			loss := func() float64 { return float64(tensors.ToScalar[float32](lossExec.MustCall(in())[0])) }
 			const eps = 1e-2
