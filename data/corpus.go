@@ -32,6 +32,10 @@ type Config struct {
 	Filters string `yaml:"filters"`
 	// Languages keeps only raw documents identified as one of these ISO 639 codes.
 	Languages []string `yaml:"languages"`
+	// Dedup removes duplicate raw documents while reading, in memory (first seen is kept):
+	// "none" (default), "exact", "minhash" or "exact,minhash". Prepare does it on disk for
+	// large corpora.
+	Dedup string `yaml:"dedup"`
 	// MaxBadFraction fails when a raw file's bad records (malformed lines, broken
 	// headers, truncated gzip members, empty documents) exceed this share of its
 	// records; default 0.1 (as prepare --max-bad-fraction).
@@ -57,6 +61,9 @@ func (c *Config) Validate() error {
 	}
 	if _, err := FilterPreset(c.Filters); err != nil {
 		return fmt.Errorf("data.filters: %q; use none, minimal, gopher, fineweb or c4", c.Filters)
+	}
+	if _, err := ParseDedup(c.Dedup); err != nil {
+		return fmt.Errorf("data.dedup: %q; use none, exact, minhash or exact,minhash", c.Dedup)
 	}
 	for _, l := range c.Languages {
 		if len(l) < 2 || len(l) > 3 {

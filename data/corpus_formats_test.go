@@ -62,6 +62,38 @@ func TestOpenRawFormats(t *testing.T) {
 	}
 }
 
+func TestOpenDedup(t *testing.T) {
+	inputs := dedupFixture(t)
+	tok := tokenizer.NewByte()
+	count := func(dedup string) int {
+		train, _, err := Open(Config{Train: inputs, Val: inputs[:1], Dedup: dedup}, tok)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all := make([]int32, train.Len())
+		train.Read(all, 0)
+		n := 0
+		for _, id := range all {
+			if id == 256 {
+				n++
+			}
+		}
+		return n
+	}
+	if n := count(""); n != 9 {
+		t.Errorf("no dedup: %d documents", n)
+	}
+	if n := count("exact"); n != 7 {
+		t.Errorf("exact: %d documents", n)
+	}
+	if n := count("exact,minhash"); n != 5 {
+		t.Errorf("exact,minhash: %d documents", n)
+	}
+	if err := (&Config{Train: inputs, ValFraction: 0.1, Dedup: "fuzzy"}).Validate(); err == nil || !strings.HasPrefix(err.Error(), "data.dedup") {
+		t.Errorf("bad dedup: %v", err)
+	}
+}
+
 func toInts(ids []int32) []int {
 	out := make([]int, len(ids))
 	for i, v := range ids {

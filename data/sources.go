@@ -86,6 +86,12 @@ func (c *Config) encodeRaw(key string, specs []string, tok tokenizer.Tokenizer) 
 		return nil, err
 	}
 	defer p.stopWorkers()
+	dc, err := ParseDedup(c.Dedup)
+	if err != nil {
+		return nil, fmt.Errorf("data.dedup: %w", err)
+	}
+	sigs := newSigSet(dc, NewMinHasher(dc))
+	seen := newMemDedup(dc)
 	eot := tok.EOT()
 	var out Slice
 	var read, kept int64
@@ -95,10 +101,18 @@ func (c *Config) encodeRaw(key string, specs []string, tok tokenizer.Tokenizer) 
 		err := p.streamShard(i, &st, func(d *Document, r *docResult) {
 			var text string
 			if text, r.reason = p.filter.Apply(d); r.reason == "" {
+				if dc.Enabled() {
+					r.sig = sigs.compute(text)
+				}
 				r.tokens = tok.Encode(text)
 			}
 		}, func(r *docResult) error {
 			if r.reason != "" {
+				return nil
+			}
+			if why := seen.check(r.sig); why != "" {
+				st.Kept--
+				st.Dropped[why]++
 				return nil
 			}
 			for _, id := range r.tokens {
@@ -121,4 +135,47 @@ func (c *Config) encodeRaw(key string, specs []string, tok tokenizer.Tokenizer) 
 		return nil, fmt.Errorf("%s: no documents left: %d read, dropped %v; check data.format, data.text_field, data.filters and data.languages", key, read, dropped)
 	}
 	return out, nil
+}
+
+// memDedup is streaming first-seen deduplication in memory, for corpora small enough to
+// tokenize on the fly; prepare deduplicates large ones on disk.
+type memDedup struct {
+	cfg   DedupConfig
+	exact map[[2]uint64]struct{}
+	bands []map[uint64]struct{}
+}
+
+func newMemDedup(cfg DedupConfig) *memDedup {
+	m := &memDedup{cfg: cfg, exact: map[[2]uint64]struct{}{}}
+	if cfg.MinHash {
+		m.bands = make([]map[uint64]struct{}, cfg.withDefaults().Bands)
+		for b := range m.bands {
+			m.bands[b] = map[uint64]struct{}{}
+		}
+	}
+	return m
+}
+
+// check returns the drop reason for a kept document's keys, or "" after recording them.
+func (m *memDedup) check(s docSig) string {
+	if !m.cfg.Enabled() {
+		return ""
+	}
+	if m.cfg.Exact {
+		if _, ok := m.exact[s.exact]; ok {
+			return "exact_duplicate"
+		}
+	}
+	for b, k := range s.bands {
+		if _, ok := m.bands[b][k]; ok {
+			return "near_duplicate"
+		}
+	}
+	if m.cfg.Exact {
+		m.exact[s.exact] = struct{}{}
+	}
+	for b, k := range s.bands {
+		m.bands[b][k] = struct{}{}
+	}
+	return ""
 }
