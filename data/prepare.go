@@ -127,7 +127,8 @@ func (c *PrepareConfig) defaults() error {
 // OutputName is the token shard written for input shard i.
 func OutputName(i int) string { return fmt.Sprintf("shard_%06d.bin", i) }
 
-// Prepare runs the pipeline for this job's share of the inputs and returns its report.
+// Prepare runs the pipeline for this job's share of the inputs and returns its report,
+// also saved as WorkDir/reports/<stage>-<i>-of-<n>.json.
 // Outputs are written atomically and skipped when already complete, so a killed job can
 // simply be rerun.
 func Prepare(cfg PrepareConfig) (*Report, error) {
@@ -176,7 +177,14 @@ func Prepare(cfg PrepareConfig) (*Report, error) {
 	}
 	p.total *= passes
 	rep := &Report{Stage: cfg.Stage, Dropped: map[string]int64{}, Problems: map[string]int64{}}
-	defer func() { rep.Elapsed = time.Since(start) }()
+	defer func() {
+		rep.Elapsed = time.Since(start)
+		if b, err := json.MarshalIndent(rep, "", "  "); err == nil {
+			name := fmt.Sprintf("%s-%d-of-%d.json", cfg.Stage, cfg.ShardIndex, cfg.NumShards)
+			os.MkdirAll(filepath.Join(cfg.WorkDir, "reports"), 0o755)
+			writeFileAtomic(filepath.Join(cfg.WorkDir, "reports", name), b)
+		}
+	}()
 	if cfg.Dedup.Enabled() && (cfg.Stage == StageAll || cfg.Stage == StageSignatures) {
 		p.mh = NewMinHasher(cfg.Dedup)
 		stats, err := p.forShards(mine, p.signatures)

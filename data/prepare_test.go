@@ -51,6 +51,9 @@ func TestPrepareRoundTrip(t *testing.T) {
 	if rep.Documents != 698 || rep.Kept != int64(len(want)) || rep.Dropped["empty"] != 698-int64(len(want)) || rep.Problems["empty"] != rep.Dropped["empty"] {
 		t.Errorf("report: %s", rep)
 	}
+	if b, err := os.ReadFile(filepath.Join(out, ".work", "reports", "all-0-of-1.json")); err != nil || !strings.Contains(string(b), `"Kept": `) {
+		t.Errorf("saved report: %v %.200s", err, b)
+	}
 	set, err := OpenShards([]string{out}, true)
 	if err != nil {
 		t.Fatal(err)

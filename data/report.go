@@ -9,6 +9,7 @@ import (
 
 // Report sums up a Prepare run (this job's shards).
 type Report struct {
+	// Fields are exported as JSON too; durations in nanoseconds.
 	Stage     string
 	Shards    int   // input shards handled
 	Skipped   int   // of which were already complete
