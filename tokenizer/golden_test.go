@@ -63,6 +63,7 @@ var goldenVocabs = []goldenVocab{
 	{"gpt-neo tokenizer.json", "gpt-neo", func() (Tokenizer, error) { return Load(tdPath("gpt-neo/tokenizer.json")) }, true, true, false},
 	// testdata's llama2/tokenizer.json holds a Mistral-7B-like vocabulary, not Llama 2's.
 	{"llama-style tokenizer.json", "hf-llama-json", func() (Tokenizer, error) { return Load(tdPath("llama2/tokenizer.json")) }, true, false, false},
+	{"llama-style tokenizer.json, Metaspace first", "hf-llama-metaspace-first", loadMetaspaceFirst, true, false, false},
 	{"llama2 tokenizer.model", "llama2-sp", func() (Tokenizer, error) { return LoadSentencePiece(tdPath("llama2/tokenizer.model")) }, false, false, false},
 	{"llama2 tokenizer.bin (llama2.c)", "llama2-sp", func() (Tokenizer, error) { return LoadLlama2C(tdPath("llama2/tokenizer.bin")) }, false, false, false},
 }
@@ -133,4 +134,24 @@ func firstDiff(tok Tokenizer, got, want []int) string {
 		return s
 	}
 	return fmt.Sprintf("%d ids, want %d; first difference at %d:\n  got  %s\n  want %s", len(got), len(want), i, show(got), show(want))
+}
+
+// loadMetaspaceFirst rewrites llama2/tokenizer.json into HF's newer layout (Metaspace
+// pre-tokenizer, prepend_scheme "first", split before each ▁), as
+// bench/tokenizer/golden.mjs does.
+func loadMetaspaceFirst() (Tokenizer, error) {
+	b, err := os.ReadFile(tdPath("llama2/tokenizer.json"))
+	if err != nil {
+		return nil, err
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return nil, err
+	}
+	doc["normalizer"] = nil
+	doc["pre_tokenizer"] = map[string]any{"type": "Metaspace", "replacement": metaSpace, "prepend_scheme": "first", "split": true}
+	if b, err = json.Marshal(doc); err != nil {
+		return nil, err
+	}
+	return Parse(b)
 }

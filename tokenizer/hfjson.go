@@ -423,6 +423,8 @@ func spFromHF(f *hfFile, pairs [][2]string, norms, pres []hfComponent) (*Sentenc
 		t.space = metaSpace
 		t.dummyPrefix = p.PrependScheme == "always" || p.PrependScheme == "first" ||
 			(p.PrependScheme == "" && (p.AddPrefixSpace == nil || *p.AddPrefixSpace))
+		t.prefixFirst = p.PrependScheme == "first"
+		t.metaspace = true
 		t.splitOnSpace = p.Split == nil || *p.Split
 	}
 	if t.space == "" {
@@ -586,12 +588,23 @@ func (t *SentencePiece) MarshalJSON() ([]byte, error) {
 		}
 	}
 	slices.SortFunc(f.AddedTokens, func(a, b hfAddedToken) int { return a.ID - b.ID })
-	var norms []any
-	if t.dummyPrefix {
-		norms = append(norms, map[string]any{"type": "Prepend", "prepend": metaSpace})
+	if t.metaspace {
+		// Metaspace pre-tokenizer (newer HF layout): it alone knows "first" and split.
+		scheme := "never"
+		if t.dummyPrefix {
+			scheme = map[bool]string{true: "first", false: "always"}[t.prefixFirst]
+		}
+		f.Normalizer = rawJSON(nil)
+		f.PreTokenizer = rawJSON(map[string]any{"type": "Metaspace", "replacement": metaSpace,
+			"prepend_scheme": scheme, "split": t.splitOnSpace})
+	} else {
+		var norms []any
+		if t.dummyPrefix {
+			norms = append(norms, map[string]any{"type": "Prepend", "prepend": metaSpace})
+		}
+		norms = append(norms, map[string]any{"type": "Replace", "pattern": map[string]string{"String": " "}, "content": metaSpace})
+		f.Normalizer = rawJSON(map[string]any{"type": "Sequence", "normalizers": norms})
 	}
-	norms = append(norms, map[string]any{"type": "Replace", "pattern": map[string]string{"String": " "}, "content": metaSpace})
-	f.Normalizer = rawJSON(map[string]any{"type": "Sequence", "normalizers": norms})
 	decs := []any{
 		map[string]any{"type": "Replace", "pattern": map[string]string{"String": metaSpace}, "content": " "},
 		map[string]any{"type": "ByteFallback"}, map[string]any{"type": "Fuse"},

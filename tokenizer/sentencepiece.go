@@ -25,6 +25,8 @@ type SentencePiece struct {
 	byteFallback [256]int32 // id of <0xXX>, -1 if the vocabulary has none
 	space        string     // what a space becomes
 	dummyPrefix  bool
+	prefixFirst  bool // HF Metaspace prepend_scheme "first": only the text's first segment
+	metaspace    bool // HF Metaspace pre-tokenizer: no prefix if the text starts with a space
 	splitOnSpace bool // HF Metaspace split=true: every ▁ starts a word
 	llama2c      bool // llama2.c run.c encode(): UTF-8 runs, byte fallback = byte+3
 	// wordSplit: no piece has a space right after a non-space, so merges never cross
@@ -185,18 +187,21 @@ func (t *SentencePiece) encode(text string, specials *addedSet) []int {
 	defer t.states.Put(st)
 	var out []int
 	matchers := []*addedSet{specials, &t.added}
+	consumed := 0 // bytes of text before the current segment
 	var rec func(seg string, m int)
 	rec = func(seg string, m int) {
 		for m < len(matchers) && matchers[m].empty() {
 			m++
 		}
 		if m == len(matchers) {
-			out = t.encodeSegment(seg, out, st)
+			out = t.encodeSegment(seg, out, st, consumed == 0)
+			consumed += len(seg)
 			return
 		}
 		matchers[m].split(seg, func(s string, id int32) {
 			if id >= 0 {
 				out = append(out, int(id))
+				consumed += len(s)
 			} else {
 				rec(s, m+1)
 			}
@@ -206,14 +211,14 @@ func (t *SentencePiece) encode(text string, specials *addedSet) []int {
 	return out
 }
 
-func (t *SentencePiece) encodeSegment(text string, out []int, st *encState) []int {
+func (t *SentencePiece) encodeSegment(text string, out []int, st *encState, atStart bool) []int {
 	if text == "" {
 		return out
 	}
 	if t.space != " " {
 		text = strings.ReplaceAll(text, " ", t.space)
 	}
-	if t.dummyPrefix {
+	if t.dummyPrefix && (atStart || !t.prefixFirst) && !(t.metaspace && strings.HasPrefix(text, t.space)) {
 		text = t.space + text
 	}
 	if t.wordSplit && !t.splitOnSpace {

