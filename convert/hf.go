@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"unsafe"
 
 	"github.com/golem-ml/golem/safetensors"
 	"github.com/golem-ml/golem/tokenizer"
@@ -142,8 +143,10 @@ func ExportHF(m *Model, dir string, opts ExportOptions) error {
 			weightMap[p.Src] = name
 			total += int64(4 * p.size())
 		}
+		var buf []float32
 		err := safetensors.WriteStreamFile(filepath.Join(dir, name), infos, map[string]string{"format": "pt"}, func(n string) ([]byte, error) {
-			return f32bytes(extract(m, byName[n])), nil
+			buf = extract(m, byName[n], buf)
+			return leBytes(buf), nil
 		})
 		if err != nil {
 			return err
@@ -185,6 +188,14 @@ func splitShards(pieces []Piece, limit int64) [][]Piece {
 		out = append(out, cur)
 	}
 	return out
+}
+
+// leBytes views float32s as little-endian bytes (a copy on big-endian hosts).
+func leBytes(v []float32) []byte {
+	if littleEndian && len(v) > 0 {
+		return unsafe.Slice((*byte)(unsafe.Pointer(&v[0])), 4*len(v))
+	}
+	return f32bytes(v)
 }
 
 func f32bytes(v []float32) []byte {

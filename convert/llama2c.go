@@ -269,17 +269,17 @@ func ExportLlama2C(m *Model, path string) error {
 		binary.Write(w, binary.LittleEndian, int32(v))
 	}
 	cos, sin := freqCis(h)
+	var buf []float32
 	for _, t := range llama2cLayout(h) {
-		var vals []float32
 		switch t.name {
 		case "freq_cis_real":
-			vals = cos
+			w.Write(f32bytes(cos))
 		case "freq_cis_imag":
-			vals = sin
+			w.Write(f32bytes(sin))
 		default:
-			vals = extract(m, pieces[t.name])
+			buf = extract(m, pieces[t.name], buf)
+			w.Write(leBytes(buf))
 		}
-		w.Write(f32bytes(vals))
 	}
 	err = w.Flush()
 	if err == nil {

@@ -1,7 +1,9 @@
 package convert
 
 import (
+	"encoding/binary"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 
@@ -102,6 +104,7 @@ func fill(m *Model, pieces []Piece, src *source, ignored func(string) bool, hint
 		return err
 	}
 	dims := paramDims(m.Config)
+	var scratch []float32 // reused across tensors: no garbage proportional to the model
 	used := map[string]bool{}
 	for _, p := range pieces {
 		name, t, ok := src.get(p.Src)
@@ -112,7 +115,7 @@ func fill(m *Model, pieces []Piece, src *source, ignored func(string) bool, hint
 		if !sameDims(t.Shape, p.Dims) {
 			return fmt.Errorf("%s: tensor %s has shape %v, but config.json implies %v (%s)", src.file, name, t.Shape, p.Dims, hint)
 		}
-		vals, err := t.Float32s()
+		vals, err := decode(t, &scratch)
 		if err != nil {
 			return fmt.Errorf("%s: tensor %s: %w; only F32, F16 and BF16 weights can be imported", src.file, name, err)
 		}
@@ -139,12 +142,41 @@ func fill(m *Model, pieces []Piece, src *source, ignored func(string) bool, hint
 	return nil
 }
 
-// extract returns the foreign tensor of piece p from m's parameters.
-func extract(m *Model, p Piece) []float32 {
-	out := make([]float32, p.size())
+// extract returns the foreign tensor of piece p from m's parameters, in buf when it is large enough.
+func extract(m *Model, p Piece, buf []float32) []float32 {
+	if cap(buf) < p.size() {
+		buf = make([]float32, p.size())
+	}
+	out := buf[:p.size()]
 	rows, cols := matrix(paramDims(m.Config)[p.Dst])
 	place(m.Params[p.Dst], rows, cols, out, p, false)
 	return out
+}
+
+// decode gives a tensor's values as float32: F32 data is viewed in place (no copy), F16 and
+// BF16 are converted into *scratch, which grows to the largest tensor and is reused.
+func decode(t safetensors.Tensor, scratch *[]float32) ([]float32, error) {
+	if t.DType == "F32" {
+		return floats(t.Data), nil
+	}
+	size, ok := safetensors.DTypeSize[t.DType]
+	if !ok || (t.DType != "BF16" && t.DType != "F16") {
+		return nil, fmt.Errorf("dtype %s is not a float type", t.DType)
+	}
+	n := len(t.Data) / size
+	if cap(*scratch) < n {
+		*scratch = make([]float32, n)
+	}
+	out := (*scratch)[:n]
+	if t.DType == "BF16" {
+		for i := range out {
+			out[i] = math.Float32frombits(uint32(binary.LittleEndian.Uint16(t.Data[2*i:])) << 16)
+		}
+		return out, nil
+	}
+	v, err := t.Float32s()
+	copy(out, v)
+	return out, err
 }
 
 // place copies between a golem parameter g [rows, cols] and a foreign tensor f of piece p:
