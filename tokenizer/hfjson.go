@@ -313,10 +313,12 @@ func byteLevelFromHFFile(f *hfFile, pairs [][2]string, norms, pres []hfComponent
 				return nil, fmt.Errorf("pre_tokenizer[%d]: Split behavior %q invert %v is not supported (want Isolated, false)", i, p.Behavior, p.Invert != nil && *p.Invert)
 			}
 			switch *p.Pattern.Regex {
-			case regexGPT2, `'(?:[sdmt]|ll|ve|re)| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`:
+			case regexGPT2, regexGPT2Possessive, `'(?:[sdmt]|ll|ve|re)| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`:
 				pattern = PatternGPT2
 			case regexCL100K:
 				pattern = PatternCL100K
+			case regexCL100KTrailing:
+				pattern = PatternCL100KTrailing
 			case regexO200K:
 				pattern = PatternO200K
 			default:
@@ -548,7 +550,7 @@ func (t *BPE) MarshalJSON() ([]byte, error) {
 	switch t.pattern {
 	case PatternGPT2:
 		f.PreTokenizer = rawJSON(bl)
-	case PatternCL100K, PatternO200K:
+	case PatternCL100K, PatternCL100KTrailing, PatternO200K:
 		bl.UseRegex = &no
 		re := t.pattern.Regex()
 		split := hfComponent{Type: "Split", Pattern: &hfPattern{Regex: &re}, Behavior: "Isolated", Invert: &no}

@@ -18,14 +18,23 @@ const (
 	// PatternCL100K is tiktoken cl100k_base's (GPT-3.5/4, Llama 3):
 	//  (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
 	PatternCL100K Pattern = "cl100k"
+	// PatternCL100KTrailing is the rewrite of the cl100k rule in Python tiktoken 0.7 and
+	// later (possessive quantifiers, \s++$): the same words, except that whitespace that
+	// runs to the end of the text is one word even when it holds a newline ("\n  " at the
+	// end is one word, not "\n" and "  "). npm tiktoken still uses the original.
+	//  '(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s
+	PatternCL100KTrailing Pattern = "cl100k-trailing"
 	// PatternNone does not split: the whole text is one word.
 	PatternNone Pattern = "none"
 )
 
 // Regex strings as they appear in tiktoken and in HF tokenizer.json Split pre-tokenizers.
 const (
-	regexGPT2   = `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`
-	regexCL100K = `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`
+	// regexGPT2Possessive is Python tiktoken 0.7+'s r50k/p50k rewrite: the same words.
+	regexGPT2Possessive = `'(?:[sdmt]|ll|ve|re)| ?\p{L}++| ?\p{N}++| ?[^\s\p{L}\p{N}]++|\s++$|\s+(?!\S)|\s`
+	regexCL100KTrailing = `'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s`
+	regexGPT2           = `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`
+	regexCL100K         = `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`
 )
 
 // scanner returns the end of the word that starts at s[i:] (i < len(s)).
@@ -37,6 +46,8 @@ func (p Pattern) scanner() (scanner, bool) {
 		return nextGPT2, true
 	case PatternCL100K:
 		return nextCL100K, true
+	case PatternCL100KTrailing:
+		return nextCL100KTrailing, true
 	case PatternO200K:
 		return nextO200K, true
 	case PatternNone:
@@ -52,6 +63,8 @@ func (p Pattern) Regex() string {
 		return regexGPT2
 	case PatternCL100K:
 		return regexCL100K
+	case PatternCL100KTrailing:
+		return regexCL100KTrailing
 	case PatternO200K:
 		return regexO200K
 	}
@@ -272,4 +285,23 @@ func newlineOrSpaceEnd(s string, i int) int {
 		return k
 	}
 	return last
+}
+
+// nextCL100KTrailing is nextCL100K with \s++$ tried before the newline rule.
+func nextCL100KTrailing(s string, i int) int {
+	if r, _ := runeAt(s, i); classOf(r) == clsSpace {
+		k := i
+		for k < len(s) {
+			r2, n2 := runeAt(s, k)
+			if classOf(r2) != clsSpace {
+				break
+			}
+			k += n2
+		}
+		if k == len(s) {
+			// Earlier alternatives need a letter or punctuation after the space.
+			return k
+		}
+	}
+	return nextCL100K(s, i)
 }
