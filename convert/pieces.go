@@ -4,8 +4,10 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/golem-ml/golem/models/transformer"
 	"github.com/golem-ml/golem/safetensors"
@@ -103,8 +105,13 @@ func fill(m *Model, pieces []Piece, src *source, ignored func(string) bool, hint
 	if err := checkPieces(m.Config, pieces); err != nil {
 		return err
 	}
-	dims := paramDims(m.Config)
-	var scratch []float32 // reused across tensors: no garbage proportional to the model
+	// Check everything before copying anything.
+	type job struct {
+		p    Piece
+		name string
+		t    safetensors.Tensor
+	}
+	jobs := make([]job, 0, len(pieces))
 	used := map[string]bool{}
 	for _, p := range pieces {
 		name, t, ok := src.get(p.Src)
@@ -115,16 +122,10 @@ func fill(m *Model, pieces []Piece, src *source, ignored func(string) bool, hint
 		if !sameDims(t.Shape, p.Dims) {
 			return fmt.Errorf("%s: tensor %s has shape %v, but config.json implies %v (%s)", src.file, name, t.Shape, p.Dims, hint)
 		}
-		vals, err := decode(t, &scratch)
-		if err != nil {
-			return fmt.Errorf("%s: tensor %s: %w; only F32, F16 and BF16 weights can be imported", src.file, name, err)
+		if t.DType != "F32" && t.DType != "BF16" && t.DType != "F16" {
+			return fmt.Errorf("%s: tensor %s is %s; only F32, F16 and BF16 weights can be imported", src.file, name, t.DType)
 		}
-		dst := m.Params[p.Dst]
-		rows, cols := matrix(dims[p.Dst])
-		place(dst, rows, cols, vals, p, true)
-		if src.release != nil {
-			src.release(name)
-		}
+		jobs = append(jobs, job{p, name, t})
 	}
 	var extra []string
 	for name := range src.tensors {
@@ -139,7 +140,37 @@ func fill(m *Model, pieces []Piece, src *source, ignored func(string) bool, hint
 		}
 		return fmt.Errorf("%s: tensors %s are not part of the model config.json describes (%s)", src.file, strings.Join(extra, ", "), hint)
 	}
-	return nil
+	// Convert on every core: pieces write disjoint parts of the parameters.
+	dims := paramDims(m.Config)
+	next := make(chan job)
+	errs := make(chan error, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var scratch []float32 // reused across tensors: no garbage proportional to the model
+			for j := range next {
+				vals, err := decode(j.t, &scratch)
+				if err != nil {
+					errs <- fmt.Errorf("%s: tensor %s: %w", src.file, j.name, err)
+					continue
+				}
+				rows, cols := matrix(dims[j.p.Dst])
+				place(m.Params[j.p.Dst], rows, cols, vals, j.p, true)
+				if src.release != nil {
+					src.release(j.name)
+				}
+			}
+		}()
+	}
+	for _, j := range jobs {
+		next <- j
+	}
+	close(next)
+	wg.Wait()
+	close(errs)
+	return <-errs
 }
 
 // extract returns the foreign tensor of piece p from m's parameters, in buf when it is large enough.
@@ -194,21 +225,29 @@ func place(g []float32, rows, cols int, f []float32, p Piece, in bool) {
 		}
 		return
 	}
-	// foreign [n, rows]: walk it row by row (contiguous reads of the larger side).
-	for j := 0; j < n; j++ {
-		fj := j
-		if p.Perm != nil {
-			fj = p.Perm[j]
-		}
-		fr := f[fj*rows : (fj+1)*rows]
-		c := p.Col + j
-		if in {
-			for r, v := range fr {
-				g[r*cols+c] = v
-			}
-		} else {
-			for r := range fr {
-				fr[r] = g[r*cols+c]
+	// foreign [n, rows] <-> golem [rows, cols]: a transpose, done in 64x64 tiles so both
+	// sides stay in cache (a plain loop strides through golem by a whole row per element).
+	const tile = 64
+	for j0 := 0; j0 < n; j0 += tile {
+		j1 := min(j0+tile, n)
+		for r0 := 0; r0 < rows; r0 += tile {
+			r1 := min(r0+tile, rows)
+			for j := j0; j < j1; j++ {
+				fj := j
+				if p.Perm != nil {
+					fj = p.Perm[j]
+				}
+				fr := f[fj*rows+r0 : fj*rows+r1]
+				c := p.Col + j + r0*cols
+				if in {
+					for r, v := range fr {
+						g[c+r*cols] = v
+					}
+				} else {
+					for r := range fr {
+						fr[r] = g[c+r*cols]
+					}
+				}
 			}
 		}
 	}
