@@ -5,6 +5,12 @@ Run from the repository root with Debian's python3-torch 1.13 (transformers is n
 
     OPENBLAS_NUM_THREADS=2 /usr/bin/python3 testdata/models/make_hf_reference.py
 
+and, to check that a folder golem exported loads in this reference and gives its logits:
+
+    go run ./cmd/convert import testdata/models/hf-llama-tiny --out /tmp/run
+    go run ./cmd/convert export /tmp/run --out /tmp/hf
+    /usr/bin/python3 testdata/models/make_hf_reference.py --check /tmp/hf testdata/models/hf-llama-tiny/reference.safetensors
+
 For each architecture it draws random weights under Hugging Face's tensor names, runs a
 forward pass written here from transformers' modeling_gpt2.py / modeling_llama.py (no golem
 code involved), and writes:
@@ -57,6 +63,34 @@ def rnd(*shape, scale=0.2):
     return torch.randn(*shape) * scale
 
 
+def load_safetensors(path):
+    """Reads a safetensors file by hand (F32/I64 only), the inverse of save_safetensors."""
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(n))
+        data = f.read()
+    out = {}
+    for name, e in header.items():
+        if name == "__metadata__":
+            continue
+        a, b = e["data_offsets"]
+        dt = {"F32": torch.float32, "I64": torch.int64}[e["dtype"]]
+        out[name] = torch.frombuffer(bytearray(data[a:b]), dtype=dt).reshape(e["shape"]) if b > a else torch.zeros(e["shape"], dtype=dt)
+    return out
+
+
+def load_folder(d):
+    """config.json and the weights of an HF folder (single file or index + shards)."""
+    cfg = json.load(open(os.path.join(d, "config.json")))
+    w = {}
+    idx = os.path.join(d, "model.safetensors.index.json")
+    files = sorted(set(json.load(open(idx))["weight_map"].values())) if os.path.exists(idx) else ["model.safetensors"]
+    for f in files:
+        w.update(load_safetensors(os.path.join(d, f)))
+    # GPT2LMHeadModel.save_pretrained writes "transformer." names; openai-community/gpt2 does not.
+    return cfg, {k[len("transformer."):] if k.startswith("transformer.") else k: v for k, v in w.items()}
+
+
 # ---------------------------------------------------------------- GPT-2 (GPT2LMHeadModel)
 def gpt2():
     V, T, C, H, L = 257, 32, 32, 4, 2
@@ -78,35 +112,40 @@ def gpt2():
                   # the causal-mask buffer old GPT-2 files carry
                   p + "attn.bias": torch.tril(torch.ones(T, T)).view(1, 1, T, T)})
 
-    def gelu_new(x):
-        return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * torch.pow(x, 3.0))))
-
-    def forward(ids):
-        n = ids.shape[0]
-        x = w["wte.weight"][ids] + w["wpe.weight"][torch.arange(n)]
-        mask = torch.tril(torch.ones(n, n, dtype=torch.bool))
-        for l in range(L):
-            p = f"h.{l}."
-            h = torch.nn.functional.layer_norm(x, (C,), w[p + "ln_1.weight"], w[p + "ln_1.bias"], 1e-5)
-            qkv = h @ w[p + "attn.c_attn.weight"] + w[p + "attn.c_attn.bias"]  # Conv1D: x @ W + b
-            q, k, v = qkv.split(C, dim=-1)
-            q, k, v = (t.view(n, H, C // H).transpose(0, 1) for t in (q, k, v))
-            att = (q @ k.transpose(-1, -2)) / math.sqrt(C // H)
-            att = torch.where(mask, att, torch.tensor(torch.finfo(att.dtype).min))
-            y = (att.softmax(-1) @ v).transpose(0, 1).reshape(n, C)
-            x = x + y @ w[p + "attn.c_proj.weight"] + w[p + "attn.c_proj.bias"]
-            h = torch.nn.functional.layer_norm(x, (C,), w[p + "ln_2.weight"], w[p + "ln_2.bias"], 1e-5)
-            h = gelu_new(h @ w[p + "mlp.c_fc.weight"] + w[p + "mlp.c_fc.bias"])
-            x = x + h @ w[p + "mlp.c_proj.weight"] + w[p + "mlp.c_proj.bias"]
-        x = torch.nn.functional.layer_norm(x, (C,), w["ln_f.weight"], w["ln_f.bias"], 1e-5)
-        return x @ w["wte.weight"].T  # tied head
-
     out = os.path.join(HERE, "hf-gpt2-tiny")
     os.makedirs(out, exist_ok=True)
     write_json(os.path.join(out, "config.json"), cfg)
     save_safetensors(os.path.join(out, "model.safetensors"), w, {"format": "pt"})
     ids = torch.randint(0, V, (T,))
-    save_safetensors(os.path.join(out, "reference.safetensors"), {"tokens": ids, "logits": forward(ids)})
+    save_safetensors(os.path.join(out, "reference.safetensors"), {"tokens": ids, "logits": gpt2_forward(cfg, w, ids)})
+
+
+def gpt2_forward(cfg, w, ids):
+    """GPT2LMHeadModel's forward pass (modeling_gpt2.py, eval mode): logits [T, V]."""
+    C, H, L, eps = cfg["n_embd"], cfg["n_head"], cfg["n_layer"], cfg["layer_norm_epsilon"]
+
+    def gelu_new(x):
+        return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * torch.pow(x, 3.0))))
+
+    n = ids.shape[0]
+    x = w["wte.weight"][ids] + w["wpe.weight"][torch.arange(n)]
+    mask = torch.tril(torch.ones(n, n, dtype=torch.bool))
+    for l in range(L):
+        p = f"h.{l}."
+        h = torch.nn.functional.layer_norm(x, (C,), w[p + "ln_1.weight"], w[p + "ln_1.bias"], eps)
+        qkv = h @ w[p + "attn.c_attn.weight"] + w[p + "attn.c_attn.bias"]  # Conv1D: x @ W + b
+        q, k, v = qkv.split(C, dim=-1)
+        q, k, v = (t.view(n, H, C // H).transpose(0, 1) for t in (q, k, v))
+        att = (q @ k.transpose(-1, -2)) / math.sqrt(C // H)
+        att = torch.where(mask, att, torch.tensor(torch.finfo(att.dtype).min))
+        y = (att.softmax(-1) @ v).transpose(0, 1).reshape(n, C)
+        x = x + y @ w[p + "attn.c_proj.weight"] + w[p + "attn.c_proj.bias"]
+        h = torch.nn.functional.layer_norm(x, (C,), w[p + "ln_2.weight"], w[p + "ln_2.bias"], eps)
+        h = gelu_new(h @ w[p + "mlp.c_fc.weight"] + w[p + "mlp.c_fc.bias"])
+        x = x + h @ w[p + "mlp.c_proj.weight"] + w[p + "mlp.c_proj.bias"]
+    x = torch.nn.functional.layer_norm(x, (C,), w["ln_f.weight"], w["ln_f.bias"], eps)
+    head = w["wte.weight"] if cfg.get("tie_word_embeddings", True) else w["lm_head.weight"]
+    return x @ head.T
 
 
 # ---------------------------------------------------------------- Llama (LlamaForCausalLM)
@@ -130,39 +169,6 @@ def llama():
                   p + "mlp.gate_proj.weight": rnd(F, C), p + "mlp.up_proj.weight": rnd(F, C),
                   p + "mlp.down_proj.weight": rnd(C, F)})
 
-    def rmsnorm(x, weight):  # LlamaRMSNorm
-        variance = x.pow(2).mean(-1, keepdim=True)
-        return weight * (x * torch.rsqrt(variance + eps))
-
-    def rotate_half(x):
-        x1, x2 = x[..., : x.shape[-1] // 2], x[..., x.shape[-1] // 2:]
-        return torch.cat((-x2, x1), dim=-1)
-
-    def forward(ids):
-        n = ids.shape[0]
-        inv_freq = 1.0 / (theta ** (torch.arange(0, D, 2).float() / D))  # LlamaRotaryEmbedding
-        freqs = torch.outer(torch.arange(n).float(), inv_freq)
-        emb = torch.cat((freqs, freqs), dim=-1)
-        cos, sin = emb.cos(), emb.sin()
-        mask = torch.tril(torch.ones(n, n, dtype=torch.bool))
-        x = w["model.embed_tokens.weight"][ids]
-        for l in range(L):
-            p = f"model.layers.{l}."
-            h = rmsnorm(x, w[p + "input_layernorm.weight"])
-            q = (h @ w[p + "self_attn.q_proj.weight"].T).view(n, H, D).transpose(0, 1)
-            k = (h @ w[p + "self_attn.k_proj.weight"].T).view(n, K, D).transpose(0, 1)
-            v = (h @ w[p + "self_attn.v_proj.weight"].T).view(n, K, D).transpose(0, 1)
-            q, k = q * cos + rotate_half(q) * sin, k * cos + rotate_half(k) * sin
-            k, v = k.repeat_interleave(H // K, dim=0), v.repeat_interleave(H // K, dim=0)  # repeat_kv
-            att = (q @ k.transpose(-1, -2)) / math.sqrt(D)
-            att = torch.where(mask, att, torch.tensor(torch.finfo(att.dtype).min))
-            y = (att.softmax(-1) @ v).transpose(0, 1).reshape(n, H * D)
-            x = x + y @ w[p + "self_attn.o_proj.weight"].T
-            h = rmsnorm(x, w[p + "post_attention_layernorm.weight"])
-            g = torch.nn.functional.silu(h @ w[p + "mlp.gate_proj.weight"].T)
-            x = x + (g * (h @ w[p + "mlp.up_proj.weight"].T)) @ w[p + "mlp.down_proj.weight"].T
-        return rmsnorm(x, w["model.norm.weight"]) @ w["lm_head.weight"].T
-
     out = os.path.join(HERE, "hf-llama-tiny")
     os.makedirs(out, exist_ok=True)
     write_json(os.path.join(out, "config.json"), cfg)
@@ -176,10 +182,64 @@ def llama():
     total = sum(t.numel() * 4 for t in w.values())
     write_json(os.path.join(out, "model.safetensors.index.json"), {"metadata": {"total_size": total}, "weight_map": weight_map})
     ids = torch.randint(0, V, (24,))
-    save_safetensors(os.path.join(out, "reference.safetensors"), {"tokens": ids, "logits": forward(ids)})
+    save_safetensors(os.path.join(out, "reference.safetensors"), {"tokens": ids, "logits": llama_forward(cfg, w, ids)})
+
+
+def llama_forward(cfg, w, ids):
+    """LlamaForCausalLM's forward pass (modeling_llama.py, eval mode): logits [T, V]."""
+    C, H, L = cfg["hidden_size"], cfg["num_attention_heads"], cfg["num_hidden_layers"]
+    K = cfg.get("num_key_value_heads", H)
+    D, eps, theta = C // H, cfg["rms_norm_eps"], cfg.get("rope_theta", 10000.0)
+
+    def rmsnorm(x, weight):  # LlamaRMSNorm
+        variance = x.pow(2).mean(-1, keepdim=True)
+        return weight * (x * torch.rsqrt(variance + eps))
+
+    def rotate_half(x):
+        x1, x2 = x[..., : x.shape[-1] // 2], x[..., x.shape[-1] // 2:]
+        return torch.cat((-x2, x1), dim=-1)
+
+    n = ids.shape[0]
+    inv_freq = 1.0 / (theta ** (torch.arange(0, D, 2).float() / D))  # LlamaRotaryEmbedding
+    freqs = torch.outer(torch.arange(n).float(), inv_freq)
+    emb = torch.cat((freqs, freqs), dim=-1)
+    cos, sin = emb.cos(), emb.sin()
+    mask = torch.tril(torch.ones(n, n, dtype=torch.bool))
+    x = w["model.embed_tokens.weight"][ids]
+    for l in range(L):
+        p = f"model.layers.{l}."
+        h = rmsnorm(x, w[p + "input_layernorm.weight"])
+        q = (h @ w[p + "self_attn.q_proj.weight"].T).view(n, H, D).transpose(0, 1)
+        k = (h @ w[p + "self_attn.k_proj.weight"].T).view(n, K, D).transpose(0, 1)
+        v = (h @ w[p + "self_attn.v_proj.weight"].T).view(n, K, D).transpose(0, 1)
+        q, k = q * cos + rotate_half(q) * sin, k * cos + rotate_half(k) * sin
+        k, v = k.repeat_interleave(H // K, dim=0), v.repeat_interleave(H // K, dim=0)  # repeat_kv
+        att = (q @ k.transpose(-1, -2)) / math.sqrt(D)
+        att = torch.where(mask, att, torch.tensor(torch.finfo(att.dtype).min))
+        y = (att.softmax(-1) @ v).transpose(0, 1).reshape(n, H * D)
+        x = x + y @ w[p + "self_attn.o_proj.weight"].T
+        h = rmsnorm(x, w[p + "post_attention_layernorm.weight"])
+        g = torch.nn.functional.silu(h @ w[p + "mlp.gate_proj.weight"].T)
+        x = x + (g * (h @ w[p + "mlp.up_proj.weight"].T)) @ w[p + "mlp.down_proj.weight"].T
+    head = w["model.embed_tokens.weight"] if cfg.get("tie_word_embeddings", False) else w["lm_head.weight"]
+    return rmsnorm(x, w["model.norm.weight"]) @ head.T
+
+
+def check(exported, reference):
+    """Loads a folder golem exported and compares its logits with a reference.safetensors."""
+    cfg, w = load_folder(exported)
+    ref = load_safetensors(reference)
+    forward = {"GPT2LMHeadModel": gpt2_forward, "LlamaForCausalLM": llama_forward}[cfg["architectures"][0]]
+    got = forward(cfg, w, ref["tokens"])
+    err = ((got - ref["logits"]).abs() / (1 + ref["logits"].abs())).max().item()
+    print(f"{exported}: {cfg['architectures'][0]}, {len(w)} tensors, worst relative logit difference {err:.2g}")
+    return err < 1e-4
 
 
 if __name__ == "__main__":
+    import sys
     with torch.no_grad():
+        if len(sys.argv) == 4 and sys.argv[1] == "--check":  # --check EXPORTED_DIR reference.safetensors
+            sys.exit(0 if check(sys.argv[2], sys.argv[3]) else 1)
         gpt2()
         llama()
