@@ -1,7 +1,9 @@
 package convert
 
 import (
+	"bytes"
 	"math"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -162,5 +164,34 @@ func TestStoriesGQALogits(t *testing.T) {
 			t.Fatal(err)
 		}
 		closeLogits(t, "stories position "+strconv.Itoa(pos), got, refLogits[pos])
+	}
+}
+
+// tok512.bin -> golem tokenizer -> tokenizer.bin is byte-identical to the original.
+func TestLlama2CTokenizerExport(t *testing.T) {
+	tok, err := loadTokenizer(tok512, 512)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "tokenizer.bin")
+	if err := ExportLlama2CTokenizer(tok, out); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := os.ReadFile(tok512)
+	b, _ := os.ReadFile(out)
+	if !bytes.Equal(a, b) {
+		for i := range min(len(a), len(b)) {
+			if a[i] != b[i] {
+				t.Fatalf("tokenizer.bin differs at byte %d of %d (length %d)", i, len(a), len(b))
+			}
+		}
+		t.Fatalf("length %d, original %d", len(b), len(a))
+	}
+	gpt2Tok, err := loadTokenizer(filepath.Join(gpt2Tiny, "tokenizer.json"), 257)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ExportLlama2CTokenizer(gpt2Tok, out); err == nil {
+		t.Error("a byte-level BPE exported as tokenizer.bin")
 	}
 }

@@ -5,7 +5,8 @@
 //	    llama2.c .bin (with --tokenizer tokenizer.bin); writes RUN_DIR/step-00000000.
 //	convert export CKPT --out DIR [--format hf|llama2c] [--arch LlamaForCausalLM] [--shard-mb N]
 //	    CKPT: a golem checkpoint or run folder; hf writes DIR/{config.json,model.safetensors,
-//	    tokenizer.json}; llama2c writes DIR/model.bin and DIR/tokenizer.json.
+//	    tokenizer.json}; llama2c writes DIR/model.bin and DIR/tokenizer.bin (tokenizer.json for vocabularies
+//	    llama2.c cannot hold), which llama2.c's run.c reads.
 package main
 
 import (
@@ -13,11 +14,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/golem-ml/golem/convert"
-	"github.com/golem-ml/golem/tokenizer"
 )
 
 func main() {
@@ -72,12 +71,7 @@ func run(args []string, out io.Writer) error {
 	case "hf":
 		err = convert.ExportHF(m, *dst, convert.ExportOptions{Architecture: *arch, ShardBytes: *shardMB << 20})
 	case "llama2c":
-		if err = os.MkdirAll(*dst, 0o755); err == nil {
-			err = convert.ExportLlama2C(m, filepath.Join(*dst, "model.bin"))
-		}
-		if err == nil && m.Tokenizer != nil {
-			err = tokenizer.Save(m.Tokenizer, filepath.Join(*dst, "tokenizer.json"))
-		}
+		err = convert.ExportLlama2CDir(m, *dst)
 	default:
 		err = fmt.Errorf("--format %q: want hf or llama2c", *format)
 	}

@@ -29,7 +29,7 @@ func TestConvertCommand(t *testing.T) {
 	if err := run([]string{"export", run1, "--out", l2c, "--format", "llama2c"}, &out); err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []string{"hf/config.json", "hf/model.safetensors", "hf/tokenizer.json", "l2c/model.bin", "l2c/tokenizer.json"} {
+	for _, f := range []string{"hf/config.json", "hf/model.safetensors", "hf/tokenizer.json", "l2c/model.bin", "l2c/tokenizer.bin"} {
 		if _, err := os.Stat(filepath.Join(tmp, f)); err != nil {
 			t.Error(err)
 		}
@@ -37,13 +37,13 @@ func TestConvertCommand(t *testing.T) {
 	if err := run([]string{"import", hf, "--out", filepath.Join(tmp, "run2")}, &out); err != nil {
 		t.Fatal(err)
 	}
-	if err := run([]string{"import", filepath.Join(l2c, "model.bin"), "--out", filepath.Join(tmp, "run3")}, &out); err == nil {
-		t.Error("llama2.c import without a tokenizer.bin beside it should fail")
-	}
-	if err := run([]string{"import", filepath.Join(l2c, "model.bin"), "--tokenizer", filepath.Join(l2c, "tokenizer.json"), "--out", filepath.Join(tmp, "run3")}, &out); err != nil {
+	if err := run([]string{"import", filepath.Join(l2c, "model.bin"), "--out", filepath.Join(tmp, "run3")}, &out); err != nil {
 		t.Fatal(err)
 	}
 	a, _ := os.ReadFile(filepath.Join(run1, "step-00000000", "model.safetensors"))
+	if b, _ := os.ReadFile(filepath.Join(l2c, "tokenizer.bin")); !bytes.Equal(b, mustRead(t, tok)) {
+		t.Error("exported tokenizer.bin differs from tok512.bin")
+	}
 	for _, r := range []string{"run2", "run3"} {
 		b, _ := os.ReadFile(filepath.Join(tmp, r, "step-00000000", "model.safetensors"))
 		if !bytes.Equal(a, b) {
@@ -53,4 +53,12 @@ func TestConvertCommand(t *testing.T) {
 	if err := run([]string{"export", run1, "--out", hf, "--format", "onnx"}, &out); err == nil {
 		t.Error("unknown format accepted")
 	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
