@@ -222,14 +222,10 @@ func (t *SentencePiece) encodeSegment(text string, out []int, st *encState, atSt
 		text = t.space + text
 	}
 	if t.wordSplit && !t.splitOnSpace {
-		start := 0
-		for i := 1; i < len(text); i++ {
-			if text[i] == t.space[0] && strings.HasPrefix(text[i:], t.space) && !strings.HasSuffix(text[:i], t.space) {
-				out = t.cachedWord(text[start:i], out, st)
-				start = i
-			}
+		if len(text) > parallelChunk {
+			return t.encodeWordsParallel(text, out)
 		}
-		return t.cachedWord(text[start:], out, st)
+		return t.encodeWords(text, out, st)
 	}
 	if !t.splitOnSpace {
 		return t.encodeWord(text, out, st)
@@ -243,6 +239,54 @@ func (t *SentencePiece) encodeSegment(text string, out []int, st *encState, atSt
 		}
 		out = t.encodeWord(text[:end], out, st)
 		text = text[end:]
+	}
+	return out
+}
+
+// wordStart reports whether a word starts at text[i]: a space run after a non-space.
+func (t *SentencePiece) wordStart(text string, i int) bool {
+	return i > 0 && text[i] == t.space[0] && strings.HasPrefix(text[i:], t.space) && !strings.HasSuffix(text[:i], t.space)
+}
+
+// encodeWords encodes normalized text word by word (see wordSplit).
+func (t *SentencePiece) encodeWords(text string, out []int, st *encState) []int {
+	start := 0
+	for i := 1; i < len(text); i++ {
+		if t.wordStart(text, i) {
+			out = t.cachedWord(text[start:i], out, st)
+			start = i
+		}
+	}
+	return t.cachedWord(text[start:], out, st)
+}
+
+// encodeWordsParallel cuts long normalized text at word starts into chunks of about
+// parallelChunk bytes and encodes them on all cores.
+func (t *SentencePiece) encodeWordsParallel(text string, out []int) []int {
+	var chunks []string
+	for len(text) > parallelChunk {
+		cut := -1
+		for i := parallelChunk / 2; i < len(text); i++ {
+			if t.wordStart(text, i) {
+				cut = i
+				break
+			}
+		}
+		if cut < 0 {
+			break
+		}
+		chunks = append(chunks, text[:cut])
+		text = text[cut:]
+	}
+	chunks = append(chunks, text)
+	parts := make([][]int, len(chunks))
+	parallel(len(chunks), func(i int) {
+		st := t.states.Get().(*encState)
+		parts[i] = t.encodeWords(chunks[i], nil, st)
+		t.states.Put(st)
+	})
+	for _, p := range parts {
+		out = append(out, p...)
 	}
 	return out
 }

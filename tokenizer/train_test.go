@@ -196,6 +196,22 @@ func TestParallelEncodeSameAsSerial(t *testing.T) {
 			t.Errorf("%s: parallel Encode differs from serial: %s", name, firstDiff(tok, got, serial))
 		}
 	}
+	for _, name := range []string{"llama2/tokenizer.model", "tok512.bin"} {
+		tok, err := LoadAny(tdPath(name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sp := tok.(*SentencePiece)
+		st := sp.states.Get().(*encState)
+		norm := " " + text
+		if sp.space != " " {
+			norm = strings.ReplaceAll(norm, " ", sp.space)
+		}
+		serial := sp.encodeWords(norm, nil, st)
+		if got := sp.Encode(text); !slices.Equal(got, serial) {
+			t.Errorf("%s: parallel Encode differs from serial: %s", name, firstDiff(tok, got, serial))
+		}
+	}
 }
 
 // TestTrainBigDocument checks that a document counted in pieces trains the same
