@@ -1,0 +1,74 @@
+package train
+
+import (
+	"bufio"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/janpfeifer/must"
+)
+
+// BenchmarkTrainStep measures training throughput of the shipped tiny and small configs on
+// the Go backend: tokens/s and achieved GFLOP/s (medians over timed steps after two warm-up
+// steps, the first of which compiles), and the process's peak RSS.
+//
+//	GOEXPERIMENT=simd go test ./train -run '^$' -bench TrainStep -benchtime 1x
+func BenchmarkTrainStep(b *testing.B) {
+	for _, name := range []string{"tiny", "small"} {
+		b.Run(name, func(b *testing.B) {
+			cfg := must.M1(LoadConfig(filepath.Join(repoRoot(), "configs", name+".yaml"), nil))
+			cfg.Model.VocabSize = 257
+			tr := must.M1(New(cfg, backend(b)))
+			must.M(tr.InitOptimizer())
+			B, T := cfg.Train.BatchSize, cfg.Model.SeqLen
+			r := rand.New(rand.NewPCG(1, 2))
+			batch := func() []int32 {
+				x := make([]int32, B*(T+1))
+				for i := range x {
+					x[i] = int32(r.IntN(256))
+				}
+				return x
+			}
+			start := time.Now()
+			must.M1(tr.TrainStep(batch(), nil, false))
+			compile := time.Since(start)
+			must.M1(tr.TrainStep(batch(), nil, false))
+			var tps []float64
+			for i := 0; i < 5*b.N; i++ {
+				x := batch()
+				t0 := time.Now()
+				must.M1(tr.TrainStep(x, nil, false))
+				tps = append(tps, float64(B*T)/time.Since(t0).Seconds())
+			}
+			slices.Sort(tps)
+			med := tps[len(tps)/2]
+			b.ReportMetric(med, "tokens/s")
+			b.ReportMetric(med*cfg.Model.FlopsPerToken()/1e9, "GFLOP/s")
+			b.ReportMetric(compile.Seconds(), "first-step-s")
+			b.ReportMetric(peakRSSMiB(), "peak-RSS-MiB")
+		})
+	}
+}
+
+// peakRSSMiB reads the process's high-water resident set size from /proc (Linux).
+func peakRSSMiB() float64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
