@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/golem-ml/golem/tokenizer"
 )
 
 func TestEveryShippedConfigLoads(t *testing.T) {
@@ -23,6 +25,14 @@ func TestEveryShippedConfigLoads(t *testing.T) {
 		}
 		if cfg.Model.Layers == 0 || cfg.Model.Width == 0 || cfg.Train.Steps == 0 {
 			t.Errorf("%s: model or train section left empty: %+v", f, cfg)
+		}
+		if p := cfg.Tokenizer.Path; p != "" && p != "byte" {
+			tok, err := tokenizer.LoadAny(filepath.Join(repoRoot(), p))
+			if err != nil {
+				t.Errorf("%s: tokenizer.path: %v", f, err)
+			} else if cfg.Model.VocabSize != 0 && tok.VocabSize() > cfg.Model.VocabSize {
+				t.Errorf("%s: tokenizer has %d ids, model.vocab_size %d", f, tok.VocabSize(), cfg.Model.VocabSize)
+			}
 		}
 	}
 }
