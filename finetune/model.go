@@ -133,7 +133,7 @@ func (m *Model) loadAdapter(path string) error {
 	if err := json.Unmarshal(mb, &meta); err != nil {
 		return fmt.Errorf("%s/%s: %w", dir, AdapterConfigFile, err)
 	}
-	if !reflect.DeepEqual(meta.Model, m.Cfg.Model) {
+	if !sameShape(meta.Model, m.Cfg.Model) {
 		return fmt.Errorf("adapter %s was trained on a different model (%+v) than base %s (%+v)", dir, meta.Model, m.Dir, m.Cfg.Model)
 	}
 	ab, err := checkpoint.Read(dir, AdapterFile)
@@ -213,6 +213,12 @@ func (m *Model) SaveMerged(out string) (string, error) {
 		return "", err
 	}
 	return (&checkpoint.Manager{Dir: out}).Save(step, files)
+}
+
+// sameShape compares model configs, ignoring training-only settings (dropout).
+func sameShape(a, b transformer.Config) bool {
+	a.Dropout, b.Dropout = 0, 0
+	return reflect.DeepEqual(a, b)
 }
 
 type bytesBuffer struct{ b []byte }

@@ -249,6 +249,14 @@ func Run(ctx context.Context, cfg Config, opts train.Options) (*Result, error) {
 		if ad != nil {
 			ad.Training = false
 		}
+		if onSchedule := t.Step == int64(tc.Train.Steps) || (tc.Train.EvalEvery > 0 && t.Step%int64(tc.Train.EvalEvery) == 0); !onSchedule {
+			// The pass train.Loop makes when a process stops early (StopAfter, interrupt) is
+			// off the schedule: counting it would make a resumed run track a different best.
+			if userOnEval != nil {
+				userOnEval(t, vl, improved)
+			}
+			return
+		}
 		if fs.BestValLoss == 0 || vl < fs.BestValLoss-cfg.EarlyStop.MinDelta {
 			fs.BestValLoss, fs.BestStep, fs.BadEvals = vl, t.Step, 0
 			files, err := t.Files(train.State{Step: t.Step, DataSeed: tc.Train.Seed, DataStep: t.Step, BestValLoss: vl}, tok)

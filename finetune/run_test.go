@@ -1,0 +1,380 @@
+package finetune
+
+import (
+	"bytes"
+	"encoding/binary"
+	"context"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/gomlx/compute"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/janpfeifer/must"
+
+	"github.com/golem-ml/golem/checkpoint"
+	"github.com/golem-ml/golem/data"
+	"github.com/golem-ml/golem/models/transformer"
+	"github.com/golem-ml/golem/safetensors"
+	"github.com/golem-ml/golem/tokenizer"
+	"github.com/golem-ml/golem/train"
+)
+
+var (
+	testBackend compute.Backend
+	baseOnce    sync.Once
+	baseDir     string
+	baseErr     error
+	tmpRoot     string
+)
+
+func TestMain(m *testing.M) {
+	tmpRoot = must.M1(os.MkdirTemp("", "golem-finetune-test-"))
+	code := m.Run()
+	os.RemoveAll(tmpRoot)
+	os.Exit(code)
+}
+
+func backend() compute.Backend {
+	if testBackend == nil {
+		testBackend = must.M1(train.NewBackend("go"))
+	}
+	return testBackend
+}
+
+// tinyBase pretrains configs/tiny.yaml (context 128, batch 4) for 40 steps on Shakespeare,
+// once per test binary, and saves it as a checkpoint. It drives the trainer directly rather
+// than through train.Pretrain: train.Loop ends every run by timing four 4096³ matmuls for its
+// MFU line (train.MatmulPeak does not recognise the Go backend, whose Name() is "Go Backend"),
+// ~25 s on 2 cores, and the fine-tuning runs below pay that already.
+func tinyBase(t testing.TB) string {
+	baseOnce.Do(func() {
+		root := repoRoot()
+		baseDir = filepath.Join(tmpRoot, "base")
+		cfg, err := train.LoadConfig(filepath.Join(root, "configs/tiny.yaml"), []string{
+			"data.train=[" + filepath.Join(root, "testdata/tinyshakespeare.txt") + "]", "out_dir=" + baseDir,
+			"model.seq_len=128", "train.steps=40", "train.batch_size=4",
+		})
+		if baseErr = err; err != nil {
+			return
+		}
+		tok := tokenizer.NewByte()
+		cfg.Model.VocabSize = tok.VocabSize()
+		toks, _, err := data.Open(cfg.Data, tok)
+		if baseErr = err; err != nil {
+			return
+		}
+		loader, err := data.NewLoader(toks, cfg.Model.SeqLen, cfg.Train.BatchSize, cfg.Train.Seed, true)
+		if baseErr = err; err != nil {
+			return
+		}
+		tr, err := train.New(cfg, backend())
+		if baseErr = err; err != nil {
+			return
+		}
+		if baseErr = tr.InitOptimizer(); baseErr != nil {
+			return
+		}
+		for s := int64(0); s < int64(cfg.Train.Steps); s++ {
+			if _, baseErr = tr.TrainStep(loader.Batch(s, 0, cfg.Train.BatchSize), nil, false); baseErr != nil {
+				return
+			}
+		}
+		files, err := tr.Files(train.State{Step: tr.Step}, tok)
+		if baseErr = err; err != nil {
+			return
+		}
+		_, baseErr = (&checkpoint.Manager{Dir: baseDir}).Save(tr.Step, files)
+	})
+	if baseErr != nil {
+		t.Fatalf("pretraining the tiny base: %v", baseErr)
+	}
+	return baseDir
+}
+
+// ftConfig is a fine-tuning config on the tiny base and the short Alpaca slice.
+func ftConfig(t testing.TB, sets ...string) Config {
+	cfg, err := LoadConfig("", append([]string{
+		"base=" + tinyBase(t), "out_dir=" + t.TempDir(), "data.train=[" + sft("alpaca_short.jsonl") + "]",
+		`data.fields={prompt: "{instruction}\n{input}\n=> ", completion: output}`,
+		"optimizer.lr=2e-3", "optimizer.warmup_steps=2", "train.batch_size=4", "train.log_every=1", "sample.tokens=0",
+		"data.val_fraction=0.05",
+	}, sets...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+func TestMaskingGradientsOnlyFromCompletion(t *testing.T) {
+	// A hand-made example: prompt "Q: 1+1=" (untrained), completion " 2" + EOT (trained).
+	tok := tokenizer.NewByte()
+	ds := must.M1(ReadBytes("hand.jsonl", []byte(`{"prompt": "Q: 1+1=", "completion": " 2"}`), dataCfg(nil)))
+	T := 16
+	rows, ws := Rows(Encode(ds, tok, T, dataCfg(nil)), T, false, 256)
+	wantW := make([]float32, T)
+	wantW[6], wantW[7], wantW[8] = 1, 1, 1 // targets " ", "2", EOT (predicted at positions 6, 7, 8)
+	if !equalF(ws[0], wantW) {
+		t.Fatalf("weights %v, want %v", ws[0], wantW)
+	}
+	cfg := train.DefaultConfig()
+	cfg.Model = transformer.Config{VocabSize: 257, SeqLen: T, Layers: 1, Width: 16, Heads: 2, Bias: true, Tied: true}
+	cfg.Model.Defaults()
+	tr := must.M1(train.New(cfg, backend()))
+	// d(loss)/d(logits): rows of untrained positions must be exactly zero.
+	exec := must.M1(model.NewExec(backend(), tr.Store, func(_ *model.Scope, tokens, weights *Node) *Node {
+		m := &transformer.Model{Cfg: cfg.Model, W: tr.Weights(tokens.Graph())}
+		in := Slice(tokens, AxisRange(), AxisRange(0, T))
+		tg := Slice(tokens, AxisRange(), AxisRange(1, T+1))
+		logits := m.Head(m.Hidden(in))
+		loss := transformer.CrossEntropy(logits, Reshape(tg, T), Reshape(weights, T))
+		return Gradient(loss, logits)[0]
+	}))
+	out := must.M1(exec.Call(tensors.FromFlatDataAndDimensions(rows[0], 1, T+1), tensors.FromFlatDataAndDimensions(ws[0], 1, T)))
+	g := tensors.MustCopyFlatData[float32](out[0])
+	V := 257
+	for pos := 0; pos < T; pos++ {
+		var norm float64
+		for _, x := range g[pos*V : (pos+1)*V] {
+			norm += float64(x) * float64(x)
+		}
+		if trained := wantW[pos] == 1; trained != (norm > 0) {
+			t.Errorf("position %d (target %q): gradient norm² %g, trained=%v", pos, rune(rows[0][pos+1]), norm, trained)
+		}
+	}
+}
+
+// modelTensors reads the model.safetensors of a checkpoint.
+func modelTensors(t testing.TB, dir string) map[string][]float32 {
+	f := must.M1(safetensors.Parse(must.M1(checkpoint.Read(dir, train.ModelFile))))
+	out := map[string][]float32{}
+	for n, ten := range f.Tensors {
+		out[n] = must.M1(ten.Float32s())
+	}
+	return out
+}
+
+// TestLoRA trains adapters (with adapter and model dropout) under early stopping, checks the
+// base stays bit-identical, only adapters are optimized, a run interrupted and resumed matches
+// the straight run bit for bit, and the merged model computes what base + adapter computes.
+func TestLoRA(t *testing.T) {
+	// min_delta is huge: after the first validation pass (step 2) nothing counts as an
+	// improvement, so patience 2 stops the run after the pass at step 6 of 8.
+	sets := []string{"method=lora", "lora.rank=4", "lora.targets=[q, v, o, mlp]", "lora.dropout=0.1", "dropout=0.1",
+		"train.steps=8", "train.eval_every=2", "checkpoint.every=2", "checkpoint.keep_last=0", "optimizer.lr=1e-2",
+		"early_stop.patience=2", "early_stop.min_delta=100"}
+	cfg := ftConfig(t, sets...)
+	var log bytes.Buffer
+	res, err := Run(context.Background(), cfg, train.Options{Backend: backend(), Quiet: true, Log: &log})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	if !res.StoppedEarly || res.Steps != 6 || !strings.Contains(log.String(), "early stop") || filepath.Base(res.Best) != "step-00000002" {
+		t.Errorf("stopped early %v at step %d with best %s; want a stop at step 6 and the best at step 2:\n%s", res.StoppedEarly, res.Steps, res.Best, log.String())
+	}
+	checkResume(t, cfg, res, sets)
+	base := must.M1(ResolveCheckpoint(tinyBase(t)))
+	// Base weights are bit-identical after training.
+	before, after := modelTensors(t, base), modelTensors(t, res.Checkpoint)
+	for n, b := range before {
+		for i := range b {
+			if math.Float32bits(b[i]) != math.Float32bits(after[n][i]) {
+				t.Fatalf("base weight %s[%d] changed: %v -> %v", n, i, b[i], after[n][i])
+			}
+		}
+	}
+	// Only adapter weights were optimized; the adapter trained (B left zero).
+	ad := must.M1(safetensors.Parse(must.M1(checkpoint.Read(res.Checkpoint, AdapterFile))))
+	var bnorm float64
+	for n, ten := range ad.Tensors {
+		if strings.HasSuffix(n, "/b") {
+			for _, x := range must.M1(ten.Float32s()) {
+				bnorm += float64(x * x)
+			}
+		}
+	}
+	if bnorm == 0 {
+		t.Error("every LoRA B is still zero after 6 steps")
+	}
+	// q, v, o, up, down (the gelu MLP has no gate) in 2 layers: rank·(in+out) each.
+	if want := 2 * 4 * (3*(64+64) + 2*(64+256)); len(ad.Tensors) != 20 || res.Trainable != want {
+		t.Errorf("adapter has %d tensors and %d trainable parameters, want 20 and %d", len(ad.Tensors), res.Trainable, want)
+	}
+	opt := must.M1(safetensors.Parse(must.M1(checkpoint.Read(res.Checkpoint, train.OptimizerFile))))
+	for n := range opt.Tensors {
+		if strings.HasPrefix(n, "adam/") && !strings.HasPrefix(n, "adam/m/lora/") && !strings.HasPrefix(n, "adam/v/lora/") && n != "adam/t" {
+			t.Errorf("optimizer state %s is not an adapter's", n)
+		}
+	}
+
+	// The merged model computes what base + unmerged adapter computes.
+	unmerged := must.M1(Load(backend(), base, res.Checkpoint))
+	mergedDir := must.M1(unmerged.SaveMerged(filepath.Join(t.TempDir(), "merged")))
+	if checkpoint.Has(mergedDir, AdapterFile) {
+		t.Error("the merged checkpoint still carries an adapter")
+	}
+	merged := must.M1(Load(backend(), mergedDir, ""))
+	if merged.Adapter != nil {
+		t.Fatal("merged checkpoint loaded with an adapter")
+	}
+	plain := must.M1(Load(backend(), base, ""))
+	tok := unmerged.Tok
+	prompt, cont := tok.Encode("Name three colors.\n\n=> "), tok.Encode("Red, green and blue.")
+	var lp [3][]float64
+	for i, m := range []*Model{unmerged, merged, plain} {
+		lp[i] = must.M1(must.M1(NewScorer(m)).LogProbs(prompt, cont))
+	}
+	differs := false
+	for i := range lp[0] {
+		if d := math.Abs(lp[0][i] - lp[1][i]); d > 1e-5 {
+			t.Errorf("token %d: log p %v unmerged, %v merged", i, lp[0][i], lp[1][i])
+		}
+		differs = differs || math.Abs(lp[0][i]-lp[2][i]) > 1e-4
+	}
+	if !differs {
+		t.Error("the adapter does not change the model's outputs")
+	}
+	// The run folder also holds a best checkpoint with its adapter.
+	if res.Best == "" || !checkpoint.Has(res.Best, AdapterFile) {
+		t.Errorf("best checkpoint %q lacks an adapter", res.Best)
+	}
+}
+
+func TestAdapterSizeScalesWithRank(t *testing.T) {
+	size := func(vocab, rank int) (adapter, full int) {
+		cfg := train.DefaultConfig()
+		cfg.Model = transformer.Config{VocabSize: vocab, SeqLen: 64, Layers: 2, Width: 64, Heads: 4, Bias: true, Tied: true}
+		cfg.Model.Defaults()
+		tr := must.M1(train.New(cfg, backend()))
+		ad := must.M1(NewAdapter(tr.Store, cfg.Model, LoRAConfig{Rank: rank, Alpha: 16, Targets: []string{"all"}}, 1))
+		b := must.M1(ad.Files("base"))[AdapterFile]
+		header := int(binary.LittleEndian.Uint64(b[:8]))
+		return len(b) - 8 - header, cfg.Model.NumParams() * 4 // tensor bytes, without the JSON header
+	}
+	a2, m1 := size(257, 2)
+	a8, _ := size(257, 8)
+	b8, m2 := size(8192, 8)
+	// 4 bytes · rank · Σ(in+out): exactly linear in rank.
+	if a8 != 4*a2 {
+		t.Errorf("rank 8 adapter is %d bytes, rank 2 is %d: want 4 times as many", a8, a2)
+	}
+	if b8 != a8 || m2 < 3*m1 {
+		t.Errorf("adapter %d bytes on a %d-byte model, %d bytes on a %d-byte model: want equal", a8, m1, b8, m2)
+	}
+	if a8*5 > m1 {
+		t.Errorf("rank-8 adapter (%d bytes) is not small next to the model (%d bytes)", a8, m1)
+	}
+}
+
+// valLoss is the masked validation loss of a model on the run's validation rows.
+func valLoss(t testing.TB, cfg Config, ckpt string) float64 {
+	dir := must.M1(ResolveCheckpoint(ckpt))
+	bc, tok := must.M2(ReadBase(dir))
+	d := must.M1(PrepareData(cfg.Data, tok, bc.Model.SeqLen, cfg.Train.Seed, io.Discard))
+	rows, ws := Rows(d.ValToks, bc.Model.SeqLen, false, int32(tok.EOT()))
+	src := NewSource(rows, ws, rows, ws, cfg.Train.BatchSize, 1, 100, int32(tok.EOT()))
+	m := must.M1(Load(backend(), dir, ""))
+	return must.M1(m.Trainer.EvalLoss(src.Eval()))
+}
+
+func TestFullFinetuneLowersValLoss(t *testing.T) {
+	cfg := ftConfig(t, "train.steps=30", "train.eval_every=10")
+	res, err := Run(context.Background(), cfg, train.Options{Backend: backend(), Quiet: true, Log: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, after := valLoss(t, cfg, tinyBase(t)), valLoss(t, cfg, res.Best)
+	t.Logf("masked validation loss on held-out Alpaca answers: base %.4f, fine-tuned %.4f (best at %s)", before, after, filepath.Base(res.Best))
+	if after > before-0.3 || math.Abs(after-res.BestValLoss) > 1e-6 {
+		t.Errorf("validation loss %.4f -> %.4f (run reported %.4f): want a drop of at least 0.3 nats", before, after, res.BestValLoss)
+	}
+	// Zero-shot, 2-shot and fine-tuned on the same held-out examples.
+	d := must.M1(PrepareData(cfg.Data, must.M1(Load(backend(), tinyBase(t), "")).Tok, 128, cfg.Train.Seed, io.Discard))
+	opts := ShotOptions{Seed: 3, MaxTokens: 12, Limit: 4}
+	var nll [3]float64
+	for i, c := range []struct {
+		ckpt string
+		k    int
+	}{{tinyBase(t), 0}, {tinyBase(t), 2}, {res.Best, 0}} {
+		opts.K = c.k
+		r := must.M1(must.M1(NewScorer(must.M1(Load(backend(), c.ckpt, "")))).Evaluate(d.ValEx, d.TrainEx, opts))
+		if r.N != 4 || len(r.Samples) != 4 {
+			t.Fatalf("evaluated %d queries", r.N)
+		}
+		nll[i] = r.NLL
+		t.Logf("%s: %s", filepath.Base(c.ckpt), r)
+	}
+	if nll[2] >= nll[0] {
+		t.Errorf("fine-tuned answer NLL %.4f is not below zero-shot %.4f", nll[2], nll[0])
+	}
+}
+
+// checkResume runs cfg again, stopping after one step and resuming, and compares with the
+// straight run a: every logged loss, the adapter, optimizer state and best checkpoint.
+func checkResume(t *testing.T, cfg Config, a *Result, sets []string) {
+	split := ftConfig(t, sets...)
+	must.M1(Run(context.Background(), split, train.Options{Backend: backend(), Quiet: true, Log: io.Discard, StopAfter: 1}))
+	var log bytes.Buffer
+	b, err := Run(context.Background(), split, train.Options{Backend: backend(), Quiet: true, Log: &log, Resume: true})
+	if err != nil || !strings.Contains(log.String(), "resumed from") {
+		t.Fatalf("did not resume: %v\n%s", err, log.String())
+	}
+	la := must.M1(train.ReadMetrics(filepath.Join(cfg.OutDir, "metrics.jsonl")))
+	lb := must.M1(train.ReadMetrics(filepath.Join(split.OutDir, "metrics.jsonl")))
+	// The interrupted process adds a validation pass at step 1; every line of the straight run
+	// must be in the resumed run, bit for bit.
+	type key struct {
+		step int64
+		val  bool
+	}
+	resumed := map[key]float64{}
+	for _, m := range lb {
+		resumed[key{m.Step, m.ValLoss != 0}] = m.Loss + m.ValLoss
+	}
+	for _, m := range la {
+		k := key{m.Step, m.ValLoss != 0}
+		if r, ok := resumed[k]; !ok || math.Float64bits(r) != math.Float64bits(m.Loss+m.ValLoss) {
+			t.Errorf("step %d (validation %v): %v straight, %v resumed", m.Step, k.val, m.Loss+m.ValLoss, r)
+		}
+	}
+	if len(la) < 6 {
+		t.Errorf("%d metric lines in the straight run", len(la))
+	}
+	for _, f := range []string{AdapterFile, train.OptimizerFile, train.ModelFile, StateFile} {
+		if !bytes.Equal(must.M1(checkpoint.Read(a.Checkpoint, f)), must.M1(checkpoint.Read(b.Checkpoint, f))) {
+			t.Errorf("%s differs between the straight and the resumed run", f)
+		}
+	}
+	if a.BestValLoss != b.BestValLoss || filepath.Base(a.Best) != filepath.Base(b.Best) || a.Steps != b.Steps || !b.StoppedEarly {
+		t.Errorf("best %v at %s, stop at %d straight; best %v at %s, stop at %d resumed", a.BestValLoss, a.Best, a.Steps, b.BestValLoss, b.Best, b.Steps)
+	}
+}
+
+func TestBadBase(t *testing.T) {
+	base := must.M1(ResolveCheckpoint(tinyBase(t)))
+	files := map[string][]byte{}
+	for _, f := range []string{train.ModelFile, train.ConfigFile, train.StateFile} {
+		files[f] = must.M1(checkpoint.Read(base, f))
+	}
+	noTok := must.M1((&checkpoint.Manager{Dir: t.TempDir()}).Save(1, files))
+	cfg := ftConfig(t, "base="+noTok, "train.steps=1")
+	if _, err := Run(context.Background(), cfg, train.Options{Backend: backend(), Quiet: true, Log: io.Discard}); err == nil || !strings.Contains(err.Error(), "has no tokenizer.json") {
+		t.Errorf("base without a tokenizer: %v", err)
+	}
+	gpt2 := must.M1(tokenizer.LoadGPT2(filepath.Join(repoRoot(), "testdata/tokenizer/gpt2")))
+	files[train.TokenizerFile] = must.M1(gpt2.MarshalJSON())
+	wrongVocab := must.M1((&checkpoint.Manager{Dir: t.TempDir()}).Save(1, files))
+	cfg = ftConfig(t, "base="+wrongVocab, "train.steps=1")
+	if _, err := Run(context.Background(), cfg, train.Options{Backend: backend(), Quiet: true, Log: io.Discard}); err == nil || !strings.Contains(err.Error(), "tokenizer has 50257 ids but the model's vocabulary is 257") {
+		t.Errorf("base with a mismatched tokenizer: %v", err)
+	}
+	if _, err := Run(context.Background(), ftConfig(t, "base="+t.TempDir()), train.Options{Backend: backend(), Quiet: true, Log: io.Discard}); err == nil || !strings.Contains(err.Error(), "holds no complete step-* checkpoint") {
+		t.Errorf("empty base folder: %v", err)
+	}
+}
