@@ -2,8 +2,8 @@ package finetune
 
 import (
 	"bytes"
-	"encoding/binary"
 	"context"
+	"encoding/binary"
 	"io"
 	"math"
 	"os"
