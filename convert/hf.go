@@ -80,6 +80,9 @@ func loadTokenizer(path string, vocab int) (tokenizer.Tokenizer, error) {
 type ExportOptions struct {
 	// Architecture is the Hugging Face name to export as; "" picks one that fits (ForConfig).
 	Architecture string
+	// DType of the written weights: "F32" (default, lossless) or "BF16" (half the size,
+	// rounded to nearest even; what most Hugging Face checkpoints hold).
+	DType string
 	// ShardBytes splits the weights into model-0000i-of-0000n.safetensors files of at most
 	// about this many bytes plus an index; 0 writes one model.safetensors.
 	ShardBytes int64
@@ -124,9 +127,17 @@ func ExportHF(m *Model, dir string, opts ExportOptions) error {
 			return fmt.Errorf("exporting: parameter %s is missing", p.Dst)
 		}
 	}
+	dtype, width := "F32", int64(4)
+	switch opts.DType {
+	case "", "F32":
+	case "BF16":
+		dtype, width = "BF16", 2
+	default:
+		return fmt.Errorf("export dtype %q: want F32 or BF16", opts.DType)
+	}
 	shards := [][]Piece{pieces}
 	if opts.ShardBytes > 0 {
-		shards = splitShards(pieces, opts.ShardBytes)
+		shards = splitShards(pieces, opts.ShardBytes, width)
 	}
 	weightMap := map[string]string{}
 	var total int64
@@ -139,13 +150,18 @@ func ExportHF(m *Model, dir string, opts ExportOptions) error {
 		var infos []safetensors.Info
 		for _, p := range sh {
 			byName[p.Src] = p
-			infos = append(infos, safetensors.Info{Name: p.Src, DType: "F32", Shape: p.Dims})
+			infos = append(infos, safetensors.Info{Name: p.Src, DType: dtype, Shape: p.Dims})
 			weightMap[p.Src] = name
-			total += int64(4 * p.size())
+			total += width * int64(p.size())
 		}
 		var buf []float32
+		var half []byte
 		err := safetensors.WriteStreamFile(filepath.Join(dir, name), infos, map[string]string{"format": "pt"}, func(n string) ([]byte, error) {
 			buf = extract(m, byName[n], buf)
+			if dtype == "BF16" {
+				half = toBF16(buf, half)
+				return half, nil
+			}
 			return leBytes(buf), nil
 		})
 		if err != nil {
@@ -173,12 +189,12 @@ func ExportHF(m *Model, dir string, opts ExportOptions) error {
 }
 
 // splitShards groups pieces in order into shards of at most limit bytes (a larger tensor gets its own).
-func splitShards(pieces []Piece, limit int64) [][]Piece {
+func splitShards(pieces []Piece, limit, width int64) [][]Piece {
 	var out [][]Piece
 	var cur []Piece
 	var size int64
 	for _, p := range pieces {
-		b := int64(4 * p.size())
+		b := width * int64(p.size())
 		if len(cur) > 0 && size+b > limit {
 			out, cur, size = append(out, cur), nil, 0
 		}
@@ -196,6 +212,24 @@ func leBytes(v []float32) []byte {
 		return unsafe.Slice((*byte)(unsafe.Pointer(&v[0])), 4*len(v))
 	}
 	return f32bytes(v)
+}
+
+// toBF16 rounds float32s to bfloat16 (nearest even; NaN stays NaN) into buf.
+func toBF16(v []float32, buf []byte) []byte {
+	if cap(buf) < 2*len(v) {
+		buf = make([]byte, 2*len(v))
+	}
+	buf = buf[:2*len(v)]
+	for i, f := range v {
+		u := math.Float32bits(f)
+		if f != f {
+			binary.LittleEndian.PutUint16(buf[2*i:], uint16(u>>16)|0x40)
+			continue
+		}
+		u += 0x7fff + (u>>16)&1
+		binary.LittleEndian.PutUint16(buf[2*i:], uint16(u>>16))
+	}
+	return buf
 }
 
 func f32bytes(v []float32) []byte {

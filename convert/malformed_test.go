@@ -223,3 +223,27 @@ func TestExportRefusesMismatch(t *testing.T) {
 	}
 	wantErr(t, ExportLlama2C(l, filepath.Join(t.TempDir(), "x.bin")), "1e-5")
 }
+
+// ExportHF with DType BF16 writes half-size weights that import within bfloat16 rounding.
+func TestExportBF16(t *testing.T) {
+	m, err := ImportHF(llamaTiny, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := ExportHF(m, dir, ExportOptions{DType: "BF16"}); err != nil {
+		t.Fatal(err)
+	}
+	back, err := ImportHF(dir, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, v := range m.Params {
+		for i, x := range v {
+			if y := back.Params[name][i]; math.Abs(float64(x-y)) > math.Abs(float64(x))/256 {
+				t.Fatalf("%s[%d]: %g became %g", name, i, x, y)
+			}
+		}
+	}
+	wantErr(t, ExportHF(m, dir, ExportOptions{DType: "F8"}), "F8")
+}

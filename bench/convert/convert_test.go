@@ -4,7 +4,9 @@
 //
 //	GOEXPERIMENT=simd go test -run XXX -bench . -benchtime 1x ./bench/convert/
 //
-// GOLEM_BENCH_MB sets the checkpoint size (default 350); GOLEM_BENCH_DIR keeps the files.
+// GOLEM_BENCH_MB sets the model's float32 size (default 350), GOLEM_BENCH_DTYPE the file's
+// dtype (F32 default, or BF16: half the file, converted to float32 on import);
+// GOLEM_BENCH_DIR keeps the files. The checkpoint is sharded (200 MB shards, with an index).
 package convert_test
 
 import (
@@ -114,7 +116,7 @@ func BenchmarkImportHF(b *testing.B) {
 	}
 	m.Tokenizer = tokenizer.NewByte()
 	hf := filepath.Join(dir, "hf")
-	if err := convert.ExportHF(m, hf, convert.ExportOptions{ShardBytes: 200 << 20}); err != nil {
+	if err := convert.ExportHF(m, hf, convert.ExportOptions{ShardBytes: 200 << 20, DType: os.Getenv("GOLEM_BENCH_DTYPE")}); err != nil {
 		b.Fatal(err)
 	}
 	m = nil

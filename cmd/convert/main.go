@@ -3,7 +3,7 @@
 //	convert import SRC --out RUN_DIR [--tokenizer PATH] [--name NAME]
 //	    SRC: a Hugging Face folder (config.json, *.safetensors, tokenizer.json) or a
 //	    llama2.c .bin (with --tokenizer tokenizer.bin); writes RUN_DIR/step-00000000.
-//	convert export CKPT --out DIR [--format hf|llama2c] [--arch LlamaForCausalLM] [--shard-mb N]
+//	convert export CKPT --out DIR [--format hf|llama2c] [--arch LlamaForCausalLM] [--dtype F32|BF16] [--shard-mb N]
 //	    CKPT: a golem checkpoint or run folder; hf writes DIR/{config.json,model.safetensors,
 //	    tokenizer.json}; llama2c writes DIR/model.bin and DIR/tokenizer.bin (tokenizer.json for vocabularies
 //	    llama2.c cannot hold), which llama2.c's run.c reads.
@@ -36,6 +36,7 @@ func run(args []string, out io.Writer) error {
 	name := fs.String("name", "", "import: run name in config.yaml (default: the source's name)")
 	format := fs.String("format", "hf", "export: hf or llama2c")
 	arch := fs.String("arch", "", "export: Hugging Face architecture (default: the one that fits; "+fmt.Sprint(convert.Architectures())+")")
+	dtype := fs.String("dtype", "F32", "export hf: F32 or BF16")
 	shardMB := fs.Int64("shard-mb", 0, "export hf: split weights into shards of about this many MB (0 = one file)")
 	src := args[1]
 	if err := fs.Parse(args[2:]); err != nil {
@@ -69,7 +70,7 @@ func run(args []string, out io.Writer) error {
 	}
 	switch *format {
 	case "hf":
-		err = convert.ExportHF(m, *dst, convert.ExportOptions{Architecture: *arch, ShardBytes: *shardMB << 20})
+		err = convert.ExportHF(m, *dst, convert.ExportOptions{Architecture: *arch, DType: *dtype, ShardBytes: *shardMB << 20})
 	case "llama2c":
 		err = convert.ExportLlama2CDir(m, *dst)
 	default:
