@@ -247,3 +247,20 @@ func TestExportBF16(t *testing.T) {
 	}
 	wantErr(t, ExportHF(m, dir, ExportOptions{DType: "F8"}), "F8")
 }
+
+func TestWithSeqLen(t *testing.T) {
+	m, err := ImportHF(gpt2Tiny, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	short, err := m.WithSeqLen(8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if short.Config.SeqLen != 8 || len(short.Params["wpe"]) != 8*32 || short.Params["wpe"][8*32-1] != m.Params["wpe"][8*32-1] {
+		t.Errorf("wpe not cut to its first 8 rows")
+	}
+	if _, err := m.WithSeqLen(64); err == nil {
+		t.Error("lengthening a learned-position model accepted")
+	}
+}

@@ -101,3 +101,23 @@ func floats(b []byte) []float32 {
 	}
 	return out
 }
+
+// WithSeqLen returns a copy of m whose context is T tokens, for models whose config claims
+// a longer context than golem should compile for (golem's graphs are built for the whole
+// window). RoPE models only change the config; learned positions keep their first T rows.
+func (m *Model) WithSeqLen(T int) (*Model, error) {
+	if T <= 0 || T > m.Config.SeqLen {
+		return nil, fmt.Errorf("seq_len %d: want 1..%d (the model's context)", T, m.Config.SeqLen)
+	}
+	cfg := m.Config
+	cfg.SeqLen = T
+	out, err := NewModel(cfg)
+	if err != nil {
+		return nil, err
+	}
+	for name, dst := range out.Params {
+		copy(dst, m.Params[name]) // wpe [T, C]: a prefix of the longer table
+	}
+	out.Tokenizer, out.Name, out.Source = m.Tokenizer, m.Name, m.Source
+	return out, nil
+}

@@ -1,6 +1,6 @@
 // Command convert brings pretrained weights into golem and takes checkpoints out.
 //
-//	convert import SRC --out RUN_DIR [--tokenizer PATH] [--name NAME]
+//	convert import SRC --out RUN_DIR [--tokenizer PATH] [--name NAME] [--seq-len T]
 //	    SRC: a Hugging Face folder (config.json, *.safetensors, tokenizer.json) or a
 //	    llama2.c .bin (with --tokenizer tokenizer.bin); writes RUN_DIR/step-00000000.
 //	convert export CKPT --out DIR [--format hf|llama2c] [--arch LlamaForCausalLM] [--dtype F32|BF16] [--shard-mb N]
@@ -34,6 +34,7 @@ func run(args []string, out io.Writer) error {
 	dst := fs.String("out", "", "output folder (required)")
 	tok := fs.String("tokenizer", "", "import: tokenizer file or folder (default: beside the weights)")
 	name := fs.String("name", "", "import: run name in config.yaml (default: the source's name)")
+	seqLen := fs.Int("seq-len", 0, "import: shorten the context to this many tokens (0 = the model's)")
 	format := fs.String("format", "hf", "export: hf or llama2c")
 	arch := fs.String("arch", "", "export: Hugging Face architecture (default: the one that fits; "+fmt.Sprint(convert.Architectures())+")")
 	dtype := fs.String("dtype", "F32", "export hf: F32 or BF16")
@@ -53,6 +54,11 @@ func run(args []string, out io.Writer) error {
 		}
 		if *name != "" {
 			m.Name = *name
+		}
+		if *seqLen > 0 {
+			if m, err = m.WithSeqLen(*seqLen); err != nil {
+				return err
+			}
 		}
 		dir, err := convert.Save(m, *dst)
 		if err != nil {

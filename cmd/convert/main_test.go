@@ -37,6 +37,13 @@ func TestConvertCommand(t *testing.T) {
 	if err := run([]string{"import", hf, "--out", filepath.Join(tmp, "run2")}, &out); err != nil {
 		t.Fatal(err)
 	}
+	gpt2 := filepath.Join(models, "models", "hf-gpt2-tiny")
+	if err := run([]string{"import", gpt2, "--seq-len", "16", "--out", filepath.Join(tmp, "short")}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "vocab 257, ctx 16") {
+		t.Errorf("--seq-len 16: %s", out.String())
+	}
 	if err := run([]string{"import", filepath.Join(l2c, "model.bin"), "--out", filepath.Join(tmp, "run3")}, &out); err != nil {
 		t.Fatal(err)
 	}
