@@ -53,6 +53,9 @@ func ImportHF(dir, tok string) (*Model, error) {
 	if err := fill(m, arch.Pieces(m.Config), src, arch.Ignored, "check that config.json belongs to these weights"); err != nil {
 		return nil, err
 	}
+	if err := checkTiedHead(m, set, dir); err != nil {
+		return nil, err
+	}
 	if tok == "" {
 		tok = dir
 	}
@@ -61,6 +64,27 @@ func ImportHF(dir, tok string) (*Model, error) {
 	}
 	m.Name, m.Source = filepath.Base(filepath.Clean(dir)), dir
 	return m, nil
+}
+
+// checkTiedHead refuses a file that stores an lm_head.weight different from the embeddings
+// while config.json says they are tied: dropping it silently would change the model.
+func checkTiedHead(m *Model, set *safetensors.Set, dir string) error {
+	t, ok := set.Tensors["lm_head.weight"]
+	if !m.Config.Tied || !ok {
+		return nil
+	}
+	var scratch []float32
+	head, err := decode(t, &scratch)
+	wte := m.Params["wte"]
+	if err != nil || len(head) != len(wte) {
+		return fmt.Errorf("%s: lm_head.weight %s %v next to tied embeddings %v; set tie_word_embeddings to false in config.json if the head is separate", dir, t.DType, t.Shape, paramDims(m.Config)["wte"])
+	}
+	for i, v := range head {
+		if v != wte[i] && !(t.DType != "F32" && math.Abs(float64(v-wte[i])) <= math.Abs(float64(v))/64) {
+			return fmt.Errorf("%s: lm_head.weight differs from the embeddings at element %d although config.json ties them; set tie_word_embeddings to false", dir, i)
+		}
+	}
+	return nil
 }
 
 // loadTokenizer reads a tokenizer in any format and checks it fits a vocabulary of vocab ids

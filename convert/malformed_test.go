@@ -129,6 +129,21 @@ func TestHFMalformed(t *testing.T) {
 		_, err := ImportHF(d, "")
 		wantErr(t, err, "not a file name in the same folder")
 	})
+	t.Run("tied head differs", func(t *testing.T) {
+		d := copyDir(t, gpt2Tiny)
+		editWeights(t, d, func(m map[string]safetensors.Tensor) {
+			m["lm_head.weight"] = safetensors.F32(make([]float32, 257*32), 257, 32)
+		})
+		_, err := ImportHF(d, "")
+		wantErr(t, err, "lm_head.weight differs", "tie_word_embeddings")
+	})
+	t.Run("tied head equal", func(t *testing.T) {
+		d := copyDir(t, gpt2Tiny)
+		editWeights(t, d, func(m map[string]safetensors.Tensor) { m["lm_head.weight"] = m["wte.weight"] })
+		if _, err := ImportHF(d, ""); err != nil {
+			t.Error(err)
+		}
+	})
 	t.Run("tokenizer too big", func(t *testing.T) {
 		_, err := ImportHF(gpt2Tiny, filepath.Join(llamaTiny, "tokenizer.json"))
 		wantErr(t, err, "512 ids", "257")
