@@ -97,7 +97,7 @@ func (m *Model) attention(x *Node, p string, B, T int) *Node {
 		}
 		scores := DotGeneral(q, []int{3}, []int{0, 1}, k, []int{3}, []int{0, 1}) // [B, H, T, T]
 		scores = Add(MulScalar(ConvertDType(scores, dtypes.Float32), 1/math.Sqrt(float64(D))), causalMask(x.Graph(), T))
-		probs := ConvertDType(Softmax(scores, -1), v.DType())                    // fused on the Go backend
+		probs := ConvertDType(softmax(scores), v.DType())                        // fused, closed-form backward
 		out = DotGeneral(probs, []int{3}, []int{0, 1}, v, []int{2}, []int{0, 1}) // [B, H, T, D]
 	}
 	out = Reshape(TransposeAllAxes(out, 0, 2, 1, 3), B*T, H*D)
@@ -145,7 +145,7 @@ func (m *Model) mlp(x *Node, p string) *Node {
 		h = m.linear(x, p+"mlp/w_up", p+"mlp/b_up")
 		h = Mul(MulScalar(h, 0.5), OnePlus(Tanh(MulScalar(Add(h, MulScalar(Mul(h, Mul(h, h)), 0.044715)), math.Sqrt(2/math.Pi)))))
 	default:
-		h = activation.Gelu(m.linear(x, p+"mlp/w_up", p+"mlp/b_up"))
+		h = gelu(m.linear(x, p+"mlp/w_up", p+"mlp/b_up")) // fused, closed-form backward
 	}
 	return m.linear(h, p+"mlp/w_down", p+"mlp/b_down")
 }

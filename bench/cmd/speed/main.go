@@ -67,6 +67,7 @@ var (
 	flagTorch    = flag.Bool("torch", true, "run the PyTorch reference (false: golem only)")
 	flagProfile  = flag.String("cpuprofile", "", "write golem's CPU profile of the measured steps to FILE.<config>")
 	flagPeakN    = flag.Int("peak_n", 2048, "matmul size for the peak measurement (0: skip)")
+	flagBase     = flag.String("baseline", "", "also run this older build of bench/cmd/speed as a third worker (\"base\"), interleaved, to measure a change")
 	flagKeep     = flag.Bool("keep", false, "keep the temporary folder with tokens and weights")
 	flagWorker   = flag.String("worker", "", "internal: run as golem worker for this folder")
 	flagPeakOnly = flag.Bool("peak_only", false, "internal: worker measures the matmul peak only")
@@ -344,7 +345,7 @@ func drive() error {
 	type row struct {
 		name       string
 		s          *spec
-		g, t       *result
+		g, t, b    *result
 		loadBefore string
 		loadAfter  string
 	}
@@ -382,6 +383,13 @@ func drive() error {
 			}
 			procs = append(procs, tp)
 		}
+		var bp *proc
+		if *flagBase != "" {
+			if bp, err = start("base", append([]string{*flagBase}, golemArgs(dir)[1:]...), nil); err != nil {
+				return err
+			}
+			procs = append(procs, bp)
+		}
 		res := map[*proc]*result{}
 		for _, p := range procs {
 			f, err := p.ask("", "ready")
@@ -393,8 +401,11 @@ func drive() error {
 		}
 		for i := 0; i < n; i++ {
 			order := procs
-			if i%2 == 1 && len(procs) == 2 {
-				order = []*proc{procs[1], procs[0]}
+			if i%2 == 1 {
+				order = make([]*proc, len(procs))
+				for j, p := range procs {
+					order[len(procs)-1-j] = p
+				}
 			}
 			line := fmt.Sprintf("  step %2d", i)
 			for _, p := range order {
@@ -425,6 +436,9 @@ func drive() error {
 		if tp != nil {
 			r.t = res[tp]
 		}
+		if bp != nil {
+			r.b = res[bp]
+		}
 		r.loadAfter = loadavg()
 		rows = append(rows, r)
 	}
@@ -446,6 +460,13 @@ func drive() error {
 			ratio = fmt.Sprintf("**%.2fx**", median(r.t.stepMS)/median(r.g.stepMS))
 		}
 		line("golem", r.g, peakG, ratio)
+		if r.b != nil {
+			br := fmt.Sprintf("(golem/baseline %.2fx)", median(r.b.stepMS)/median(r.g.stepMS))
+			if r.t != nil {
+				br = fmt.Sprintf("%.2fx %s", median(r.t.stepMS)/median(r.b.stepMS), br)
+			}
+			line("golem baseline", r.b, peakG, br)
+		}
 		if r.t != nil {
 			line("PyTorch", r.t, peakT, "1.00x")
 		}
