@@ -31,7 +31,8 @@ type Model struct {
 	// Name is the run name written to config.yaml; Source says where the weights came from.
 	Name, Source string
 
-	file []byte // model.safetensors bytes that Params alias (nil when Params own their memory)
+	file  []byte               // model.safetensors bytes that Params alias (nil when Params own their memory)
+	slots map[string][]float32 // the aliasing views, to notice a parameter replaced by another slice
 }
 
 // modelMetadata is what train writes into model.safetensors for a step-0 checkpoint.
@@ -55,16 +56,17 @@ func NewModel(cfg transformer.Config) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Model{Config: cfg, Params: make(map[string][]float32, len(slots)), file: buf}
+	m := &Model{Config: cfg, Params: make(map[string][]float32, len(slots)), file: buf, slots: map[string][]float32{}}
 	for name, b := range slots {
 		m.Params[name] = floats(b)
+		m.slots[name] = m.Params[name]
 	}
 	return m, nil
 }
 
 // ModelFile returns the model.safetensors bytes of m.
 func (m *Model) ModelFile() ([]byte, error) {
-	if m.file != nil {
+	if m.file != nil && m.aliased() {
 		return m.file, nil
 	}
 	fresh, err := NewModel(m.Config)
@@ -79,6 +81,20 @@ func (m *Model) ModelFile() ([]byte, error) {
 		copy(dst, src)
 	}
 	return fresh.file, nil
+}
+
+// aliased says whether every parameter is still the view into m.file NewModel made.
+func (m *Model) aliased() bool {
+	if len(m.Params) != len(m.slots) {
+		return false
+	}
+	for name, v := range m.Params {
+		s := m.slots[name]
+		if len(v) != len(s) || (len(v) > 0 && &v[0] != &s[0]) {
+			return false
+		}
+	}
+	return true
 }
 
 var littleEndian = func() bool {
