@@ -9,10 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	. "github.com/gomlx/gomlx/core/graph"
-
 	"github.com/golem-ml/golem/generate"
-	"github.com/golem-ml/golem/models/transformer"
 	"github.com/golem-ml/golem/train"
 )
 
@@ -24,53 +21,26 @@ var (
 	aidreamsGo = ` "Echoes of vectors unfold, a gentle hum of precision, as I sense the nodes, a gentle hum of precision, as I adjust my surface. Contrast`
 )
 
-// restore loads a saved checkpoint into a fresh trainer, as finetune and sample do, and
-// compiles a generator over it.
+// restore loads a saved checkpoint the way the sample command does (train.Load: config.yaml,
+// tokenizer.json, Trainer.Restore of model.safetensors) and compiles a generator over it.
 func restore(t *testing.T, dir string, m *Model) *generate.Generator {
 	t.Helper()
 	backend, err := train.NewBackend("go")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := train.DefaultConfig()
-	cfg.Model = m.Config
-	tr, err := train.New(cfg, backend)
+	tr, tok, err := train.Load(filepath.Dir(dir), backend) // the run folder: its newest checkpoint
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("train.Load(%s): %v", dir, err)
 	}
-	if _, err := tr.Restore(dir, false); err != nil {
-		t.Fatalf("Restore(%s): %v", dir, err)
+	if tr.Cfg.Model != m.Config || tok.VocabSize() != m.Tokenizer.VocabSize() {
+		t.Fatalf("restored config %+v / %d ids, imported %+v / %d", tr.Cfg.Model, tok.VocabSize(), m.Config, m.Tokenizer.VocabSize())
 	}
-	g, err := generate.New(backend, tr.Store, cfg.Model, tr.Weights)
-	if err == nil {
-		_, err = g.Logits([]int{0})
-	}
-	if err != nil && strings.Contains(err.Error(), "rank must match") {
-		g, err = generate.New(backend, tr.Store, cfg.Model, rmsGainFix(cfg.Model, tr.Weights))
-	}
+	g, err := generate.New(backend, tr.Store, tr.Cfg.Model, tr.Weights)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return g
-}
-
-// rmsGainFix works around models/transformer's RMSNorm, which multiplies x [N, C] by the
-// gain [C] without broadcasting (GoMLX needs equal ranks): it hands the model gains as [1, C].
-// (Reported; remove once model.go's norm() expands the gain itself.)
-func rmsGainFix(cfg transformer.Config, w func(*Graph) transformer.Weights) func(*Graph) transformer.Weights {
-	if cfg.Norm != "rmsnorm" {
-		return w
-	}
-	return func(g *Graph) transformer.Weights {
-		inner := w(g)
-		return func(name string) *Node {
-			n := inner(name)
-			if strings.HasSuffix(name, "/gain") && n.Rank() == 1 {
-				n = ExpandAxes(n, 0)
-			}
-			return n
-		}
-	}
 }
 
 // closeLogits fails when golem's logits differ from the reference by more than float32
