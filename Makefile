@@ -4,7 +4,7 @@
 export GOEXPERIMENT := simd
 export GOMLX_NO_AUTO_INSTALL := 1
 
-.PHONY: pretrain test bench build
+.PHONY: pretrain test bench build notebook-test
 
 # Pretrain the small model on the bundled corpus (testdata/tinyshakespeare.txt).
 pretrain:
@@ -20,3 +20,7 @@ build:
 
 bench:
 	go test -run '^$$' -bench . -benchtime 1x ./...
+
+# Run notebooks/*.ipynb headless with the gonb kernel (installs Jupyter from Debian and gonb).
+notebook-test:
+	scripts/notebook-test.sh
