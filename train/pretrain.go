@@ -55,7 +55,7 @@ func Pretrain(ctx context.Context, cfg Config, opts Options) (*Summary, error) {
 	if log == nil {
 		log = os.Stderr
 	}
-	mgr := &checkpoint.Manager{Dir: filepath.Join(cfg.OutDir), KeepLast: cfg.Ckpt.KeepLast, KeepEvery: cfg.Ckpt.KeepEvery}
+	mgr := &checkpoint.Manager{Dir: cfg.OutDir, KeepLast: cfg.Ckpt.KeepLast, KeepEvery: cfg.Ckpt.KeepEvery}
 	resumeFrom := ""
 	if opts.Resume {
 		var err error
@@ -118,11 +118,7 @@ func Pretrain(ctx context.Context, cfg Config, opts Options) (*Summary, error) {
 // loadTokenizer picks the run's tokenizer: the checkpoint's when resuming, else the config's.
 func loadTokenizer(cfg Config, resumeFrom string) (tokenizer.Tokenizer, error) {
 	if resumeFrom != "" && checkpoint.Has(resumeFrom, TokenizerFile) {
-		b, err := checkpoint.Read(resumeFrom, TokenizerFile)
-		if err != nil {
-			return nil, err
-		}
-		return tokenizer.Parse(b)
+		return ReadTokenizer(resumeFrom)
 	}
 	switch cfg.Tokenizer.Path {
 	case "byte":
@@ -139,12 +135,8 @@ func loadTokenizer(cfg Config, resumeFrom string) (tokenizer.Tokenizer, error) {
 
 // checkSameRun refuses to resume a checkpoint whose model differs from the config.
 func checkSameRun(cfg Config, dir string) error {
-	b, err := checkpoint.Read(dir, ConfigFile)
+	saved, err := ReadConfig(dir)
 	if err != nil {
-		return err
-	}
-	var saved Config
-	if err := config.Decode(b, dir+"/"+ConfigFile, &saved); err != nil {
 		return err
 	}
 	if !reflect.DeepEqual(saved.Model, cfg.Model) {
