@@ -8,8 +8,10 @@ package finetune
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/golem-ml/golem/config"
@@ -118,6 +120,27 @@ func LoadConfig(path string, overrides []string) (Config, error) {
 		return cfg, err
 	}
 	return cfg, nil
+}
+
+// Overrides turns command-line values into --set style overrides (quoted for YAML), skipping
+// empty ones: scalars by key, and lists of strings by key.
+func Overrides(scalars map[string]string, lists map[string][]string) []string {
+	var out []string
+	for _, k := range slices.Sorted(maps.Keys(scalars)) {
+		if v := scalars[k]; v != "" {
+			out = append(out, k+"="+strconv.Quote(v))
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(lists)) {
+		if l := lists[k]; len(l) > 0 {
+			q := make([]string, len(l))
+			for i, v := range l {
+				q[i] = strconv.Quote(v)
+			}
+			out = append(out, k+"=["+strings.Join(q, ", ")+"]")
+		}
+	}
+	return out
 }
 
 // Validate checks the fine-tuning specific keys (train.Config.Validate checks the rest once

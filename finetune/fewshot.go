@@ -3,11 +3,13 @@ package finetune
 import (
 	"fmt"
 	"hash/fnv"
+	"io"
 	"math"
 	"math/rand/v2"
 	"regexp"
 	"strings"
 
+	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
@@ -104,6 +106,40 @@ func (r *EvalResult) String() string {
 		s += fmt.Sprintf(" | label accuracy %.3f", r.Accuracy)
 	}
 	return s
+}
+
+// EvalFiles scores cfg.Data.Train's examples as k-shot queries on cfg.Base (with an unmerged
+// adapter when given), shots drawn from pool files (default: the same examples).
+func EvalFiles(backend compute.Backend, cfg Config, adapter string, pool []string, opts ShotOptions, log io.Writer) (*EvalResult, error) {
+	m, err := Load(backend, cfg.Base, adapter)
+	if err != nil {
+		return nil, err
+	}
+	ds, err := ReadFiles(cfg.Data.Train, cfg.Data)
+	if err != nil {
+		return nil, err
+	}
+	ds.Report(log, "data", cfg.Data.ShowProblems)
+	if err := ds.CheckBad(cfg.Data.MaxBadFraction, "data"); err != nil {
+		return nil, err
+	}
+	shots := ds.Examples
+	if len(pool) > 0 {
+		p, err := ReadFiles(pool, cfg.Data)
+		if err != nil {
+			return nil, err
+		}
+		p.Report(log, "pool", cfg.Data.ShowProblems)
+		shots = p.Examples
+	}
+	if len(shots) <= opts.K && opts.K > 0 {
+		return nil, fmt.Errorf("eval: %d examples to draw %d shots from", len(shots), opts.K)
+	}
+	s, err := NewScorer(m)
+	if err != nil {
+		return nil, err
+	}
+	return s.Evaluate(ds.Examples, shots, opts)
 }
 
 // Scorer computes log-probabilities of continuations under a model.

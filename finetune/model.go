@@ -189,6 +189,19 @@ func (m *Model) Merged() (map[string]safetensors.Tensor, error) {
 	return out, nil
 }
 
+// Merge loads base with the adapter of a LoRA run or checkpoint and writes the merged plain
+// checkpoint into the run folder out. Returns the checkpoint folder.
+func Merge(backend compute.Backend, base, adapter, out string) (string, error) {
+	if adapter == "" {
+		return "", fmt.Errorf("merge: no adapter given")
+	}
+	m, err := Load(backend, base, adapter)
+	if err != nil {
+		return "", err
+	}
+	return m.SaveMerged(out)
+}
+
 // SaveMerged writes a plain checkpoint (no adapter) into the run folder out: model.safetensors
 // with the adapter folded in, the base's config and tokenizer. Returns the checkpoint folder.
 func (m *Model) SaveMerged(out string) (string, error) {

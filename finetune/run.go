@@ -13,6 +13,7 @@ import (
 
 	"github.com/golem-ml/golem/checkpoint"
 	"github.com/golem-ml/golem/config"
+	"github.com/golem-ml/golem/data"
 	"github.com/golem-ml/golem/tokenizer"
 	"github.com/golem-ml/golem/train"
 )
@@ -28,6 +29,7 @@ type ftState struct {
 	BestValLoss float64 `json:"best_val_loss"` // 0 = no validation pass yet
 	BestStep    int64   `json:"best_step"`
 	BadEvals    int     `json:"bad_evals"` // validation passes since the last improvement
+	LastEval    int64   `json:"last_eval"` // step of the last counted validation pass
 }
 
 // Result is what a fine-tuning run reports.
@@ -134,26 +136,31 @@ func Run(ctx context.Context, cfg Config, opts train.Options) (*Result, error) {
 		}
 	}
 	T := baseCfg.Model.SeqLen
-	data, err := PrepareData(cfg.Data, tok, T, cfg.Train.Seed, log)
+	prep, err := PrepareData(cfg.Data, tok, T, cfg.Train.Seed, log)
 	if err != nil {
 		return nil, err
 	}
 	pad := int32(max(tok.EOT(), 0))
-	trainRows, trainW := Rows(data.TrainToks, T, cfg.Data.Pack, pad)
-	valRows, valW := Rows(data.ValToks, T, false, pad)
+	trainRows, trainW := Rows(prep.TrainToks, T, cfg.Data.Pack, pad)
+	valRows, valW := Rows(prep.ValToks, T, false, pad)
 	tc := cfg.trainConfig(baseCfg, len(trainRows))
 	nValBatches := (len(valRows) + tc.Train.BatchSize - 1) / tc.Train.BatchSize
 	tc.Train.EvalBatches = max(1, min(tc.Train.EvalBatches, nValBatches))
 	if tc.Sample.Prompt == "" {
-		ex := data.TrainEx
-		if len(data.ValEx) > 0 {
-			ex = data.ValEx
+		ex := prep.TrainEx
+		if len(prep.ValEx) > 0 {
+			ex = prep.ValEx
 		}
 		if tc.Sample.Prompt = ex[0].Prompt(); tc.Sample.Prompt == "" {
 			tc.Sample.Prompt = "\n"
 		}
 	}
-	if err := tc.Validate(); err != nil {
+	// The run's data section records the fine-tuning files; train's own data checks (for
+	// pretraining corpora) do not apply to them.
+	tc.Data = data.Config{Train: cfg.Data.Train, Val: cfg.Data.Val, ValFraction: cfg.Data.ValFraction}
+	chk := tc
+	chk.Data = data.Config{Train: []string{"-"}, ValFraction: 0.5}
+	if err := chk.Validate(); err != nil {
 		return nil, err
 	}
 	if resumeFrom != "" {
@@ -207,8 +214,8 @@ func Run(ctx context.Context, cfg Config, opts train.Options) (*Result, error) {
 		}
 	}
 	fmt.Fprintf(log, "fine-tuning %s (%s) | %.2fM params, %d trainable | %d train examples in %d rows (%d trained targets of %d slots), %d val examples | %d steps of %d rows, lr %g\n",
-		baseDir, cfg.Method, float64(tc.Model.NumParams())/1e6, res.Trainable, len(data.TrainEx), len(trainRows), targets, len(trainRows)*T,
-		len(data.ValEx), tc.Train.Steps, tc.Train.BatchSize, tc.Optimizer.LR)
+		baseDir, cfg.Method, float64(tc.Model.NumParams())/1e6, res.Trainable, len(prep.TrainEx), len(trainRows), targets, len(trainRows)*T,
+		len(prep.ValEx), tc.Train.Steps, tc.Train.BatchSize, tc.Optimizer.LR)
 	if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
 		return nil, err
 	}
@@ -249,14 +256,17 @@ func Run(ctx context.Context, cfg Config, opts train.Options) (*Result, error) {
 		if ad != nil {
 			ad.Training = false
 		}
-		if onSchedule := t.Step == int64(tc.Train.Steps) || (tc.Train.EvalEvery > 0 && t.Step%int64(tc.Train.EvalEvery) == 0); !onSchedule {
-			// The pass train.Loop makes when a process stops early (StopAfter, interrupt) is
-			// off the schedule: counting it would make a resumed run track a different best.
+		onSchedule := t.Step == int64(tc.Train.Steps) || (tc.Train.EvalEvery > 0 && t.Step%int64(tc.Train.EvalEvery) == 0)
+		if !onSchedule || t.Step == fs.LastEval {
+			// train.Loop validates again when a process ends (StopAfter, interrupt, early stop):
+			// off the schedule, or a repeat of the step's pass. Counting it would make a
+			// resumed run track a different best than an uninterrupted one.
 			if userOnEval != nil {
 				userOnEval(t, vl, improved)
 			}
 			return
 		}
+		fs.LastEval = t.Step
 		if fs.BestValLoss == 0 || vl < fs.BestValLoss-cfg.EarlyStop.MinDelta {
 			fs.BestValLoss, fs.BestStep, fs.BadEvals = vl, t.Step, 0
 			files, err := t.Files(train.State{Step: t.Step, DataSeed: tc.Train.Seed, DataStep: t.Step, BestValLoss: vl}, tok)

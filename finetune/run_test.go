@@ -164,10 +164,10 @@ func modelTensors(t testing.TB, dir string) map[string][]float32 {
 // base stays bit-identical, only adapters are optimized, a run interrupted and resumed matches
 // the straight run bit for bit, and the merged model computes what base + adapter computes.
 func TestLoRA(t *testing.T) {
-	// min_delta is huge: after the first validation pass (step 2) nothing counts as an
-	// improvement, so patience 2 stops the run after the pass at step 6 of 8.
+	// min_delta is huge: after the first validation pass (step 1) nothing counts as an
+	// improvement, so patience 2 stops the run after the pass at step 3 of 6.
 	sets := []string{"method=lora", "lora.rank=4", "lora.targets=[q, v, o, mlp]", "lora.dropout=0.1", "dropout=0.1",
-		"train.steps=8", "train.eval_every=2", "checkpoint.every=2", "checkpoint.keep_last=0", "optimizer.lr=1e-2",
+		"train.steps=6", "train.eval_every=1", "checkpoint.every=1", "checkpoint.keep_last=0", "optimizer.lr=1e-2",
 		"early_stop.patience=2", "early_stop.min_delta=100"}
 	cfg := ftConfig(t, sets...)
 	var log bytes.Buffer
@@ -175,8 +175,8 @@ func TestLoRA(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, log.String())
 	}
-	if !res.StoppedEarly || res.Steps != 6 || !strings.Contains(log.String(), "early stop") || filepath.Base(res.Best) != "step-00000002" {
-		t.Errorf("stopped early %v at step %d with best %s; want a stop at step 6 and the best at step 2:\n%s", res.StoppedEarly, res.Steps, res.Best, log.String())
+	if !res.StoppedEarly || res.Steps != 3 || !strings.Contains(log.String(), "early stop") || filepath.Base(res.Best) != "step-00000001" {
+		t.Errorf("stopped early %v at step %d with best %s; want a stop at step 3 and the best at step 1:\n%s", res.StoppedEarly, res.Steps, res.Best, log.String())
 	}
 	checkResume(t, cfg, res, sets)
 	base := must.M1(ResolveCheckpoint(tinyBase(t)))
@@ -284,15 +284,15 @@ func valLoss(t testing.TB, cfg Config, ckpt string) float64 {
 }
 
 func TestFullFinetuneLowersValLoss(t *testing.T) {
-	cfg := ftConfig(t, "train.steps=30", "train.eval_every=10")
+	cfg := ftConfig(t, "train.steps=30", "train.eval_every=10", "optimizer.lr=3e-3")
 	res, err := Run(context.Background(), cfg, train.Options{Backend: backend(), Quiet: true, Log: io.Discard})
 	if err != nil {
 		t.Fatal(err)
 	}
 	before, after := valLoss(t, cfg, tinyBase(t)), valLoss(t, cfg, res.Best)
 	t.Logf("masked validation loss on held-out Alpaca answers: base %.4f, fine-tuned %.4f (best at %s)", before, after, filepath.Base(res.Best))
-	if after > before-0.3 || math.Abs(after-res.BestValLoss) > 1e-6 {
-		t.Errorf("validation loss %.4f -> %.4f (run reported %.4f): want a drop of at least 0.3 nats", before, after, res.BestValLoss)
+	if after > before-0.15 || math.Abs(after-res.BestValLoss) > 1e-6 {
+		t.Errorf("validation loss %.4f -> %.4f (run reported %.4f): want a drop of at least 0.15 nats", before, after, res.BestValLoss)
 	}
 	// Zero-shot, 2-shot and fine-tuned on the same held-out examples.
 	d := must.M1(PrepareData(cfg.Data, must.M1(Load(backend(), tinyBase(t), "")).Tok, 128, cfg.Train.Seed, io.Discard))
@@ -315,15 +315,19 @@ func TestFullFinetuneLowersValLoss(t *testing.T) {
 	}
 }
 
-// checkResume runs cfg again, stopping after one step and resuming, and compares with the
+// checkResume runs cfg again one step per process (resuming twice) and compares with the
 // straight run a: every logged loss, the adapter, optimizer state and best checkpoint.
 func checkResume(t *testing.T, cfg Config, a *Result, sets []string) {
 	split := ftConfig(t, sets...)
 	must.M1(Run(context.Background(), split, train.Options{Backend: backend(), Quiet: true, Log: io.Discard, StopAfter: 1}))
-	var log bytes.Buffer
-	b, err := Run(context.Background(), split, train.Options{Backend: backend(), Quiet: true, Log: &log, Resume: true})
-	if err != nil || !strings.Contains(log.String(), "resumed from") {
-		t.Fatalf("did not resume: %v\n%s", err, log.String())
+	var b *Result
+	for i := 0; i < 2; i++ {
+		var log bytes.Buffer
+		var err error
+		b, err = Run(context.Background(), split, train.Options{Backend: backend(), Quiet: true, Log: &log, Resume: true, StopAfter: 1})
+		if err != nil || !strings.Contains(log.String(), "resumed from") {
+			t.Fatalf("did not resume: %v\n%s", err, log.String())
+		}
 	}
 	la := must.M1(train.ReadMetrics(filepath.Join(cfg.OutDir, "metrics.jsonl")))
 	lb := must.M1(train.ReadMetrics(filepath.Join(split.OutDir, "metrics.jsonl")))
@@ -343,7 +347,7 @@ func checkResume(t *testing.T, cfg Config, a *Result, sets []string) {
 			t.Errorf("step %d (validation %v): %v straight, %v resumed", m.Step, k.val, m.Loss+m.ValLoss, r)
 		}
 	}
-	if len(la) < 6 {
+	if len(la) < 5 {
 		t.Errorf("%d metric lines in the straight run", len(la))
 	}
 	for _, f := range []string{AdapterFile, train.OptimizerFile, train.ModelFile, StateFile} {
