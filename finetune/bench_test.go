@@ -22,7 +22,9 @@ func benchBase(b *testing.B) (train.Config, [][]int32, [][]float32) {
 	cfg.Model = transformer.Config{VocabSize: 257, SeqLen: 128, Layers: 4, Width: 384, Heads: 6, Bias: true, Tied: true}
 	cfg.Model.Defaults()
 	cfg.Train.BatchSize, cfg.Train.Steps, cfg.Optimizer.WarmupSteps = 4, 1000, 0
-	dc := dataCfg(func(dc *DataConfig) { dc.Fields = map[string]string{"prompt": "{instruction}\n{input}\n=> ", "completion": "output"} })
+	dc := dataCfg(func(dc *DataConfig) {
+		dc.Fields = map[string]string{"prompt": "{instruction}\n{input}\n=> ", "completion": "output"}
+	})
 	ds, err := ReadFiles([]string{sft("alpaca_short.jsonl")}, dc)
 	if err != nil {
 		b.Fatal(err)
