@@ -118,12 +118,22 @@ func (d *Dataset) CheckBad(max float64, what string) error {
 	if d.Records == 0 {
 		return fmt.Errorf("%s: no records", what)
 	}
+	long := 0
+	for _, p := range d.Problems {
+		if p.Dropped && strings.HasPrefix(p.Msg, "example is ") {
+			long++
+		}
+	}
+	hint := ""
+	if long > 0 {
+		hint = fmt.Sprintf("; %d are longer than the context: set data.overflow=truncate or use a base with a longer model.seq_len", long)
+	}
 	if len(d.Examples) == 0 {
-		return fmt.Errorf("%s: none of the %d records is usable; first problem: %s", what, d.Records, d.Problems[0])
+		return fmt.Errorf("%s: none of the %d records is usable; first problem: %s%s", what, d.Records, d.Problems[0], hint)
 	}
 	if frac := float64(bad) / float64(d.Records); frac > max {
-		return fmt.Errorf("%s: %d of %d records (%.1f%%) are unusable, over data.max_bad_fraction = %g; first problem: %s (raise data.max_bad_fraction to train anyway)",
-			what, bad, d.Records, 100*frac, max, d.Problems[0])
+		return fmt.Errorf("%s: %d of %d records (%.1f%%) are unusable, over data.max_bad_fraction = %g; first problem: %s%s (raise data.max_bad_fraction to train anyway)",
+			what, bad, d.Records, 100*frac, max, d.Problems[0], hint)
 	}
 	return nil
 }

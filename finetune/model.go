@@ -14,6 +14,7 @@ import (
 
 	"github.com/golem-ml/golem/checkpoint"
 	"github.com/golem-ml/golem/config"
+	"github.com/golem-ml/golem/generate"
 	"github.com/golem-ml/golem/models/transformer"
 	"github.com/golem-ml/golem/safetensors"
 	"github.com/golem-ml/golem/tokenizer"
@@ -84,6 +85,8 @@ type Model struct {
 	Tok     tokenizer.Tokenizer
 	Trainer *train.Trainer // holds the store and the weights function
 	Adapter *Adapter       // nil for a plain model
+
+	gen *generate.Generator
 }
 
 // Load reads a checkpoint (folder or run folder). adapter, when not empty, is a checkpoint (or
@@ -158,6 +161,30 @@ func (m *Model) loadAdapter(path string) error {
 
 // Weights is the model's parameter lookup (with the adapter, if any).
 func (m *Model) Weights() func(g *Graph) transformer.Weights { return m.Trainer.Weights }
+
+// Generate continues prompt (encoded as plain text) by up to opts.MaxTokens tokens, stopping at
+// the end-of-text id when opts.StopAt is 0; returns the decoded continuation.
+func (m *Model) Generate(prompt string, opts generate.Options) (string, error) {
+	if m.gen == nil {
+		g, err := generate.New(m.Trainer.Backend, m.Trainer.Store, m.Cfg.Model, m.Weights())
+		if err != nil {
+			return "", err
+		}
+		m.gen = g
+	}
+	if opts.StopAt == 0 {
+		opts.StopAt = m.Tok.EOT()
+	}
+	ids := m.Tok.Encode(prompt)
+	if len(ids) == 0 {
+		ids = []int{max(m.Tok.EOT(), 0)}
+	}
+	out, err := m.gen.Generate(ids, opts)
+	if n := len(out); n > 0 && out[n-1] == m.Tok.EOT() {
+		out = out[:n-1]
+	}
+	return m.Tok.Decode(out), err
+}
 
 // Merged returns every model parameter with the adapter folded in: W + scale·A·B, computed by
 // the same graph code the unmerged model runs.

@@ -20,6 +20,7 @@ import (
 
 	"github.com/golem-ml/golem/checkpoint"
 	"github.com/golem-ml/golem/data"
+	"github.com/golem-ml/golem/generate"
 	"github.com/golem-ml/golem/models/transformer"
 	"github.com/golem-ml/golem/safetensors"
 	"github.com/golem-ml/golem/tokenizer"
@@ -224,6 +225,9 @@ func TestLoRA(t *testing.T) {
 		t.Fatal("merged checkpoint loaded with an adapter")
 	}
 	plain := must.M1(Load(backend(), base, ""))
+	if a, b := must.M1(unmerged.Generate("Name a color.\n=> ", generate.Options{MaxTokens: 8})), must.M1(merged.Generate("Name a color.\n=> ", generate.Options{MaxTokens: 8})); a != b {
+		t.Errorf("greedy generation differs: %q unmerged, %q merged", a, b)
+	}
 	tok := unmerged.Tok
 	prompt, cont := tok.Encode("Name three colors.\n\n=> "), tok.Encode("Red, green and blue.")
 	var lp [3][]float64
@@ -243,6 +247,44 @@ func TestLoRA(t *testing.T) {
 	// The run folder also holds a best checkpoint with its adapter.
 	if res.Best == "" || !checkpoint.Has(res.Best, AdapterFile) {
 		t.Errorf("best checkpoint %q lacks an adapter", res.Best)
+	}
+}
+
+func TestLoRATargets(t *testing.T) {
+	// Llama-style: grouped-query attention (6 query heads, 2 key/value heads of 8) and SwiGLU.
+	m := transformer.Config{VocabSize: 300, SeqLen: 16, Layers: 2, Width: 48, Heads: 6, KVHeads: 2, MLP: "swiglu", Positions: "rope", Norm: "rmsnorm"}
+	m.Defaults()
+	ts := must.M1(ResolveTargets(m, []string{"q", "k", "v", "mlp"}))
+	if len(ts) != 2*6 {
+		t.Fatalf("%d targets, want 6 per layer", len(ts))
+	}
+	byName := map[string]Target{}
+	for _, x := range ts {
+		byName[x.Name] = x
+	}
+	for name, want := range map[string]Target{
+		"h1/attn/q":   {Param: "h1/attn/wqkv", In: 48, Col0: 0, Cols: 48},
+		"h1/attn/k":   {Param: "h1/attn/wqkv", In: 48, Col0: 48, Cols: 16},
+		"h1/attn/v":   {Param: "h1/attn/wqkv", In: 48, Col0: 64, Cols: 16},
+		"h0/mlp/gate": {Param: "h0/mlp/w_gate", In: 48, Col0: 0, Cols: m.MLPHidden},
+		"h0/mlp/down": {Param: "h0/mlp/w_down", In: m.MLPHidden, Col0: 0, Cols: 48},
+	} {
+		want.Name = name
+		if byName[name] != want {
+			t.Errorf("%s: %+v, want %+v", name, byName[name], want)
+		}
+	}
+	if _, err := ResolveTargets(m, []string{"lm_head"}); err != nil {
+		t.Errorf("untied lm_head: %v", err)
+	}
+	m.Tied, m.MLP = true, "gelu"
+	for _, bad := range []string{"lm_head", "gate"} {
+		if _, err := ResolveTargets(m, []string{bad}); err == nil {
+			t.Errorf("%s on a tied gelu model: no error", bad)
+		}
+	}
+	if ts := must.M1(ResolveTargets(m, []string{"all"})); len(ts) != 2*4 {
+		t.Errorf("all on a gelu model: %d targets, want qkv, o, up, down per layer", len(ts))
 	}
 }
 
