@@ -1,9 +1,39 @@
-// Package finetune adapts a pretrained golem checkpoint to a task: supervised fine-tuning on
-// JSONL examples (plain text, prompt/completion, chat messages, labelled text, or any JSON
-// shape through a field mapping), with loss masking so only completion / assistant tokens are
-// trained, full fine-tuning or LoRA adapters, the pretraining loop's schedules, checkpoints,
-// resume and progress output, a validation split with best-checkpoint tracking and early
-// stopping, adapter merging, and k-shot prompting of the same files for comparisons.
+// Package finetune adapts a pretrained golem checkpoint to a task.
+//
+// Data (Config.Data): JSONL files, one example a line, or JSON arrays of objects. The format is
+// declared (data.format) or detected per record from its keys:
+//
+//	{"text": ...}                               continued pretraining: every token trains
+//	{"prompt": ..., "completion": ...}          only the completion trains
+//	{"messages": [{"role", "content"}, ...]}    rendered by a chat template (chatml by default,
+//	                                            llama2, zephyr, alpaca, plain, or a YAML file);
+//	                                            only assistant turns (and their end marker) train
+//	{"text": ..., "label": ...}                 classification as "text\nLabel: " -> label
+//	{"instruction", "input", "output"}          Alpaca's prompt -> output
+//	{"question", "answer"}                      "Question: ...\nAnswer: " -> answer (GSM8K)
+//
+// data.fields maps other shapes onto these keys, by name or with {key} templates. Every
+// tokenized example ends with the end-of-text id, trained, so the model learns to stop.
+// data.train_on_all trains on every token instead. Examples are padded one per row of
+// seq_len+1 tokens, or packed (data.pack); longer ones are dropped or truncated
+// (data.overflow). Every unusable record (malformed JSON, missing field, unknown role, empty
+// completion, too long) is reported as file:line: problem; the run stops only when more than
+// data.max_bad_fraction of the records are unusable.
+//
+// Methods: full fine-tuning, or LoRA (Adapter): target matrices are read as W + (alpha/r)·A·B,
+// the base stays frozen, only A and B are optimized and saved (adapter.safetensors, next to
+// adapter_config.json, in every checkpoint). Merge folds an adapter into a plain checkpoint;
+// Load puts an unmerged adapter on its base for generation, scoring and evaluation.
+//
+// Training (Run) is train.Loop, as in pretraining: warmup-cosine AdamW, gradient accumulation,
+// NaN guard, progress bar, metrics.jsonl, atomic checkpoints and bit-exact resume; plus a
+// validation split (data.val or a seeded data.val_fraction) evaluated every train.eval_every
+// steps, the best checkpoint kept in out_dir/best, and early stopping (early_stop.patience).
+// The model config and tokenizer come from the base checkpoint.
+//
+// Few-shot (KShotPrompt, Scorer.Evaluate, EvalFiles): the same files become k-shot prompts (k
+// seeded examples, then the query) scored by greedy exact / final-answer match, reference
+// NLL, and label accuracy, so zero-shot, few-shot and fine-tuned models compare on one task.
 package finetune
 
 import (
