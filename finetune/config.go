@@ -15,8 +15,8 @@
 // data.fields maps other shapes onto these keys, by name or with {key} templates. Every
 // tokenized example ends with the end-of-text id, trained, so the model learns to stop.
 // data.train_on_all trains on every token instead. Examples are padded one per row of
-// seq_len+1 tokens, or packed (data.pack); longer ones are dropped or truncated
-// (data.overflow). Every unusable record (malformed JSON, missing field, unknown role, empty
+// seq_len+1 tokens, or packed (data.pack); longer ones are dropped, truncated or split
+// into rows (data.overflow). Every unusable record (malformed JSON, missing field, unknown role, empty
 // completion, too long) is reported as file:line: problem; the run stops only when more than
 // data.max_bad_fraction of the records are unusable.
 //
@@ -91,8 +91,9 @@ type DataConfig struct {
 	// Pack puts several examples into one row of seq_len+1 tokens (no cross-example attention
 	// mask: the model has none); otherwise each example gets its own padded row.
 	Pack bool `yaml:"pack"`
-	// Overflow is what happens to an example longer than seq_len+1 tokens: drop (default) or
-	// truncate (keep the first seq_len+1 tokens). Both are reported and counted.
+	// Overflow is what happens to an example longer than seq_len+1 tokens: drop (default),
+	// truncate (keep the first seq_len+1 tokens) or split (consecutive rows, each target in
+	// exactly one; for continued pretraining on long texts). Each is reported and counted.
 	Overflow string `yaml:"overflow"`
 	// MaxBadFraction stops the run when more than this fraction of records are unusable
 	// (malformed, missing fields, unknown roles, empty completions, dropped for length);
@@ -187,8 +188,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("data.val_fraction: %g must be in [0, 1)", c.Data.ValFraction)
 	case !slices.Contains(formats, c.Data.Format):
 		return fmt.Errorf("data.format: %q is not one of %s", c.Data.Format, strings.Join(formats, ", "))
-	case c.Data.Overflow != "drop" && c.Data.Overflow != "truncate":
-		return fmt.Errorf("data.overflow: %q is not one of drop, truncate", c.Data.Overflow)
+	case c.Data.Overflow != "drop" && c.Data.Overflow != "truncate" && c.Data.Overflow != "split":
+		return fmt.Errorf("data.overflow: %q is not one of drop, truncate, split", c.Data.Overflow)
 	case c.Data.MaxBadFraction < 0 || c.Data.MaxBadFraction > 1:
 		return fmt.Errorf("data.max_bad_fraction: %g must be in [0, 1]", c.Data.MaxBadFraction)
 	case c.Epochs <= 0 && c.Train.Steps <= 0:

@@ -126,7 +126,7 @@ func (d *Dataset) CheckBad(max float64, what string) error {
 	}
 	hint := ""
 	if long > 0 {
-		hint = fmt.Sprintf("; %d are longer than the context: set data.overflow=truncate or use a base with a longer model.seq_len", long)
+		hint = fmt.Sprintf("; %d are longer than the context: set data.overflow to truncate or split, or use a base with a longer model.seq_len", long)
 	}
 	if len(d.Examples) == 0 {
 		return fmt.Errorf("%s: none of the %d records is usable; first problem: %s%s", what, d.Records, d.Problems[0], hint)

@@ -159,10 +159,18 @@ func TestOverflowAndRows(t *testing.T) {
 {"prompt": "0123456789", "completion": "xyz"}
 {"prompt": "p", "completion": "q"}
 `
-	for _, policy := range []string{"drop", "truncate"} {
+	for _, policy := range []string{"drop", "truncate", "split"} {
 		dc := dataCfg(func(dc *DataConfig) { dc.Overflow = policy })
 		ds, _ := ReadBytes("m.jsonl", []byte(lines), dc)
 		toks := Encode(ds, tok, 8, dc) // rows of 9 tokens; line 2 is 14 tokens with EOT
+		if policy == "split" {
+			// Rows overlap by one id: ids 0-8 (prompt only: no target, skipped) and 8-13.
+			if len(toks) != 3 || ds.Dropped() != 0 || toks[1].Example != 1 || toks[1].Targets() != 4 || len(toks[1].IDs) != 6 ||
+				!strings.Contains(ds.Problems[0].String(), "m.jsonl:2: example is 14 tokens, split into 1 rows") {
+				t.Errorf("split: %d kept, problems %v", len(toks), ds.Problems)
+			}
+			continue
+		}
 		if policy == "drop" {
 			if len(toks) != 2 || ds.Dropped() != 1 || !strings.Contains(ds.Problems[0].String(), "m.jsonl:2: example is 14 tokens, over the 9 of a row") {
 				t.Errorf("drop: %d kept, problems %v", len(toks), ds.Problems)
@@ -193,6 +201,24 @@ func TestOverflowAndRows(t *testing.T) {
 	_, w = Rows(all[:1], 8, false, 256)
 	if !equalF(w[0], []float32{1, 1, 1, 1, 1, 0, 0, 0}) {
 		t.Errorf("train_on_all weights %v", w[0])
+	}
+}
+
+func TestSplitLongText(t *testing.T) {
+	// Continued pretraining on a text longer than a row: every target lands in exactly one row.
+	text := strings.Repeat("abcdefghij", 5) // 50 bytes + EOT = 51 ids, 50 targets
+	dc := dataCfg(func(dc *DataConfig) { dc.Overflow = "split" })
+	ds, _ := ReadBytes("t.jsonl", []byte(`{"text": "`+text+`"}`), dc)
+	toks := Encode(ds, tokenizer.NewByte(), 16, dc)
+	rows, ws := Rows(toks, 16, false, 256)
+	n := 0
+	for i := range rows {
+		for _, w := range ws[i] {
+			n += int(w)
+		}
+	}
+	if len(rows) != 4 || n != 50 || rows[1][0] != rows[0][16] {
+		t.Errorf("%d rows with %d targets, want 4 rows (16+16+16+2 targets) with 50", len(rows), n)
 	}
 }
 

@@ -56,6 +56,24 @@ func FuzzReadExamples(f *testing.F) {
 		if ds.Records != len(ds.Examples)+ds.Dropped() || len(toks) != len(ds.Examples) {
 			t.Fatalf("after encoding: %d records, %d examples, %d dropped, %d encoded", ds.Records, len(ds.Examples), ds.Dropped(), len(toks))
 		}
+		// Splitting keeps every target of every example, in exactly one row.
+		sc := dataCfg(func(dc *DataConfig) { dc.Overflow = "split" })
+		sp, _ := ReadBytes("f.jsonl", b, sc)
+		want := 0
+		for i := range sp.Examples {
+			full := Tokenize(&sp.Examples[i], tok, false)
+			want += full.Targets()
+		}
+		got := 0
+		for _, x := range Encode(sp, tok, 16, sc) {
+			if len(x.IDs) > 17 {
+				t.Fatalf("split part of %d ids", len(x.IDs))
+			}
+			got += x.Targets()
+		}
+		if got != want {
+			t.Fatalf("split: %d targets in rows, %d in the examples", got, want)
+		}
 		for _, pack := range []bool{false, true} {
 			rows, ws := Rows(toks, 16, pack, 256)
 			n := 0

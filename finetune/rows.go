@@ -10,7 +10,8 @@ import (
 
 // Tokens is a tokenized example: ids and, per id, whether the loss counts it as a target.
 type Tokens struct {
-	Where string
+	Where   string
+	Example int // index of the example in its Dataset
 	IDs   []int32
 	Train []bool
 }
@@ -56,13 +57,32 @@ func (t *Tokens) Targets() int {
 }
 
 // Encode tokenizes the examples for rows of T+1 tokens, applying the overflow policy; examples
-// that end up with no target are dropped. Every adjustment is added to ds.Problems.
+// that end up with no target are dropped (and removed from ds.Examples). Every adjustment is
+// added to ds.Problems. A split example yields several Tokens with the same Example index.
 func Encode(ds *Dataset, tok tokenizer.Tokenizer, T int, dc DataConfig) []Tokens {
 	var out []Tokens
 	kept := ds.Examples[:0]
 	for i := range ds.Examples {
 		ex := &ds.Examples[i]
 		t := Tokenize(ex, tok, dc.TrainOnAll)
+		t.Example = len(kept)
+		if len(t.IDs) > T+1 && dc.Overflow == "split" {
+			// Chunks overlap by one id, so every target is predicted in exactly one row.
+			var parts []Tokens
+			for start := 0; start+1 < len(t.IDs); start += T {
+				end := min(start+T+1, len(t.IDs))
+				p := Tokens{Where: t.Where, Example: t.Example, IDs: t.IDs[start:end], Train: t.Train[start:end]}
+				if p.Targets() > 0 {
+					parts = append(parts, p)
+				}
+			}
+			ds.Problems = append(ds.Problems, Problem{ex.Where, fmt.Sprintf("example is %d tokens, split into %d rows of up to %d (data.overflow = split)", len(t.IDs), len(parts), T+1), false})
+			if len(parts) > 0 {
+				out = append(out, parts...)
+				kept = append(kept, *ex)
+			}
+			continue
+		}
 		if len(t.IDs) > T+1 {
 			if dc.Overflow == "drop" {
 				ds.Problems = append(ds.Problems, Problem{ex.Where, fmt.Sprintf("example is %d tokens, over the %d of a row (seq_len+1); dropped (data.overflow = drop)", len(t.IDs), T+1), true})

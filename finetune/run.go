@@ -75,8 +75,8 @@ func PrepareData(dc DataConfig, tok tokenizer.Tokenizer, T int, seed uint64, log
 		d.TrainToks, d.TrainEx, d.ValEx = toks, d.Train.Examples, d.Val.Examples
 		return d, nil
 	}
-	// Hold out a seeded fraction of the examples.
-	n := len(toks)
+	// Hold out a seeded fraction of the examples (all rows of a split example go together).
+	n := len(d.Train.Examples)
 	nVal := int(math.Round(dc.ValFraction * float64(n)))
 	if dc.ValFraction > 0 && nVal == 0 && n >= 2 {
 		nVal = 1
@@ -89,11 +89,18 @@ func PrepareData(dc DataConfig, tok tokenizer.Tokenizer, T int, seed uint64, log
 	for _, i := range perm[:nVal] {
 		isVal[i] = true
 	}
-	for i := range toks {
+	for i, e := range d.Train.Examples {
 		if isVal[i] {
-			d.ValToks, d.ValEx = append(d.ValToks, toks[i]), append(d.ValEx, d.Train.Examples[i])
+			d.ValEx = append(d.ValEx, e)
 		} else {
-			d.TrainToks, d.TrainEx = append(d.TrainToks, toks[i]), append(d.TrainEx, d.Train.Examples[i])
+			d.TrainEx = append(d.TrainEx, e)
+		}
+	}
+	for _, t := range toks {
+		if isVal[t.Example] {
+			d.ValToks = append(d.ValToks, t)
+		} else {
+			d.TrainToks = append(d.TrainToks, t)
 		}
 	}
 	return d, nil
