@@ -12,8 +12,8 @@ import (
 type Tokens struct {
 	Where   string
 	Example int // index of the example in its Dataset
-	IDs   []int32
-	Train []bool
+	IDs     []int32
+	Train   []bool
 }
 
 // specialEncoder is implemented by tokenizers that know special tokens (BPE, SentencePiece).
