@@ -4,8 +4,10 @@ import (
 	"math"
 
 	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/layers/activation"
+	"github.com/gomlx/gomlx/ml/nn"
 )
 
 // Fused forward ops with hand-written backward passes.
@@ -69,4 +71,124 @@ func expNonPositive(a *Node) *Node {
 	col := ZerosLike(Slice(a, AxisRange(), AxisRange(0, 1)))
 	s := StopGradient(Softmax(Concatenate([]*Node{a, col}, -1), -1))
 	return Div(Slice(s, AxisRange(), AxisRange(0, F)), Slice(s, AxisRange(), AxisRange(F, F+1)))
+}
+
+// withVJP returns fwd() (of shape out), whose gradients with respect to inputs are grads(v), v
+// being the gradient arriving at the output; plain() is used instead, differentiated by
+// autodiff, where fwd's ops are missing or fusion is off. GoMLX's own DotGeneral VJP ends with a
+// Transpose back to the input's axis order even when that order is already right, and the Go
+// backend executes such identity Transposes as element-by-element copies; the closed forms given
+// here are single DotGenerals whose outputs are already in order.
+//
+// The gradient is routed through a stand-in output that is never computed: an identity of a
+// scalar broadcast to the output's shape, depending on identities of each input. Its VJP
+// captures v; the inputs' identities then return grads(v), ignoring what reaches them through
+// the stand-in (dead code, never run).
+func withVJP(inputs []*Node, out shapes.Shape, fwd, plain func() *Node, grads func(v *Node) []*Node) *Node {
+	var v *Node
+	var gs []*Node
+	alt := func() *Node {
+		var sum *Node
+		for i, in := range inputs {
+			id := IdentityWithCustomGradient(in, func(_, _ *Node) *Node {
+				if gs == nil {
+					gs = grads(v)
+				}
+				return gs[i]
+			})
+			s := ConvertDType(ReduceAllSum(id), out.DType)
+			if sum == nil {
+				sum = s
+			} else {
+				sum = Add(sum, s)
+			}
+		}
+		return IdentityWithCustomGradient(BroadcastToShape(sum, out), func(_, g *Node) *Node { v = g; return g })
+	}
+	res, ok := InternalFusedOpCaller(fwd, alt, true)
+	if !ok {
+		return plain()
+	}
+	return res
+}
+
+// dense is x [N, in] @ w [in, out] (+ b [out]) by the backend's fused Dense, with the closed-form
+// backward dx = v·wᵀ, dw = xᵀ·v, db = Σₙ v.
+func dense(x, w, b *Node) *Node {
+	inputs := []*Node{x, w}
+	if b != nil {
+		inputs = append(inputs, b)
+	}
+	out := shapes.Make(x.DType(), x.Shape().Dim(0), w.Shape().Dim(1))
+	return withVJP(inputs, out,
+		func() *Node {
+			return BackendFusedDense(x, w, b, compute.DenseConfig{Activation: compute.ActivationNone, WeightLayout: compute.DenseLayoutInputOutputs})
+		},
+		func() *Node { return nn.Dense(x, w, b, compute.DenseLayoutInputOutputs) },
+		func(v *Node) []*Node {
+			return []*Node{
+				DotGeneral(v, []int{1}, nil, w, []int{1}, nil), // [N, in]
+				contractFirst(x, v, 0),                         // [in, out]
+				ReduceSum(v, 0),                                // [out]
+			}
+		})
+}
+
+// matmulT is x [N, C] @ wᵀ for w [V, C] (the tied head), with backward dx = v·w, dw = vᵀ·x.
+func matmulT(x, w *Node) *Node {
+	f := func() *Node { return DotGeneral(x, []int{1}, nil, w, []int{1}, nil) }
+	return withVJP([]*Node{x, w}, shapes.Make(x.DType(), x.Shape().Dim(0), w.Shape().Dim(0)), f, f,
+		func(v *Node) []*Node {
+			return []*Node{
+				DotGeneral(v, []int{1}, nil, w, []int{0}, nil), // [N, C]
+				contractFirst(v, x, 0),                         // [V, C]
+			}
+		})
+}
+
+// batchedQKt is the attention scores q·kᵀ for q [B, H, Tq, D], k [B, H, Tk, D] -> [B, H, Tq, Tk],
+// with backward dq = v·k, dk = vᵀ·q, all in [B, H, ...] order.
+func batchedQKt(q, k *Node) *Node {
+	f := func() *Node { return DotGeneral(q, []int{3}, []int{0, 1}, k, []int{3}, []int{0, 1}) }
+	s := q.Shape()
+	return withVJP([]*Node{q, k}, shapes.Make(q.DType(), s.Dim(0), s.Dim(1), s.Dim(2), k.Shape().Dim(2)), f, f,
+		func(v *Node) []*Node {
+			return []*Node{
+				DotGeneral(v, []int{3}, []int{0, 1}, k, []int{2}, []int{0, 1}), // [B, H, Tq, D]
+				contractFirst(v, q, 2), // [B, H, Tk, D]
+			}
+		})
+}
+
+// batchedPV is the attention output p·v for p [B, H, Tq, Tk], v [B, H, Tk, D] -> [B, H, Tq, D],
+// with backward dp = g·vᵀ, dv = pᵀ·g.
+func batchedPV(p, v *Node) *Node {
+	f := func() *Node { return DotGeneral(p, []int{3}, []int{0, 1}, v, []int{2}, []int{0, 1}) }
+	s := p.Shape()
+	return withVJP([]*Node{p, v}, shapes.Make(p.DType(), s.Dim(0), s.Dim(1), s.Dim(2), v.Shape().Dim(3)), f, f,
+		func(g *Node) []*Node {
+			return []*Node{
+				DotGeneral(g, []int{3}, []int{0, 1}, v, []int{3}, []int{0, 1}), // [B, H, Tq, Tk]
+				contractFirst(p, g, 2), // [B, H, Tk, D]
+			}
+		})
+}
+
+// contractFirst is out[..., j, k] = Σᵢ a[..., i, j]·c[..., i, k] for a [batch..., I, J] and
+// c [batch..., I, K] with nb leading batch axes: the weight-gradient form xᵀ·v. The Go backend's
+// DotGeneral only multiplies [batch, cross, contracting] on the left, so it first copies the left
+// operand transposed, element by element (its generic Transpose); this picks the operand order
+// that copies fewer elements: a (I·J), or c (I·K) plus the [K, J] result (J·K).
+func contractFirst(a, c *Node, nb int) *Node {
+	batch := make([]int, nb)
+	for i := range batch {
+		batch[i] = i
+	}
+	r := a.Rank()
+	I, J, K := a.Shape().Dim(r-2), a.Shape().Dim(r-1), c.Shape().Dim(r-1)
+	if I*J <= I*K+J*K {
+		return DotGeneral(a, []int{nb}, batch, c, []int{nb}, batch)
+	}
+	perm := append(batch, nb+1, nb)
+	return TransposeAllAxes(DotGeneral(c, []int{nb}, batch, a, []int{nb}, batch), perm...)
 }

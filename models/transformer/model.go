@@ -49,7 +49,7 @@ func (m *Model) Head(x *Node) *Node {
 	if m.Cfg.Tied {
 		// x @ wte^T without materialising the transpose: contract C with C.
 		w := m.w("wte")
-		return ConvertDType(DotGeneral(x, []int{1}, nil, w, []int{1}, nil), dtypes.Float32)
+		return ConvertDType(matmulT(x, w), dtypes.Float32)
 	}
 	return ConvertDType(m.linear(x, "lm_head", ""), dtypes.Float32)
 }
@@ -95,10 +95,10 @@ func (m *Model) attention(x *Node, p string, B, T int) *Node {
 			k = Reshape(BroadcastToDims(ExpandAxes(k, 2), B, K, H/K, T, D), B, H, T, D)
 			v = Reshape(BroadcastToDims(ExpandAxes(v, 2), B, K, H/K, T, D), B, H, T, D)
 		}
-		scores := DotGeneral(q, []int{3}, []int{0, 1}, k, []int{3}, []int{0, 1}) // [B, H, T, T]
+		scores := batchedQKt(q, k) // [B, H, T, T]
 		scores = Add(MulScalar(ConvertDType(scores, dtypes.Float32), 1/math.Sqrt(float64(D))), causalMask(x.Graph(), T))
-		probs := ConvertDType(softmax(scores), v.DType())                        // fused, closed-form backward
-		out = DotGeneral(probs, []int{3}, []int{0, 1}, v, []int{2}, []int{0, 1}) // [B, H, T, D]
+		probs := ConvertDType(softmax(scores), v.DType()) // fused, closed-form backward
+		out = batchedPV(probs, v)                         // [B, H, T, D]
 	}
 	out = Reshape(TransposeAllAxes(out, 0, 2, 1, 3), B*T, H*D)
 	return m.linear(out, p+"attn/wo", p+"attn/bo")
@@ -174,7 +174,7 @@ func (m *Model) linear(x *Node, w, b string) *Node {
 	if b != "" && m.Cfg.Bias {
 		bias = m.w(b)
 	}
-	return nn.Dense(x, m.w(w), bias, compute.DenseLayoutInputOutputs)
+	return dense(x, m.w(w), bias) // fused Dense, closed-form backward
 }
 
 // w fetches a parameter in the compute dtype.

@@ -112,7 +112,7 @@ func report(outs []*Node, op string) {
 			for _, in := range n.Inputs() {
 				ins = append(ins, in.Type().String()+in.Shape().String())
 			}
-			fmt.Printf("  #%d %s %s <- %s\n", n.Id(), t, n.Shape(), strings.Join(ins, ", "))
+			fmt.Printf("  #%d %s %s <- %s   %s\n", n.Id(), t, n.Shape(), strings.Join(ins, ", "), n.String())
 		}
 	}
 	keys := make([]string, 0, len(byType))

@@ -50,6 +50,22 @@ func main() {
 		{"Transpose 0213", func(x *Node) *Node {
 			return Reshape(TransposeAllAxes(Reshape(x, 16, 64, 8, 128), 0, 2, 1, 3), 1024, 1024)
 		}},
+		{"Transpose 0213 D=64", func(x *Node) *Node {
+			return Reshape(TransposeAllAxes(Reshape(x, 8, 256, 8, 64), 0, 2, 1, 3), 1024, 1024)
+		}},
+		{"Gather rows D=64 (0213)", func(x *Node) *Node {
+			B, T, H, D := 8, 256, 8, 64
+			idx := make([]int32, 0, B*T*H)
+			for b := 0; b < B; b++ {
+				for h := 0; h < H; h++ {
+					for t := 0; t < T; t++ {
+						idx = append(idx, int32(b*T*H+t*H+h))
+					}
+				}
+			}
+			rows := Gather(Reshape(x, B*T*H, D), Reshape(Const(x.Graph(), idx), B*T*H, 1))
+			return Reshape(rows, 1024, 1024)
+		}},
 		{"Where", func(x *Node) *Node { return Where(GreaterThan(x, ZerosLike(x)), x, ZerosLike(x)) }},
 	}
 	for _, op := range ops {
