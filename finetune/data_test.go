@@ -2,10 +2,13 @@ package finetune
 
 import (
 	"bytes"
+	"io"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/janpfeifer/must"
 
 	"github.com/golem-ml/golem/tokenizer"
 )
@@ -114,6 +117,10 @@ func TestChatTemplates(t *testing.T) {
 	}
 	if e.Prompt() != "[user] Capital of France?\n[bot] Paris. [end]\n[user] And of Italy?\n[bot] " || e.Answer() != "Rome." {
 		t.Errorf("prompt %q answer %q", e.Prompt(), e.Answer())
+	}
+	tmpl := must.M1(LoadTemplate("chatml"))
+	if p := must.M1(tmpl.GenerationPrompt([]map[string]any{{"role": "user", "content": "hi"}})); p != "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n" {
+		t.Errorf("generation prompt %q", p)
 	}
 	for name := range Templates {
 		if _, err := ReadFiles([]string{sft("chat.jsonl")}, dataCfg(func(dc *DataConfig) { dc.Template = name })); err != nil {
@@ -299,4 +306,29 @@ func equalI(a, b []int32) bool {
 		}
 	}
 	return true
+}
+
+func TestPrepareDataSplits(t *testing.T) {
+	tok := tokenizer.NewByte()
+	// A given validation file.
+	dc := dataCfg(func(dc *DataConfig) {
+		dc.Train, dc.Val = []string{sft("classify.jsonl")}, []string{sft("chat.jsonl")}
+		dc.Template = "plain"
+	})
+	d := must.M1(PrepareData(dc, tok, 128, 1, io.Discard))
+	if len(d.TrainEx) != 6 || len(d.ValEx) != 3 || len(d.TrainToks) != 6 || len(d.ValToks) != 3 {
+		t.Errorf("train %d/%d, val %d/%d; want 6 and 3", len(d.TrainEx), len(d.TrainToks), len(d.ValEx), len(d.ValToks))
+	}
+	// A seeded held-out fraction: the same seed holds out the same examples.
+	dc = dataCfg(func(dc *DataConfig) { dc.Train, dc.ValFraction = []string{sft("alpaca_short.jsonl")}, 0.1 })
+	a := must.M1(PrepareData(dc, tok, 512, 7, io.Discard))
+	b := must.M1(PrepareData(dc, tok, 512, 7, io.Discard))
+	if len(a.ValEx) != 24 || len(a.TrainEx) != 216 || a.ValEx[0].Where != b.ValEx[0].Where || a.ValEx[23].Where != b.ValEx[23].Where {
+		t.Errorf("held out %d of %d", len(a.ValEx), len(a.TrainEx)+len(a.ValEx))
+	}
+	// Too many bad records stop the run, naming the first.
+	dc = dataCfg(func(dc *DataConfig) { dc.Train = []string{sft("bad.jsonl")} })
+	if _, err := PrepareData(dc, tok, 128, 1, io.Discard); err == nil || !strings.Contains(err.Error(), "bad.jsonl:2: malformed JSON") {
+		t.Errorf("bad data: %v", err)
+	}
 }

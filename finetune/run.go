@@ -118,6 +118,13 @@ func Run(ctx context.Context, cfg Config, opts train.Options) (*Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if opts.Backend == nil {
+		b, err := train.NewBackend("")
+		if err != nil {
+			return nil, err
+		}
+		opts.Backend = b
+	}
 	if cfg.OutDir == "" {
 		cfg.OutDir = filepath.Join("checkpoints", cfg.Name)
 	}
