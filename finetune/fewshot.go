@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/gomlx/compute"
@@ -109,8 +110,17 @@ func (r *EvalResult) String() string {
 }
 
 // EvalFiles scores cfg.Data.Train's examples as k-shot queries on cfg.Base (with an unmerged
-// adapter when given), shots drawn from pool files (default: the same examples).
-func EvalFiles(backend compute.Backend, cfg Config, adapter string, pool []string, opts ShotOptions, log io.Writer) (*EvalResult, error) {
+// adapter when given), for each k of a comma-separated list ("0,1,3"), shots drawn from pool
+// files (default: the same examples, never the query itself).
+func EvalFiles(backend compute.Backend, cfg Config, adapter string, pool []string, ks string, opts ShotOptions, log io.Writer) ([]*EvalResult, error) {
+	var kList []int
+	for _, f := range strings.Split(ks, ",") {
+		k, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || k < 0 {
+			return nil, fmt.Errorf("--shots: %q is not a list of counts such as 0,1,3", ks)
+		}
+		kList = append(kList, k)
+	}
 	m, err := Load(backend, cfg.Base, adapter)
 	if err != nil {
 		return nil, err
@@ -132,14 +142,23 @@ func EvalFiles(backend compute.Backend, cfg Config, adapter string, pool []strin
 		p.Report(log, "pool", cfg.Data.ShowProblems)
 		shots = p.Examples
 	}
-	if len(shots) <= opts.K && opts.K > 0 {
-		return nil, fmt.Errorf("eval: %d examples to draw %d shots from", len(shots), opts.K)
-	}
 	s, err := NewScorer(m)
 	if err != nil {
 		return nil, err
 	}
-	return s.Evaluate(ds.Examples, shots, opts)
+	var out []*EvalResult
+	for _, k := range kList {
+		if k > 0 && len(shots) <= k {
+			return out, fmt.Errorf("eval: %d examples to draw %d shots from", len(shots), k)
+		}
+		opts.K = k
+		r, err := s.Evaluate(ds.Examples, shots, opts)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
 }
 
 // Scorer computes log-probabilities of continuations under a model.

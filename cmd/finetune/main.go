@@ -4,7 +4,7 @@
 //	finetune --base CKPT --data task.jsonl [--val val.jsonl] [--method full|lora] [--out DIR]
 //	         [--config configs/finetune-lora.yaml] [--set key=value ...] [--resume] [--backend go|xla:cuda]
 //	finetune merge --base CKPT --adapter LORA_RUN --out DIR
-//	finetune eval --base CKPT [--adapter LORA_RUN] --data test.jsonl [--pool train.jsonl] [--shots 3] [--n 100]
+//	finetune eval --base CKPT [--adapter LORA_RUN] --data test.jsonl [--pool train.jsonl] [--shots 0,3] [--n 100]
 package main
 
 import (
@@ -51,7 +51,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	stopAfter := fs.Int("stop-after", 0, "stop (with a checkpoint) after this many steps in this process")
 	adapter := fs.String("adapter", "", "LoRA run or checkpoint whose adapter goes on top of --base")
 	list("pool", "eval: examples the shots are drawn from (default: --data, never the query itself)", &poolFiles)
-	shots := fs.Int("shots", 0, "eval: examples shown before each query (0 = zero-shot)")
+	shots := fs.String("shots", "0", "eval: examples shown before each query, a comma-separated list to compare (0 = zero-shot)")
 	seed := fs.Uint64("seed", 1, "eval: seed of the shot sample")
 	n := fs.Int("n", 0, "eval: queries evaluated (0 = all)")
 	maxTokens := fs.Int("max-tokens", 128, "eval: tokens generated per query")
@@ -82,9 +82,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if cmd == "eval" {
-		res, err := finetune.EvalFiles(backend, cfg, *adapter, poolFiles, finetune.ShotOptions{K: *shots, Seed: *seed, Limit: *n, MaxTokens: *maxTokens}, stderr)
-		if err == nil {
-			fmt.Fprintln(stdout, res)
+		res, err := finetune.EvalFiles(backend, cfg, *adapter, poolFiles, *shots, finetune.ShotOptions{Seed: *seed, Limit: *n, MaxTokens: *maxTokens}, stderr)
+		for _, r := range res {
+			fmt.Fprintln(stdout, r)
 		}
 		return err
 	}

@@ -66,8 +66,8 @@ func TestCommand(t *testing.T) {
 	if err != nil || !strings.Contains(out, "merged") {
 		t.Fatalf("merge: %v\n%s", err, out)
 	}
-	out, err = call("eval", "--base", merged, "--data", data, "--shots", "2", "--n", "2", "--max-tokens", "4")
-	if err != nil || !strings.Contains(out, "k=2 n=2") || !strings.Contains(out, "label accuracy") {
+	out, err = call("eval", "--base", merged, "--data", data, "--shots", "0,2", "--n", "2", "--max-tokens", "4")
+	if err != nil || !strings.Contains(out, "k=0 n=2") || !strings.Contains(out, "k=2 n=2") || !strings.Contains(out, "label accuracy") {
 		t.Fatalf("eval: %v\n%s", err, out)
 	}
 	if _, err := call("--data", data); err == nil || !strings.Contains(err.Error(), "--base") {
