@@ -4,7 +4,7 @@
 export GOEXPERIMENT := simd
 export GOMLX_NO_AUTO_INSTALL := 1
 
-.PHONY: pretrain test bench build notebook-test
+.PHONY: pretrain test bench build bench-torch notebook-test
 
 # Pretrain the small model on the bundled corpus (testdata/tinyshakespeare.txt).
 pretrain:
@@ -24,3 +24,9 @@ bench:
 # Run notebooks/*.ipynb headless with the gonb kernel (installs Jupyter from Debian and gonb).
 notebook-test:
 	scripts/notebook-test.sh
+
+# golem vs PyTorch (python3-torch + libopenblas0-pthread) training speed, interleaved in one run;
+# see bench/README.md. CONFIGS=tiny,small or YAML run configs; ARGS for more flags.
+CONFIGS ?= tiny,small
+bench-torch:
+	go run ./bench/cmd/speed -configs $(CONFIGS) $(ARGS)

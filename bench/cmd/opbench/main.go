@@ -66,6 +66,9 @@ func main() {
 			rows := Gather(Reshape(x, B*T*H, D), Reshape(Const(x.Graph(), idx), B*T*H, 1))
 			return Reshape(rows, 1024, 1024)
 		}},
+		{"Transpose 2D [2048,512]", func(x *Node) *Node { return Transpose(Reshape(x, 2048, 512), 0, 1) }},
+		{"Transpose batched [32,64,512]", func(x *Node) *Node { return TransposeAllAxes(Reshape(x, 32, 64, 512), 0, 2, 1) }},
+		{"Transpose [8,8,256,64]->[..,64,256]", func(x *Node) *Node { return TransposeAllAxes(Reshape(x, 8, 8, 256, 64), 0, 1, 3, 2) }},
 		{"Where", func(x *Node) *Node { return Where(GreaterThan(x, ZerosLike(x)), x, ZerosLike(x)) }},
 	}
 	for _, op := range ops {
