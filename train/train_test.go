@@ -299,3 +299,19 @@ func TestKillDuringCheckpointSave(t *testing.T) {
 		}
 	}
 }
+
+func TestBFloat16ComputeTrains(t *testing.T) {
+	cfg := tinyConfig(t, "train.steps=12", "train.dtype=bfloat16", "train.eval_every=0", "train.log_every=1")
+	sum, err := Pretrain(context.Background(), cfg, Options{Backend: backend(t), Quiet: true, Log: &bytes.Buffer{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// bf16 matmuls with float32 master weights: the loss is finite and falls like float32's.
+	if math.IsNaN(sum.FinalLoss) || sum.FinalLoss > sum.FirstLoss-0.8 {
+		t.Fatalf("bf16 run: loss %.3f -> %.3f, want a drop of at least 0.8", sum.FirstLoss, sum.FinalLoss)
+	}
+	f := must.M1(safetensors.Parse(finalModel(t, cfg.OutDir)))
+	if f.Tensors["wte"].DType != "F32" {
+		t.Errorf("master weights saved as %s, want F32", f.Tensors["wte"].DType)
+	}
+}

@@ -145,7 +145,12 @@ func (m *Model) mlp(x *Node, p string) *Node {
 		h = m.linear(x, p+"mlp/w_up", p+"mlp/b_up")
 		h = Mul(MulScalar(h, 0.5), OnePlus(Tanh(MulScalar(Add(h, MulScalar(Mul(h, Mul(h, h)), 0.044715)), math.Sqrt(2/math.Pi)))))
 	default:
-		h = gelu(m.linear(x, p+"mlp/w_up", p+"mlp/b_up")) // fused, closed-form backward
+		h = m.linear(x, p+"mlp/w_up", p+"mlp/b_up")
+		if h.DType() == dtypes.Float32 {
+			h = gelu(h) // fused, closed-form backward
+		} else { // the fused GELU is float32-only on the Go backend
+			h = ConvertDType(gelu(ConvertDType(h, dtypes.Float32)), h.DType())
+		}
 	}
 	return m.linear(h, p+"mlp/w_down", p+"mlp/b_down")
 }
@@ -173,6 +178,14 @@ func (m *Model) linear(x *Node, w, b string) *Node {
 	var bias *Node
 	if b != "" && m.Cfg.Bias {
 		bias = m.w(b)
+	}
+	if m.ComputeDType == dtypes.BFloat16 {
+		// The Go backend has no bf16 fused Dense; a plain DotGeneral works on every backend.
+		y := DotGeneral(x, []int{1}, nil, m.w(w), []int{0}, nil) // [N, out]
+		if bias != nil {
+			y = Add(y, ExpandAxes(bias, 0))
+		}
+		return y
 	}
 	return dense(x, m.w(w), bias) // fused Dense, closed-form backward
 }
