@@ -312,6 +312,12 @@ func Run(ctx context.Context, cfg Config, opts train.Options) (*Result, error) {
 		return userStop != nil && userStop()
 	}
 	opts.ExtraFiles = extra
+	if resumeFrom != "" && cfg.EarlyStop.Patience > 0 && fs.BadEvals >= cfg.EarlyStop.Patience {
+		fmt.Fprintf(log, "the run in %s stopped early at step %d (no improvement on %.4f since step %d); nothing to resume\n", cfg.OutDir, st.Step, fs.BestValLoss, fs.BestStep)
+		res.Summary, res.BestValLoss, res.StoppedEarly = &train.Summary{Steps: st.Step, Checkpoint: resumeFrom, ValLoss: math.NaN()}, fs.BestValLoss, true
+		res.Best, _ = bestMgr.Latest()
+		return res, nil
+	}
 	if ad != nil && ad.Cfg.Dropout > 0 {
 		// Build the evaluation graph without adapter dropout, then train with it.
 		if len(src.Val) > 0 {

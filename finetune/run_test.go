@@ -400,6 +400,12 @@ func checkResume(t *testing.T, cfg Config, a *Result, sets []string) {
 	if a.BestValLoss != b.BestValLoss || filepath.Base(a.Best) != filepath.Base(b.Best) || a.Steps != b.Steps || !b.StoppedEarly {
 		t.Errorf("best %v at %s, stop at %d straight; best %v at %s, stop at %d resumed", a.BestValLoss, a.Best, a.Steps, b.BestValLoss, b.Best, b.Steps)
 	}
+	// Resuming a run that stopped early trains no further.
+	var log bytes.Buffer
+	c := must.M1(Run(context.Background(), split, train.Options{Backend: backend(), Quiet: true, Log: &log, Resume: true}))
+	if c.Steps != b.Steps || !c.StoppedEarly || !strings.Contains(log.String(), "nothing to resume") || filepath.Base(c.Best) != filepath.Base(b.Best) {
+		t.Errorf("resuming a finished run: steps %d, best %s:\n%s", c.Steps, c.Best, log.String())
+	}
 }
 
 func TestBadBase(t *testing.T) {
