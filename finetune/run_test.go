@@ -430,3 +430,46 @@ func TestBadBase(t *testing.T) {
 		t.Errorf("empty base folder: %v", err)
 	}
 }
+
+// TestLoRAAccumulationAndBFloat16 checks adapters train with gradient accumulation (the same
+// update as one full batch) and in bfloat16 compute.
+func TestLoRAAccumulationAndBFloat16(t *testing.T) {
+	mk := func(micro int, dtype string) (*train.Trainer, *Adapter) {
+		cfg := train.DefaultConfig()
+		cfg.Model = transformer.Config{VocabSize: 257, SeqLen: 16, Layers: 1, Width: 32, Heads: 2, Bias: true, Tied: true}
+		cfg.Model.Defaults()
+		cfg.Train.BatchSize, cfg.Train.MicroBatchSize, cfg.Train.DType, cfg.Optimizer.WarmupSteps = 4, micro, dtype, 0
+		tr := must.M1(train.New(cfg, backend()))
+		ad := must.M1(NewAdapter(tr.Store, cfg.Model, LoRAConfig{Rank: 2, Alpha: 4, Targets: []string{"all"}}, 1))
+		tr.Params, tr.Weights = ad.Params(), ad.Wrap(tr.Weights)
+		must.M(tr.InitOptimizer())
+		return tr, ad
+	}
+	batch := make([]int32, 4*17)
+	for i := range batch {
+		batch[i] = int32((i * 7) % 250)
+	}
+	var bs [3][]float32
+	for i, c := range []struct {
+		micro int
+		dtype string
+	}{{0, "float32"}, {2, "float32"}, {0, "bfloat16"}} {
+		tr, ad := mk(c.micro, c.dtype)
+		for s := 0; s < 3; s++ {
+			if r := must.M1(tr.TrainStep(batch, nil, false)); r.Skipped || math.IsNaN(r.Loss) {
+				t.Fatalf("%+v: step %d skipped, loss %v", c, s, r.Loss)
+			}
+		}
+		bs[i] = tensors.MustCopyFlatData[float32](must.M1(tr.Store.GetVariable(loraScope + ad.Targets[0].Name + "/b").Value()))
+	}
+	var norm float64
+	for i := range bs[0] {
+		norm += float64(bs[0][i] * bs[0][i])
+		if d := math.Abs(float64(bs[0][i] - bs[1][i])); d > 2e-4 {
+			t.Fatalf("B[%d]: %v with one batch, %v with two micro-batches", i, bs[0][i], bs[1][i])
+		}
+	}
+	if norm == 0 {
+		t.Error("adapter B did not train")
+	}
+}
