@@ -160,37 +160,60 @@ func (t *Trainer) gradients(g *Graph, tokens, weights, poison *Node) (*Node, []*
 // apply clips the gradients by global norm, checks loss and norm are finite, and takes one
 // AdamW step, keeping every parameter and moment unchanged when they are not.
 // Returns the global norm and 1 (applied) or 0 (skipped).
+//
+// The update is written for few passes over the parameters (each op is one pass on the Go
+// backend, and AdamW touches every parameter ~16 times per step): the squared gradients are
+// computed once (for the norm and the second moment), the clip scale and the bias corrections are
+// folded into scalars, and a skipped step zeroes the gradient and sets β₁ = β₂ = 1 and the step
+// size to 0 (scalars), so w, m and v come out exactly unchanged without a Where per tensor:
+//
+//	m' = β₁m + (1-β₁)·s·g,  v' = β₂v + (1-β₂)·s²·g²
+//	w' = w(1 - lr·wd) - (lr·√bc₂/bc₁) · m' / (√v' + ε·√bc₂)   (= lr/bc₁ · m' / (√(v'/bc₂) + ε))
 func (t *Trainer) apply(g *Graph, loss *Node, grads []*Node, lr *Node) (*Node, *Node) {
 	o := t.Cfg.Optimizer
 	sq := make([]*Node, len(grads))
+	sums := make([]*Node, len(grads))
 	for i, gr := range grads {
-		sq[i] = ReduceAllSum(Square(gr))
+		sq[i] = Square(gr)
+		sums[i] = ReduceAllSum(sq[i])
 	}
-	norm := Sqrt(AddN(sq)) // [] float32
+	norm := Sqrt(AddN(sums)) // [] float32
 	finite := LogicalAnd(IsFinite(norm), IsFinite(loss))
 	scale := OnesLike(norm)
 	if o.GradClip > 0 {
 		scale = MinScalar(Div(Scalar(g, dtypes.Float32, o.GradClip), AddScalar(norm, 1e-6)), 1)
 	}
+	zero, one := ScalarZero(g, dtypes.Float32), ScalarOne(g, dtypes.Float32)
 	tVar := t.Store.GetVariable(adamT)
 	step := AddScalar(tVar.NodeValue(g), 1)
 	bc1 := OneMinus(Pow(Scalar(g, dtypes.Float32, o.Beta1), step)) // bias corrections
 	bc2 := OneMinus(Pow(Scalar(g, dtypes.Float32, o.Beta2), step))
-	stepSize := Div(lr, bc1)
+	sqrtBC2 := Sqrt(bc2)
+	// Scalars of the update; on a skipped step they make it the identity.
+	b1 := Where(finite, Scalar(g, dtypes.Float32, o.Beta1), one)
+	b2 := Where(finite, Scalar(g, dtypes.Float32, o.Beta2), one)
+	c1 := Where(finite, MulScalar(scale, 1-o.Beta1), zero)
+	c2 := Where(finite, MulScalar(Square(scale), 1-o.Beta2), zero)
+	stepSize := Where(finite, Div(Mul(lr, sqrtBC2), bc1), zero)
+	epsHat := MulScalar(sqrtBC2, o.Eps)
+	keep := Where(finite, OneMinus(MulScalar(lr, o.WeightDecay)), one) // decoupled decay (AdamW)
 	for i, p := range t.Params {
 		pv, mv, vv := t.Store.GetVariable(p.Path), t.Store.GetVariable(adamM+p.Path[1:]), t.Store.GetVariable(adamV+p.Path[1:])
 		w, m, v := pv.NodeValue(g), mv.NodeValue(g), vv.NodeValue(g)
-		gr := Mul(grads[i], scale)
-		m2 := Add(MulScalar(m, o.Beta1), MulScalar(gr, 1-o.Beta1))
-		v2 := Add(MulScalar(v, o.Beta2), MulScalar(Square(gr), 1-o.Beta2))
-		denom := AddScalar(Sqrt(Div(v2, bc2)), o.Eps)
-		w2 := Sub(w, Mul(stepSize, Div(m2, denom)))
+		gr, g2 := grads[i], sq[i]
+		// Non-finite gradients must not reach m and v even multiplied by 0: zero them.
+		gr = Where(finite, gr, zero)
+		g2 = Where(finite, g2, zero)
+		m2 := Add(Mul(m, b1), Mul(gr, c1))
+		v2 := Add(Mul(v, b2), Mul(g2, c2))
+		upd := Mul(Div(m2, Add(Sqrt(v2), epsHat)), stepSize)
+		w2 := w
 		if p.Decay && o.WeightDecay > 0 {
-			w2 = Sub(w2, Mul(MulScalar(lr, o.WeightDecay), w)) // decoupled (AdamW)
+			w2 = Mul(w, keep)
 		}
-		pv.SetNodeValue(Where(finite, w2, w))
-		mv.SetNodeValue(Where(finite, m2, m))
-		vv.SetNodeValue(Where(finite, v2, v))
+		pv.SetNodeValue(Sub(w2, upd))
+		mv.SetNodeValue(m2)
+		vv.SetNodeValue(v2)
 	}
 	tVar.SetNodeValue(Where(finite, step, tVar.NodeValue(g)))
 	return norm, ConvertDType(finite, dtypes.Float32)
