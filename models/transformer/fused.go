@@ -190,5 +190,70 @@ func contractFirst(a, c *Node, nb int) *Node {
 		return DotGeneral(a, []int{nb}, batch, c, []int{nb}, batch)
 	}
 	perm := append(batch, nb+1, nb)
-	return TransposeAllAxes(DotGeneral(c, []int{nb}, batch, a, []int{nb}, batch), perm...)
+	kj := DotGeneral(c, []int{nb}, batch, a, []int{nb}, batch) // [..., K, J]
+	out := TransposeAllAxes(kj, perm...)
+	transposedOf(out.Graph())[out] = kj
+	return out
+}
+
+type transposedOfKey struct{}
+
+// transposedOf maps a node built by contractFirst as the transpose of its last two axes to the
+// untransposed node, so a consumer that transposes it again (splitHeads) does one Transpose.
+func transposedOf(g *Graph) map[*Node]*Node {
+	if m, ok := g.State(transposedOfKey{}).(map[*Node]*Node); ok {
+		return m
+	}
+	m := make(map[*Node]*Node)
+	g.AttachState(transposedOfKey{}, m)
+	return m
+}
+
+// splitHeads cuts qkv [B·T, Σnᵢ·D] into heads [B, nᵢ, T, D] (n = H, K, K). Autodiff would pad each
+// part's gradient back to the full width and add the three; here the gradient is one
+// Concatenate of the parts' gradients.
+func splitHeads(qkv *Node, B, T, D int, ns ...int) []*Node {
+	outs := make([]*Node, len(ns))
+	vs := make([]*Node, len(ns))
+	var ready bool
+	id := IdentityWithCustomGradient(qkv, func(_, _ *Node) *Node {
+		parts := make([]*Node, len(ns))
+		for i, n := range ns {
+			if vs[i] == nil {
+				parts[i] = Zeros(qkv.Graph(), shapes.Make(qkv.DType(), B*T, n*D))
+			} else if dt, ok := transposedOf(qkv.Graph())[vs[i]]; ok { // dt [B, n, D, T]
+				parts[i] = Reshape(TransposeAllAxes(dt, 0, 3, 1, 2), B*T, n*D)
+			} else {
+				parts[i] = Reshape(TransposeAllAxes(vs[i], 0, 2, 1, 3), B*T, n*D)
+			}
+		}
+		return Concatenate(parts, -1)
+	})
+	from := 0
+	for i, n := range ns {
+		lo, hi := from*D, (from+n)*D
+		fwd := func() *Node {
+			return TransposeAllAxes(Reshape(Slice(qkv, AxisRange(), AxisRange(lo, hi)), B, T, n, D), 0, 2, 1, 3)
+		}
+		alt := func() *Node {
+			s := BroadcastToShape(ReduceAllSum(id), shapes.Make(qkv.DType(), B, n, T, D))
+			return IdentityWithCustomGradient(s, func(_, v *Node) *Node { vs[i] = v; return v })
+		}
+		res, ok := InternalFusedOpCaller(fwd, alt, true)
+		if !ok {
+			ready = false
+			break
+		}
+		ready = true
+		outs[i] = res
+		from += n
+	}
+	if !ready {
+		from = 0
+		for i, n := range ns {
+			outs[i] = TransposeAllAxes(Reshape(Slice(qkv, AxisRange(), AxisRange(from*D, (from+n)*D)), B, T, n, D), 0, 2, 1, 3)
+			from += n
+		}
+	}
+	return outs
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gomlx/compute"
 	_ "github.com/gomlx/compute/gobackend"
+	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/janpfeifer/must"
@@ -150,5 +151,37 @@ func TestMatmulVJPsMatchAutodiff(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSplitHeadsAttentionMatchesAutodiff checks splitHeads (one Concatenate for the gradient,
+// transposes merged with contractFirst's) inside attention, at T > 2D where contractFirst swaps.
+func TestSplitHeadsAttentionMatchesAutodiff(t *testing.T) {
+	backend := must.M1(compute.NewWithConfig("go"))
+	const B, T, H, D = 2, 9, 2, 3
+	d := make([]float32, B*T*3*H*D)
+	for i := range d {
+		d[i] = float32(math.Sin(float64(i) * 0.61))
+	}
+	exec := must.M1(NewExec(backend, func(qkv *Node) []*Node {
+		w := Sin(MulScalar(Iota(qkv.Graph(), shapes.Make(qkv.DType(), B, H, T, D), -1), 0.7))
+		hs := splitHeads(qkv, B, T, D, H, H, H)
+		a := batchedPV(softmax(batchedQKt(hs[0], hs[1])), hs[2])
+		plainHead := func(i int) *Node {
+			return TransposeAllAxes(Reshape(Slice(qkv, AxisRange(), AxisRange(i*H*D, (i+1)*H*D)), B, T, H, D), 0, 2, 1, 3)
+		}
+		q, k, v := plainHead(0), plainHead(1), plainHead(2)
+		s := DotGeneral(q, []int{3}, []int{0, 1}, k, []int{3}, []int{0, 1})
+		b := DotGeneral(Softmax(s, -1), []int{3}, []int{0, 1}, v, []int{2}, []int{0, 1})
+		return []*Node{a, Gradient(ReduceAllSum(Mul(a, w)), qkv)[0], b, Gradient(ReduceAllSum(Mul(b, w)), qkv)[0]}
+	}))
+	out := exec.MustCall(tensors.FromFlatDataAndDimensions(d, B*T, 3*H*D))
+	for k := 0; k < 2; k++ {
+		got, want := tensors.MustCopyFlatData[float32](out[k]), tensors.MustCopyFlatData[float32](out[2+k])
+		for i := range got {
+			if diff := math.Abs(float64(got[i] - want[i])); diff > 1e-5*(1+math.Abs(float64(want[i]))) {
+				t.Fatalf("output %d [%d]: custom %g, autodiff %g", k, i, got[i], want[i])
+			}
+		}
 	}
 }

@@ -77,11 +77,8 @@ func (m *Model) attention(x *Node, p string, B, T int) *Node {
 	c := &m.Cfg
 	H, K, D := c.Heads, c.KVHeads, c.HeadDim()
 	qkv := m.linear(x, p+"attn/wqkv", p+"attn/bqkv") // [B*T, (H+2K)*D]
-	heads := func(from, n int) *Node {               // -> [B, n, T, D]
-		h := Slice(qkv, AxisRange(), AxisRange(from*D, (from+n)*D))
-		return TransposeAllAxes(Reshape(h, B, T, n, D), 0, 2, 1, 3)
-	}
-	q, k, v := heads(0, H), heads(H, K), heads(H+K, K)
+	qkvHeads := splitHeads(qkv, B, T, D, H, K, K)    // each [B, n, T, D]
+	q, k, v := qkvHeads[0], qkvHeads[1], qkvHeads[2]
 	if c.Positions == "rope" {
 		q, k = m.rope(q), m.rope(k)
 	}
