@@ -78,10 +78,12 @@ func Loop(ctx context.Context, t *Trainer, src Source, tok tokenizer.Tokenizer, 
 		sum.Checkpoint, err = mgr.Save(t.Step, files)
 		return err
 	}
+	lastEval := int64(-1)
 	evaluate := func() error {
-		if len(evalBatches) == 0 {
-			return nil
+		if len(evalBatches) == 0 || lastEval == t.Step {
+			return nil // nothing to evaluate, or this step's validation pass already ran
 		}
+		lastEval = t.Step
 		vl, err := t.EvalLoss(evalBatches)
 		if err != nil {
 			return err

@@ -2,6 +2,7 @@ package train
 
 import (
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gomlx/compute"
@@ -12,11 +13,18 @@ import (
 )
 
 // MatmulPeak measures the backend's float32 matmul throughput in GFLOP/s: the best of a few
-// N×N×N products (N = 1024 on CPU, 4096 on accelerators). It is the denominator of MFU.
+// N×N×N products (N = 1024 on CPUs, 4096 on accelerators). It is the denominator of MFU.
+// The result is measured once per backend and cached.
 func MatmulPeak(backend compute.Backend) float64 {
+	if v, ok := peaks.Load(backend); ok {
+		return v.(float64)
+	}
 	n := 1024
-	if backend.Name() != "go" && !strings.Contains(strings.ToLower(backend.Description()), "cpu") {
-		n = 4096
+	desc := strings.ToLower(backend.Name() + " " + backend.Description())
+	for _, accel := range []string{"cuda", "gpu", "rocm", "tpu"} {
+		if strings.Contains(desc, accel) {
+			n = 4096
+		}
 	}
 	exec := MustNewExec(backend, func(a, b *Node) *Node { return MatMul(a, b) })
 	defer exec.Finalize()
@@ -31,5 +39,8 @@ func MatmulPeak(backend compute.Backend) float64 {
 		}
 		out.FinalizeAll()
 	}
+	peaks.Store(backend, best)
 	return best
 }
+
+var peaks sync.Map // compute.Backend -> float64
