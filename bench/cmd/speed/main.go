@@ -67,7 +67,7 @@ var (
 	flagTorch    = flag.Bool("torch", true, "run the PyTorch reference (false: golem only)")
 	flagProfile  = flag.String("cpuprofile", "", "write golem's CPU profile of the measured steps to FILE.<config>")
 	flagPeakN    = flag.Int("peak_n", 2048, "matmul size for the peak measurement (0: skip)")
-	flagBase     = flag.String("baseline", "", "also run this older build of bench/cmd/speed as a third worker (\"base\"), interleaved, to measure a change")
+	flagBase     = flag.String("baseline", "", "also run older builds of bench/cmd/speed, interleaved, to measure changes: comma-separated BIN, LABEL=BIN or LABEL=BIN@BACKEND")
 	flagKeep     = flag.Bool("keep", false, "keep the temporary folder with tokens and weights")
 	flagWorker   = flag.String("worker", "", "internal: run as golem worker for this folder")
 	flagPeakOnly = flag.Bool("peak_only", false, "internal: worker measures the matmul peak only")
@@ -345,7 +345,9 @@ func drive() error {
 	type row struct {
 		name       string
 		s          *spec
-		g, t, b    *result
+		g, t       *result
+		b          []*result
+		bn         []string
 		loadBefore string
 		loadAfter  string
 	}
@@ -383,12 +385,25 @@ func drive() error {
 			}
 			procs = append(procs, tp)
 		}
-		var bp *proc
+		var bps []*proc
 		if *flagBase != "" {
-			if bp, err = start("base", append([]string{*flagBase}, golemArgs(dir)[1:]...), nil); err != nil {
-				return err
+			for i, b := range strings.Split(*flagBase, ",") {
+				label, bin, ok := strings.Cut(b, "=")
+				if !ok {
+					label, bin = fmt.Sprintf("base%d", i), b
+				}
+				args := append([]string{bin}, golemArgs(dir)[1:]...)
+				if bin2, backend, ok := strings.Cut(bin, "@"); ok { // BIN@BACKEND: another backend config
+					args = append([]string{bin2}, golemArgs(dir)[1:]...)
+					args[len(args)-1] = backend
+				}
+				bp, err := start(label, args, nil)
+				if err != nil {
+					return err
+				}
+				procs = append(procs, bp)
+				bps = append(bps, bp)
 			}
-			procs = append(procs, bp)
 		}
 		res := map[*proc]*result{}
 		for _, p := range procs {
@@ -436,8 +451,9 @@ func drive() error {
 		if tp != nil {
 			r.t = res[tp]
 		}
-		if bp != nil {
-			r.b = res[bp]
+		for _, bp := range bps {
+			r.b = append(r.b, res[bp])
+			r.bn = append(r.bn, bp.name)
 		}
 		r.loadAfter = loadavg()
 		rows = append(rows, r)
@@ -460,12 +476,12 @@ func drive() error {
 			ratio = fmt.Sprintf("**%.2fx**", median(r.t.stepMS)/median(r.g.stepMS))
 		}
 		line("golem", r.g, peakG, ratio)
-		if r.b != nil {
-			br := fmt.Sprintf("(golem/baseline %.2fx)", median(r.b.stepMS)/median(r.g.stepMS))
+		for i, b := range r.b {
+			br := fmt.Sprintf("(golem/this %.2fx)", median(b.stepMS)/median(r.g.stepMS))
 			if r.t != nil {
-				br = fmt.Sprintf("%.2fx %s", median(r.t.stepMS)/median(r.b.stepMS), br)
+				br = fmt.Sprintf("%.2fx %s", median(r.t.stepMS)/median(b.stepMS), br)
 			}
-			line("golem baseline", r.b, peakG, br)
+			line("golem@"+r.bn[i], b, peakG, br)
 		}
 		if r.t != nil {
 			line("PyTorch", r.t, peakT, "1.00x")
