@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/golem-ml/golem/internal/fuzzseeds"
 )
 
 // FuzzLlama2CHeader feeds arbitrary bytes to the llama2.c header check. Seeds live in
@@ -11,18 +13,7 @@ import (
 // the check accepts must lay out exactly the bytes the file holds, with no panic and no
 // work proportional to the header's claims.
 func FuzzLlama2CHeader(f *testing.F) {
-	dir := filepath.Join("..", "testdata", "fuzz", f.Name())
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		f.Fatalf("seed corpus: %v", err)
-	}
-	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
-	}
+	fuzzseeds.Add(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		h, head, err := readLlama2CHeader(b, "fuzz.bin")
 		if err != nil {

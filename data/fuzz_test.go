@@ -9,26 +9,13 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/golem-ml/golem/internal/fuzzseeds"
 )
 
 // Seeds live in testdata/fuzz/<Fuzz name>/ at the repository root as raw files (one
 // input each); they run as ordinary tests. `go test -fuzz FuzzWARC ./data/` explores
 // further and saves any failing input under data/testdata/fuzz/, where it also reruns.
-
-func addSeeds(f *testing.F) {
-	dir := filepath.Join("..", "testdata", "fuzz", f.Name())
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		f.Fatalf("seed corpus: %v", err)
-	}
-	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
-	}
-}
 
 // fuzzDocs reads every document of a file holding b and checks the reader's promises:
 // no panic, termination, provenance within the records seen, problems naming the file.
@@ -70,12 +57,12 @@ func fuzzDocs(t *testing.T, b []byte, name string, opts ReadOptions) {
 }
 
 func FuzzWARC(f *testing.F) {
-	addSeeds(f)
+	fuzzseeds.Add(f)
 	f.Fuzz(func(t *testing.T, b []byte) { fuzzDocs(t, b, "f.warc", ReadOptions{}) })
 }
 
 func FuzzJSONL(f *testing.F) {
-	addSeeds(f)
+	fuzzseeds.Add(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		fuzzDocs(t, b, "f.jsonl", ReadOptions{})
 		// The fast scanner agrees with encoding/json on every valid object.
@@ -102,7 +89,7 @@ func FuzzJSONL(f *testing.F) {
 }
 
 func FuzzShardHeader(f *testing.F) {
-	addSeeds(f)
+	fuzzseeds.Add(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		path := filepath.Join(t.TempDir(), "f.bin")
 		if err := os.WriteFile(path, b, 0o644); err != nil {

@@ -2,10 +2,10 @@ package finetune
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/golem-ml/golem/internal/fuzzseeds"
 
 	"github.com/golem-ml/golem/tokenizer"
 )
@@ -14,18 +14,7 @@ import (
 // live in testdata/fuzz/FuzzReadExamples/ at the repository root (one raw file each) and run as
 // ordinary tests; `go test -fuzz FuzzReadExamples ./finetune/` explores further.
 func FuzzReadExamples(f *testing.F) {
-	dir := filepath.Join(repoRoot(), "testdata", "fuzz", f.Name())
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		f.Fatalf("seed corpus: %v", err)
-	}
-	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
-	}
+	fuzzseeds.Add(f)
 	tok := tokenizer.NewByte()
 	f.Fuzz(func(t *testing.T, b []byte) {
 		dc := dataCfg(func(dc *DataConfig) { dc.Overflow = "truncate" })

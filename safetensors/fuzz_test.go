@@ -1,9 +1,9 @@
 package safetensors
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
+
+	"github.com/golem-ml/golem/internal/fuzzseeds"
 )
 
 // FuzzParse feeds arbitrary bytes to the header parser. Seeds live in
@@ -12,18 +12,7 @@ import (
 // safetensors/testdata/fuzz/. The parser must never panic, and what it accepts must be
 // self-consistent: every tensor's bytes match its shape and lie inside the input.
 func FuzzParse(f *testing.F) {
-	dir := filepath.Join("..", "testdata", "fuzz", f.Name())
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		f.Fatalf("seed corpus: %v", err)
-	}
-	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
-	}
+	fuzzseeds.Add(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		file, err := Parse(b)
 		if err != nil {
