@@ -1,12 +1,9 @@
 package finetune
 
 import (
-	"bufio"
 	"os"
 	"runtime"
 	"runtime/debug"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -38,23 +35,6 @@ func resetPeakRSS() {
 	runtime.GC()
 	debug.FreeOSMemory()
 	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
-}
-
-// peakRSS is VmHWM in bytes (0 where /proc is not there).
-func peakRSS() float64 {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
-			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
-			return kb * 1024
-		}
-	}
-	return 0
 }
 
 func benchFinetune(b *testing.B, lora bool) {
@@ -95,7 +75,7 @@ func benchFinetune(b *testing.B, lora bool) {
 	b.StopTimer()
 	tokens := float64(b.N * cfg.Train.BatchSize * cfg.Model.SeqLen)
 	b.ReportMetric(tokens/elapsed.Seconds(), "tokens/s")
-	b.ReportMetric(peakRSS()/(1<<20), "peakRSS-MiB")
+	b.ReportMetric(float64(train.PeakRSS())/(1<<20), "peakRSS-MiB")
 	b.ReportMetric(float64(trainable), "trainable-params")
 	b.ReportMetric(float64(cfg.Model.NumParams()), "model-params")
 }

@@ -1,13 +1,9 @@
 package train
 
 import (
-	"bufio"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -51,24 +47,7 @@ func BenchmarkTrainStep(b *testing.B) {
 			b.ReportMetric(med, "tokens/s")
 			b.ReportMetric(med*cfg.Model.FlopsPerToken()/1e9, "GFLOP/s")
 			b.ReportMetric(compile.Seconds(), "first-step-s")
-			b.ReportMetric(peakRSSMiB(), "peak-RSS-MiB")
+			b.ReportMetric(float64(PeakRSS())/(1<<20), "peak-RSS-MiB")
 		})
 	}
-}
-
-// peakRSSMiB reads the process's high-water resident set size from /proc (Linux).
-func peakRSSMiB() float64 {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
-			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
-			return kb / 1024
-		}
-	}
-	return 0
 }

@@ -194,9 +194,10 @@ func Loop(ctx context.Context, t *Trainer, src Source, tok tokenizer.Tokenizer, 
 		}
 		sum.Sample = cfg.Sample.Prompt + tok.Decode(ids)
 	}
-	fmt.Fprintf(log, "done: %d steps in %s | train loss %.4f -> %.4f | val loss %.4f (ppl %.2f) | %.0f tok/s, %.1f GFLOP/s, MFU %.1f%% of %.1f GFLOP/s matmul peak | checkpoint %s\n",
+	sum.PeakRSS = PeakRSS()
+	fmt.Fprintf(log, "done: %d steps in %s | train loss %.4f -> %.4f | val loss %.4f (ppl %.2f) | %.0f tok/s, %.1f GFLOP/s, MFU %.1f%% of %.1f GFLOP/s matmul peak | peak RSS %d MiB | checkpoint %s\n",
 		sum.Steps, time.Since(start).Round(time.Second), sum.FirstLoss, sum.FinalLoss, sum.ValLoss, math.Exp(sum.ValLoss),
-		sum.TokensPerSec, sum.GFlops, 100*sum.MFU, sum.PeakGFlops, sum.Checkpoint)
+		sum.TokensPerSec, sum.GFlops, 100*sum.MFU, sum.PeakGFlops, sum.PeakRSS>>20, sum.Checkpoint)
 	return sum, nil
 }
 

@@ -41,6 +41,7 @@ type Summary struct {
 	GFlops       float64 // achieved model FLOP/s, in GFLOP/s
 	PeakGFlops   float64 // measured matmul peak of the backend
 	MFU          float64 // GFlops / PeakGFlops
+	PeakRSS      int64   // bytes
 	FirstLoss    float64
 	FinalLoss    float64
 	ValLoss      float64
