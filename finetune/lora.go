@@ -65,9 +65,9 @@ type Adapter struct {
 	Model   transformer.Config
 	Targets []Target
 	Store   *model.Store
-	// Training turns adapter dropout on in graphs built while it is set (graphs are built
-	// once, at their first call); Run sets it around the compilation of the training step.
-	Training bool
+	// Training reports whether the graph being built is a training graph (adapter dropout
+	// applies only there); Run sets it to the trainer's BuildingTraining. Nil = never.
+	Training func() bool
 
 	byParam map[string][]Target
 }
@@ -175,7 +175,7 @@ func (a *Adapter) Scale() float64 { return a.Cfg.Alpha / float64(a.Cfg.Rank) }
 func (a *Adapter) Wrap(base func(g *Graph) transformer.Weights) func(g *Graph) transformer.Weights {
 	return func(g *Graph) transformer.Weights {
 		w := base(g)
-		dropout := a.Training && a.Cfg.Dropout > 0
+		dropout := a.Training != nil && a.Training() && a.Cfg.Dropout > 0
 		return func(name string) *Node {
 			x := w(name)
 			for _, t := range a.byParam[name] {

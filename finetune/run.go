@@ -196,6 +196,7 @@ func Run(ctx context.Context, cfg Config, opts train.Options) (*Result, error) {
 		}
 		t.Params = ad.Params()
 		t.Weights = ad.Wrap(t.Weights)
+		ad.Training = t.BuildingTraining
 	}
 	st := train.State{DataSeed: tc.Train.Seed}
 	fs := ftState{}
@@ -243,9 +244,6 @@ func Run(ctx context.Context, cfg Config, opts train.Options) (*Result, error) {
 
 	userOnEval, userStop, userExtra := opts.OnEval, opts.Stop, opts.ExtraFiles
 	extra := func(t *train.Trainer) map[string][]byte {
-		if ad != nil {
-			ad.Training = false // the training graphs are built by now
-		}
 		files := map[string][]byte{FinetuneFile: cfgYAML}
 		files[StateFile], _ = json.MarshalIndent(fs, "", "  ")
 		if ad != nil {
@@ -267,9 +265,6 @@ func Run(ctx context.Context, cfg Config, opts train.Options) (*Result, error) {
 	bestMgr := &checkpoint.Manager{Dir: filepath.Join(cfg.OutDir, BestDir), KeepLast: 1}
 	var bestErr error
 	opts.OnEval = func(t *train.Trainer, vl float64, improved bool) {
-		if ad != nil {
-			ad.Training = false
-		}
 		onSchedule := t.Step == int64(tc.Train.Steps) || (tc.Train.EvalEvery > 0 && t.Step%int64(tc.Train.EvalEvery) == 0)
 		if !onSchedule || t.Step == fs.LastEval {
 			// train.Loop validates again when a process ends (StopAfter, interrupt, early stop):
@@ -317,15 +312,6 @@ func Run(ctx context.Context, cfg Config, opts train.Options) (*Result, error) {
 		res.Summary, res.BestValLoss, res.StoppedEarly = &train.Summary{Steps: st.Step, Checkpoint: resumeFrom, ValLoss: math.NaN()}, fs.BestValLoss, true
 		res.Best, _ = bestMgr.Latest()
 		return res, nil
-	}
-	if ad != nil && ad.Cfg.Dropout > 0 {
-		// Build the evaluation graph without adapter dropout, then train with it.
-		if len(src.Val) > 0 {
-			if _, err := t.EvalLoss(src.Val[:1]); err != nil {
-				return nil, err
-			}
-		}
-		ad.Training = true
 	}
 	sum, err := train.Loop(ctx, t, src, tok, mgr, st, opts)
 	if err != nil {

@@ -55,7 +55,12 @@ type Trainer struct {
 	BadInRow int
 
 	stepExec, accumExec, applyExec, evalExec *model.Exec
+	buildingTraining                         bool
 }
+
+// BuildingTraining reports, while a graph is being built (inside Weights), whether it is a
+// training graph: adapters use it to apply their dropout in training graphs only.
+func (t *Trainer) BuildingTraining() bool { return t.buildingTraining }
 
 // StepResult is what one optimizer step reports.
 type StepResult struct {
@@ -132,6 +137,8 @@ func (t *Trainer) computeDType() dtypes.DType {
 func (t *Trainer) loss(g *Graph, tokens, weights *Node, training bool) *Node {
 	B, T1 := tokens.Shape().Dim(0), tokens.Shape().Dim(1)
 	T := T1 - 1
+	t.buildingTraining = training
+	defer func() { t.buildingTraining = false }()
 	m := &transformer.Model{Cfg: t.Cfg.Model, W: t.Weights(g), ComputeDType: t.computeDType()}
 	rngVar := t.Store.GetVariable(rngPath)
 	if training && t.Cfg.Model.Dropout > 0 {
