@@ -35,6 +35,12 @@ func main() {
 		{"Mul", func(x *Node) *Node { return Mul(x, x) }},
 		{"MulScalar", func(x *Node) *Node { return MulScalar(x, 3) }},
 		{"Add row-broadcast", func(x *Node) *Node { return Add(x, ReduceAndKeep(x, ReduceMax, -1)) }},
+		{"Mul [N,V]x[N,1]", func(x *Node) *Node { return Mul(x, ReduceAndKeep(x, ReduceMax, -1)) }},
+		{"Mul [N,V]x[1,V]", func(x *Node) *Node { return Mul(x, ReduceAndKeep(x, ReduceMax, 0)) }},
+		{"Mul [N,V]x[N,V] (explicit bcast)", func(x *Node) *Node {
+			return Mul(x, BroadcastToDims(ReduceAndKeep(x, ReduceMax, -1), 1024, 1024))
+		}},
+		{"ReduceMax last", func(x *Node) *Node { return ReduceMax(x, -1) }},
 		{"Exp", func(x *Node) *Node { return Exp(x) }},
 		{"Expm1", func(x *Node) *Node { return Expm1(x) }},
 		{"Log", func(x *Node) *Node { return Log(Abs(x)) }},

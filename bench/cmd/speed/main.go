@@ -68,6 +68,7 @@ var (
 	flagProfile  = flag.String("cpuprofile", "", "write golem's CPU profile of the measured steps to FILE.<config>")
 	flagPeakN    = flag.Int("peak_n", 2048, "matmul size for the peak measurement (0: skip)")
 	flagBase     = flag.String("baseline", "", "also run older builds of bench/cmd/speed, interleaved, to measure changes: comma-separated BIN, LABEL=BIN or LABEL=BIN@BACKEND")
+	flagGolemEnv = flagList{}
 	flagKeep     = flag.Bool("keep", false, "keep the temporary folder with tokens and weights")
 	flagWorker   = flag.String("worker", "", "internal: run as golem worker for this folder")
 	flagPeakOnly = flag.Bool("peak_only", false, "internal: worker measures the matmul peak only")
@@ -80,6 +81,7 @@ func (f *flagList) Set(s string) error { *f = append(*f, s); return nil }
 
 func init() {
 	flag.Var(&flagSet, "set", "override applied to every config, e.g. -set model.layers=2 (repeatable)")
+	flag.Var(&flagGolemEnv, "golem_env", "KEY=VALUE set for the golem worker only (not the baselines), e.g. GODEBUG=asyncpreemptoff=1 (repeatable)")
 }
 
 // spec is what both workers read from the run folder (spec.json).
@@ -373,7 +375,7 @@ func drive() error {
 		if *flagProfile != "" {
 			profArgs = []string{"-cpuprofile", *flagProfile + "." + filepath.Base(name)}
 		}
-		gp, err := start("golem", golemArgs(dir, profArgs...), nil)
+		gp, err := start("golem", golemArgs(dir, profArgs...), flagGolemEnv)
 		if err != nil {
 			return err
 		}
