@@ -257,3 +257,34 @@ func splitHeads(qkv *Node, B, T, D int, ns ...int) []*Node {
 	}
 	return outs
 }
+
+// layerNorm over the last axis of x [N, C] with gain and optional bias [C]: the backend's fused
+// LayerNorm forward, and the closed-form backward (x̂ = (x-μ)·r, r = 1/√(σ²+ε), g = v·γ):
+//
+//	dx = r·(g - mean(g) - x̂·mean(g·x̂)),  dγ = Σₙ v·x̂,  dβ = Σₙ v
+//
+// instead of autodiff through GoMLX's decomposed LayerNorm (about a third fewer passes).
+func layerNorm(x, gain, bias *Node, eps float64) *Node {
+	axis := x.Rank() - 1
+	inputs := []*Node{x, gain}
+	if bias != nil {
+		inputs = append(inputs, bias)
+	}
+	return withVJP(inputs, x.Shape(),
+		func() *Node { return BackendFusedLayerNorm(x, []int{axis}, eps, gain, bias) },
+		func() *Node { return nn.LayerNorm(x, []int{-1}, eps, gain, bias, nil) },
+		func(v *Node) []*Node {
+			xc := Sub(x, ReduceAndKeep(x, ReduceMean, -1))
+			r := Rsqrt(AddScalar(ReduceAndKeep(Square(xc), ReduceMean, -1), eps)) // [N, 1]
+			xh := Mul(xc, r)
+			g := Mul(v, ExpandAxes(gain, 0))
+			m1 := ReduceAndKeep(g, ReduceMean, -1)
+			m2 := ReduceAndKeep(Mul(g, xh), ReduceMean, -1)
+			dx := Mul(Sub(Sub(g, m1), Mul(xh, m2)), r)
+			grads := []*Node{dx, ReduceSum(Mul(v, xh), 0)}
+			if bias != nil {
+				grads = append(grads, ReduceSum(v, 0))
+			}
+			return grads
+		})
+}

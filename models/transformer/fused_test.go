@@ -185,3 +185,49 @@ func TestSplitHeadsAttentionMatchesAutodiff(t *testing.T) {
 		}
 	}
 }
+
+// TestLayerNormVJPMatchesAutodiff checks layerNorm's closed-form backward against autodiff of
+// GoMLX's decomposed LayerNorm, with and without bias.
+func TestLayerNormVJPMatchesAutodiff(t *testing.T) {
+	backend := must.M1(compute.NewWithConfig("go"))
+	const N, C = 5, 7
+	d := make([]float32, N*C)
+	for i := range d {
+		d[i] = float32(3 * math.Sin(float64(i)*1.3))
+	}
+	gd, bd := make([]float32, C), make([]float32, C)
+	for i := range gd {
+		gd[i], bd[i] = float32(1+0.3*math.Cos(float64(i))), float32(0.2*math.Sin(float64(i)))
+	}
+	for _, withBias := range []bool{true, false} {
+		exec := must.M1(NewExec(backend, func(x, gain, bias *Node) []*Node {
+			if !withBias {
+				bias = nil
+			}
+			w := Sin(MulScalar(Iota(x.Graph(), x.Shape(), -1), 0.9))
+			ins := []*Node{x, gain}
+			if bias != nil {
+				ins = append(ins, bias)
+			}
+			a := layerNorm(x, gain, bias, 1e-5)
+			xc := Sub(x, ReduceAndKeep(x, ReduceMean, -1))
+			b := Mul(Div(xc, Sqrt(AddScalar(ReduceAndKeep(Square(xc), ReduceMean, -1), 1e-5))), ExpandAxes(gain, 0))
+			if bias != nil {
+				b = Add(b, ExpandAxes(bias, 0))
+			}
+			outs := append([]*Node{a}, Gradient(ReduceAllSum(Mul(a, w)), ins...)...)
+			outs = append(outs, b)
+			return append(outs, Gradient(ReduceAllSum(Mul(b, w)), ins...)...)
+		}))
+		out := exec.MustCall(tensors.FromFlatDataAndDimensions(d, N, C), gd, bd)
+		half := len(out) / 2
+		for k := 0; k < half; k++ {
+			got, want := tensors.MustCopyFlatData[float32](out[k]), tensors.MustCopyFlatData[float32](out[half+k])
+			for i := range got {
+				if diff := math.Abs(float64(got[i] - want[i])); diff > 2e-5*(1+math.Abs(float64(want[i]))) {
+					t.Fatalf("bias=%v output %d [%d]: closed form %g, autodiff %g", withBias, k, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}

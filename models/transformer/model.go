@@ -19,7 +19,6 @@ import (
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/layers/activation"
 	"github.com/gomlx/gomlx/ml/layers/attention"
-	"github.com/gomlx/gomlx/ml/nn"
 )
 
 // Weights returns the graph node of a parameter by its name (see Config.ParamShapes).
@@ -165,7 +164,7 @@ func (m *Model) norm(x *Node, p string) *Node {
 		if m.Cfg.Bias {
 			bias = m.W(p + "/bias")
 		}
-		x = nn.LayerNorm(x, []int{-1}, m.Cfg.NormEps, gain, bias, nil)
+		x = layerNorm(x, gain, bias, m.Cfg.NormEps) // fused, closed-form backward
 	}
 	return ConvertDType(x, dt)
 }
