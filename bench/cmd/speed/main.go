@@ -470,8 +470,12 @@ func drive() error {
 			ms := median(x.stepMS)
 			tps := tokens / (ms / 1000)
 			gf := tps * r.s.Flops / 1e9
-			fmt.Printf("| %s | %s | %.1f | %.0f | %.1f | %.0f%% | %.0f | %.2f | %s | %.4f | %s → %s |\n",
-				r.name, fw, ms, tps, gf, 100*gf/pk, x.rssMB, x.firstMS/1000, ratio, x.losses[len(x.losses)-1], r.loadBefore, r.loadAfter)
+			frac := "n/a"
+			if !math.IsNaN(pk) {
+				frac = fmt.Sprintf("%.0f%%", 100*gf/pk)
+			}
+			fmt.Printf("| %s | %s | %.1f | %.0f | %.1f | %s | %.0f | %.2f | %s | %.4f | %s → %s |\n",
+				r.name, fw, ms, tps, gf, frac, x.rssMB, x.firstMS/1000, ratio, x.losses[len(x.losses)-1], r.loadBefore, r.loadAfter)
 		}
 		ratio := ""
 		if r.t != nil {
