@@ -10,10 +10,12 @@ export GOMLX_NO_AUTO_INSTALL := 1
 pretrain:
 	go run ./cmd/pretrain --config configs/small.yaml
 
-# The whole test suite (what CI runs).
+# The whole test suite (what CI runs): Go tests, the vendored worker pool's test, and the
+# notebooks run headless (installs Jupyter from Debian and gonb on first use).
 test:
 	go vet ./... && go test -count=1 -timeout 60m ./...
 	cd third_party/compute && go test -count=1 ./internal/gobackend/workerspool/
+	scripts/notebook-test.sh
 
 build:
 	go build ./...
