@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"slices"
 
 	"github.com/golem-ml/golem/checkpoint"
 	"github.com/golem-ml/golem/config"
@@ -83,7 +84,7 @@ func Load(dir string) (*Model, error) {
 		if !ok {
 			return nil, fmt.Errorf("%s/%s: parameter %s is missing (is this a LoRA checkpoint? merge it first)", dir, train.ModelFile, p.Name)
 		}
-		if !sameDims(t.Shape, p.Dims) || t.DType != "F32" {
+		if !slices.Equal(t.Shape, p.Dims) || t.DType != "F32" {
 			return nil, fmt.Errorf("%s/%s: %s is %s %v, config.yaml wants F32 %v", dir, train.ModelFile, p.Name, t.DType, t.Shape, p.Dims)
 		}
 		m.Params[p.Name] = floats(t.Data)

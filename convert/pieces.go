@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -119,7 +120,7 @@ func fill(m *Model, pieces []Piece, src *source, ignored func(string) bool, hint
 			return fmt.Errorf("%s: tensor %s %v is missing (%s)", src.file, p.Src, p.Dims, hint)
 		}
 		used[name] = true
-		if !sameDims(t.Shape, p.Dims) {
+		if !slices.Equal(t.Shape, p.Dims) {
 			return fmt.Errorf("%s: tensor %s has shape %v, but config.json implies %v (%s)", src.file, name, t.Shape, p.Dims, hint)
 		}
 		if t.DType != "F32" && t.DType != "BF16" && t.DType != "F16" {
@@ -251,18 +252,6 @@ func place(g []float32, rows, cols int, f []float32, p Piece, in bool) {
 			}
 		}
 	}
-}
-
-func sameDims(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // paramDims maps each parameter name of cfg to its shape.

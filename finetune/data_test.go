@@ -5,6 +5,7 @@ import (
 	"io"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -196,17 +197,17 @@ func TestOverflowAndRows(t *testing.T) {
 	if len(rows) != 2 || string(bytesOf(rows[0][:5])) != "abcde" || rows[0][5] != 256 || rows[0][6] != 256 {
 		t.Fatalf("padded rows %v", rows)
 	}
-	if got := w[0]; !equalF(got, []float32{0, 0, 1, 1, 1, 0, 0, 0}) {
+	if got := w[0]; !slices.Equal(got, []float32{0, 0, 1, 1, 1, 0, 0, 0}) {
 		t.Errorf("weights %v: want targets d, e, EOT only", got)
 	}
 	rows, w = Rows(toks, 8, true, 256) // packed: 6 + 3 tokens fill the 9-token row
-	if len(rows) != 1 || !equalF(w[0], []float32{0, 0, 1, 1, 1, 0, 1, 1}) {
+	if len(rows) != 1 || !slices.Equal(w[0], []float32{0, 0, 1, 1, 1, 0, 1, 1}) {
 		t.Errorf("packed rows %v weights %v: the first token of the second example must not be a target", rows, w)
 	}
 	// train_on_all counts the prompt too.
 	all := Encode(ds, tok, 8, dataCfg(func(dc *DataConfig) { dc.TrainOnAll = true }))
 	_, w = Rows(all[:1], 8, false, 256)
-	if !equalF(w[0], []float32{1, 1, 1, 1, 1, 0, 0, 0}) {
+	if !slices.Equal(w[0], []float32{1, 1, 1, 1, 1, 0, 0, 0}) {
 		t.Errorf("train_on_all weights %v", w[0])
 	}
 }
@@ -245,7 +246,7 @@ func TestSourceIsPureFunctionOfStep(t *testing.T) {
 		seen[ba.Tokens[3]]++
 	}
 	for s := int64(4); s >= 0; s-- { // any order
-		if !equalI(b.Train(s).Tokens, a.Train(s).Tokens) {
+		if !slices.Equal(b.Train(s).Tokens, a.Train(s).Tokens) {
 			t.Fatalf("step %d differs when visited in another order", s)
 		}
 	}
@@ -282,30 +283,6 @@ func bytesOf(ids []int32) []byte {
 		b[i] = byte(id)
 	}
 	return b
-}
-
-func equalF(a, b []float32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
-func equalI(a, b []int32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestPrepareDataSplits(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -121,7 +122,7 @@ func TestMaskingGradientsOnlyFromCompletion(t *testing.T) {
 	rows, ws := Rows(Encode(ds, tok, T, dataCfg(nil)), T, false, 256)
 	wantW := make([]float32, T)
 	wantW[6], wantW[7], wantW[8] = 1, 1, 1 // targets " ", "2", EOT (predicted at positions 6, 7, 8)
-	if !equalF(ws[0], wantW) {
+	if !slices.Equal(ws[0], wantW) {
 		t.Fatalf("weights %v, want %v", ws[0], wantW)
 	}
 	cfg := train.DefaultConfig()

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/gomlx/gomlx/core/tensors"
@@ -128,7 +129,7 @@ func (t *Trainer) setVariables(f *safetensors.File, prefix, file string) error {
 			}
 			continue
 		}
-		if !equalDims(v.Shape().Dimensions, st.Shape) {
+		if !slices.Equal(v.Shape().Dimensions, st.Shape) {
 			return fmt.Errorf("%s: %s has shape %v, the model wants %v", file, name, st.Shape, v.Shape().Dimensions)
 		}
 		fresh := tensors.FromShape(v.Shape())
@@ -149,18 +150,6 @@ func (t *Trainer) setVariables(f *safetensors.File, prefix, file string) error {
 		}
 	}
 	return nil
-}
-
-func equalDims(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // tensorToST copies a GoMLX tensor into a safetensors tensor, byte for byte.
