@@ -1,0 +1,137 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"iter"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/golem-ml/golem/data"
+	"github.com/golem-ml/golem/tokenizer"
+	"github.com/schollz/progressbar/v3"
+)
+
+func train(args []string) error {
+	fs := flag.NewFlagSet("train", flag.ExitOnError)
+	vocab := fs.Int("vocab", 8192, "vocabulary size, including the 256 bytes and the special tokens")
+	pattern := fs.String("pattern", "gpt2", "pre-tokenization: gpt2 or cl100k")
+	special := fs.String("special", strings.Join(tokenizer.DefaultSpecialTokens, ","), "comma-separated special tokens")
+	minFreq := fs.Int("min-freq", 2, "minimum pair frequency to merge")
+	workers := fs.Int("workers", 0, "counting goroutines (0 = all cores)")
+	format := fs.String("format", "auto", "shard format: auto, text, lines, jsonl, warc")
+	maxBytes := fs.Int64("max-bytes", 0, "stop reading the corpus after this many bytes of text (0 = all)")
+	out := fs.String("o", "tokenizer.json", "output tokenizer.json")
+	quiet := fs.Bool("q", false, "no progress bars")
+	fs.Parse(args)
+	if fs.NArg() == 0 {
+		return errors.New("train: give corpus files (or globs)")
+	}
+	files, err := data.Expand(fs.Args())
+	if err != nil {
+		return err
+	}
+	var total int64
+	for _, f := range files {
+		st, err := os.Stat(f)
+		if err != nil {
+			return err
+		}
+		total += st.Size()
+	}
+	var specials []string
+	for s := range strings.SplitSeq(*special, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			specials = append(specials, s)
+		}
+	}
+	readBar := newBar(total, "reading corpus", true, *quiet)
+	var mergeBar *progressbar.ProgressBar
+	problems := &data.Problems{MaxSamples: 10}
+	var readErr error
+	start := time.Now()
+	var textBytes int64
+	docs := func(yield func(string) bool) {
+		var done int64
+		for _, f := range files {
+			r, err := data.OpenDocs(f, data.ReadOptions{Format: *format, Problems: problems})
+			if err != nil {
+				readErr = err
+				return
+			}
+			for {
+				d, err := r.Next()
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					r.Close()
+					readErr = fmt.Errorf("%s: %w", f, err)
+					return
+				}
+				readBar.Set64(done + r.Offset())
+				textBytes += int64(len(d.Text))
+				if !yield(d.Text) {
+					r.Close()
+					return
+				}
+				if *maxBytes > 0 && textBytes >= *maxBytes {
+					r.Close()
+					return
+				}
+			}
+			done += r.Offset()
+			r.Close()
+		}
+		readBar.Set64(total)
+	}
+	tok, err := tokenizer.Train(iter.Seq[string](docs), tokenizer.TrainOptions{
+		VocabSize: *vocab, Pattern: tokenizer.Pattern(*pattern), SpecialTokens: specials,
+		MinFrequency: *minFreq, Workers: *workers,
+		Progress: func(stage string, done, total int64) {
+			if stage != "merge" {
+				return
+			}
+			if mergeBar == nil {
+				readBar.Finish()
+				mergeBar = newBar(total, "merging", false, *quiet)
+			}
+			mergeBar.Set64(done)
+		},
+	})
+	if readErr != nil {
+		return readErr
+	}
+	if err != nil {
+		return err
+	}
+	if mergeBar != nil {
+		mergeBar.Finish()
+	}
+	if err := tokenizer.Save(tok, *out); err != nil {
+		return err
+	}
+	if n := problems.Total(); n > 0 {
+		fmt.Fprintf(os.Stderr, "%d bad input records skipped\n", n)
+	}
+	fmt.Fprintf(os.Stderr, "\nwrote %s: %d tokens (%d merges, %d special) from %.1f MB of text in %s\n",
+		*out, tok.VocabSize(), tok.VocabSize()-256-len(specials), len(specials),
+		float64(textBytes)/1e6, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+func newBar(max int64, desc string, bytes, quiet bool) *progressbar.ProgressBar {
+	return progressbar.NewOptions64(max,
+		progressbar.OptionSetDescription(desc),
+		progressbar.OptionSetWriter(os.Stderr),
+		progressbar.OptionShowBytes(bytes),
+		progressbar.OptionShowCount(),
+		progressbar.OptionSetWidth(30),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionSetVisibility(!quiet),
+	)
+}
