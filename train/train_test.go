@@ -315,3 +315,29 @@ func TestBFloat16ComputeTrains(t *testing.T) {
 		t.Errorf("master weights saved as %s, want F32", f.Tensors["wte"].DType)
 	}
 }
+
+// TestInterruptSavesACheckpoint: a cancelled context (SIGINT/SIGTERM in cmd/pretrain) ends the
+// run after the current step with a complete checkpoint to resume from.
+func TestInterruptSavesACheckpoint(t *testing.T) {
+	cfg := tinyConfig(t, "train.steps=50", "train.eval_every=0", "checkpoint.every=0")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var log bytes.Buffer
+	sum, err := Pretrain(ctx, cfg, Options{Backend: backend(t), Quiet: true, Log: &log,
+		Poison: func(step int64) bool {
+			if step == 3 {
+				cancel() // as the signal handler does, while step 3 runs
+			}
+			return false
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Steps != 4 || !strings.Contains(log.String(), "interrupted at step 4") {
+		t.Fatalf("stopped at step %d; log:\n%s", sum.Steps, log.String())
+	}
+	latest := must.M1((&checkpoint.Manager{Dir: cfg.OutDir}).Latest())
+	if s, err := checkpoint.Step(latest); err != nil || s != 4 {
+		t.Fatalf("newest checkpoint %s is step %d (%v), want 4", latest, s, err)
+	}
+}
