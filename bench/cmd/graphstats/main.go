@@ -12,6 +12,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/golem-ml/golem/bench"
+
 	"github.com/gomlx/compute"
 	_ "github.com/gomlx/compute/gobackend"
 	. "github.com/gomlx/gomlx/core/graph"
@@ -23,19 +25,12 @@ import (
 	"github.com/golem-ml/golem/train"
 )
 
-var presets = map[string][]string{
-	"tiny": {"model.vocab_size=256", "model.seq_len=128", "model.width=128", "model.layers=4",
-		"model.heads=4", "train.batch_size=16"},
-	"small": {"model.vocab_size=8192", "model.seq_len=256", "model.width=384", "model.layers=6",
-		"model.heads=6", "train.batch_size=8"},
-}
-
 func main() {
 	name := flag.String("config", "tiny", "preset or YAML")
 	op := flag.String("op", "", "list the nodes of this op type")
 	flag.Parse()
 	path, sets := *name, []string(nil)
-	if p, ok := presets[*name]; ok {
+	if p, ok := bench.Presets[*name]; ok {
 		path, sets = "", p
 	}
 	cfg := train.DefaultConfig()

@@ -35,6 +35,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/golem-ml/golem/bench"
+
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
@@ -45,15 +47,6 @@ import (
 	"github.com/golem-ml/golem/models/transformer"
 	"github.com/golem-ml/golem/train"
 )
-
-// presets are the configurations of GitHub issue 6 (fp32, learned positions, pre-LayerNorm,
-// exact GELU MLP, tied head, AdamW with decay on matrices only, clip 1.0).
-var presets = map[string][]string{
-	"tiny": {"model.vocab_size=256", "model.seq_len=128", "model.width=128", "model.layers=4",
-		"model.heads=4", "train.batch_size=16"},
-	"small": {"model.vocab_size=8192", "model.seq_len=256", "model.width=384", "model.layers=6",
-		"model.heads=6", "train.batch_size=8"},
-}
 
 var (
 	flagConfigs  = flag.String("configs", "tiny,small", "comma-separated presets (tiny, small) or YAML run configs")
@@ -132,7 +125,7 @@ func main() {
 // loadConfig resolves a preset name or YAML path into a benchmark configuration.
 func loadConfig(name string) (train.Config, []string, error) {
 	path, sets := name, []string(nil)
-	if p, ok := presets[name]; ok {
+	if p, ok := bench.Presets[name]; ok {
 		path, sets = "", append([]string(nil), p...)
 	}
 	// A constant learning rate, no dropout, fp32: the same step every time on both sides.
@@ -552,7 +545,7 @@ func worker(dir string) error {
 		return err
 	}
 	name := s.Name
-	if _, ok := presets[name]; ok {
+	if _, ok := bench.Presets[name]; ok {
 		name = ""
 	}
 	cfg, err := resolve(name, s.Overides)
