@@ -3,9 +3,9 @@ module github.com/golem-ml/golem
 go 1.26.8
 
 require (
-	github.com/gomlx/compute v0.1.2
-	github.com/gomlx/go-xla v0.4.1
-	github.com/gomlx/gomlx v0.28.2
+	github.com/gomlx/compute v0.1.4
+	github.com/gomlx/go-xla v0.4.2
+	github.com/gomlx/gomlx v0.28.3
 	github.com/klauspost/compress v1.18.0
 	github.com/schollz/progressbar/v3 v3.19.1
 	golang.org/x/text v0.35.0

@@ -159,6 +159,7 @@ func TestDotGeneral(t *testing.T, backend compute.Backend) {
 	})
 
 	t.Run("bfloat16/DotProduct-with-f32-acc", func(t *testing.T) {
+		testutil.SkipIfMissingDType(t, backend, dtypes.BFloat16)
 		// The default accumulator dtype for half-precision (BFloat16 and Float16) is Float32.
 		got, err := testutil.Exec1(backend, []any{
 			[][]bfloat16.BFloat16{{bf16(1), bf16(2), bf16(3)}},
@@ -175,6 +176,7 @@ func TestDotGeneral(t *testing.T, backend compute.Backend) {
 	})
 
 	t.Run("float16/DotProduct-with-f32-acc", func(t *testing.T) {
+		testutil.SkipIfMissingDType(t, backend, dtypes.Float16)
 		// The default accumulator dtype for half-precision (BFloat16 and Float16) is Float32.
 		got, err := testutil.Exec1(backend, []any{
 			[][]float16.Float16{{f16(1), f16(2), f16(3)}},
@@ -191,6 +193,7 @@ func TestDotGeneral(t *testing.T, backend compute.Backend) {
 	})
 
 	t.Run("float16/DotProduct", func(t *testing.T) {
+		testutil.SkipIfMissingDType(t, backend, dtypes.Float16)
 		got, err := testutil.Exec1(backend, []any{
 			[][]float16.Float16{{f16(1), f16(2), f16(3)}},
 			[][]float16.Float16{{f16(10)}, {f16(11)}, {f16(12)}},
@@ -237,9 +240,38 @@ func TestDotGeneral(t *testing.T, backend compute.Backend) {
 				t.Fatalf("Unexpected result (-want +got):\n%s", diff)
 			}
 		})
+		t.Run("VectorMatrix_Rank1_x_Rank2", func(t *testing.T) {
+			vec := []float32{1, 2}
+			mat := [][]float32{{10, 11, 12}, {20, 21, 22}}
+			got, err := testutil.Exec1(backend, []any{vec, mat}, func(f compute.Function, params []compute.Value) (compute.Value, error) {
+				return f.DotGeneral(params[0], []int{0}, []int{}, params[1], []int{0}, []int{}, compute.DotGeneralConfig{})
+			})
+			if err != nil {
+				t.Fatalf("testutil.Exec1 failed: %v", err)
+			}
+			want := []float32{1*10 + 2*20, 1*11 + 2*21, 1*12 + 2*22}
+			if ok, diff := testutil.IsEqual(want, got); !ok {
+				t.Fatalf("Unexpected result (-want +got):\n%s", diff)
+			}
+		})
+		t.Run("MatrixVector_Rank2_x_Rank1", func(t *testing.T) {
+			mat := [][]float32{{10, 20}, {11, 21}, {12, 22}}
+			vec := []float32{1, 2}
+			got, err := testutil.Exec1(backend, []any{mat, vec}, func(f compute.Function, params []compute.Value) (compute.Value, error) {
+				return f.DotGeneral(params[0], []int{1}, []int{}, params[1], []int{0}, []int{}, compute.DotGeneralConfig{})
+			})
+			if err != nil {
+				t.Fatalf("testutil.Exec1 failed: %v", err)
+			}
+			want := []float32{10*1 + 20*2, 11*1 + 21*2, 12*1 + 22*2}
+			if ok, diff := testutil.IsEqual(want, got); !ok {
+				t.Fatalf("Unexpected result (-want +got):\n%s", diff)
+			}
+		})
 	})
 
 	t.Run("bfloat16/small-matmul", func(t *testing.T) {
+		testutil.SkipIfMissingDType(t, backend, dtypes.BFloat16)
 		a := [][]bfloat16.BFloat16{{bf16(1), bf16(2)}, {bf16(3), bf16(4)}}
 		b := [][]bfloat16.BFloat16{{bf16(10), bf16(11)}, {bf16(12), bf16(13)}}
 
@@ -274,6 +306,7 @@ func TestDotGeneral(t *testing.T, backend compute.Backend) {
 	})
 
 	t.Run("float16/small-matmul", func(t *testing.T) {
+		testutil.SkipIfMissingDType(t, backend, dtypes.Float16)
 		a := [][]float16.Float16{{f16(1), f16(2)}, {f16(3), f16(4)}}
 		b := [][]float16.Float16{{f16(10), f16(11)}, {f16(12), f16(13)}}
 
@@ -342,6 +375,7 @@ func TestDotGeneral(t *testing.T, backend compute.Backend) {
 	})
 
 	t.Run("ConfigDTypes", func(t *testing.T) {
+		testutil.SkipIfMissingDType(t, backend, dtypes.Float16)
 		// Define common input shapes and values
 		lhsData := float16.FromFloat32s(1, 2, 3, 4, 5, 6)
 		rhsData := float16.FromFloat32s(7, 8, 9, 10, 11, 12)
@@ -440,10 +474,12 @@ func TestDotGeneral(t *testing.T, backend compute.Backend) {
 						})
 						if err != nil {
 							// Some combinations might not be supported by all backends.
-							if strings.Contains(err.Error(), "no DotGeneral implementation found for layout") {
-								t.Skipf("Skipping as the backend does not support this particular DotGeneral dtype combination")
+							if strings.Contains(err.Error(), "no DotGeneral implementation found for layout") || compute.IsNotImplemented(err) {
+								t.Skipf("Skipping as the backend does not support this particular DotGeneral dtype combination: %v", err)
 								return
 							}
+							t.Fatalf("DotGeneral execution failed: %+v", err)
+							return
 						}
 
 						gotDType := dtypes.FromAny(result)

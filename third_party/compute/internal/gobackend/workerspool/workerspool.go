@@ -1,6 +1,6 @@
 // Copyright 2023-2026 The GoMLX Authors. SPDX-License-Identifier: Apache-2.0
 
-// Package workerspool is github.com/gomlx/compute v0.1.2's internal/gobackend/workerspool with
+// Package workerspool is github.com/gomlx/compute v0.1.4's internal/gobackend/workerspool with
 // one change by golem (see third_party/compute/GOLEM_PATCH.md): fan-out never waits for a free
 // worker. When the pool is full, WaitToStart and Saturate run the task on the calling goroutine
 // ("caller runs") instead of sleeping on a condition variable.
