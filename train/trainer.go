@@ -154,9 +154,13 @@ func (t *Trainer) loss(g *Graph, tokens, weights *Node, training bool) *Node {
 	return loss
 }
 
-// gradients returns the loss and d(loss)/d(param) for every optimized parameter.
-func (t *Trainer) gradients(g *Graph, tokens, weights, poison *Node) (*Node, []*Node) {
+// gradients returns the loss and d(loss)/d(param) for every optimized parameter. A non-nil
+// scale multiplies the mean loss first (gradient accumulation turns it back into a sum).
+func (t *Trainer) gradients(g *Graph, tokens, weights, poison, scale *Node) (*Node, []*Node) {
 	loss := Add(t.loss(g, tokens, weights, true), poison) // poison is 0, or NaN in fault-injection tests
+	if scale != nil {
+		loss = Mul(loss, scale)
+	}
 	nodes := make([]*Node, len(t.Params))
 	for i, p := range t.Params {
 		nodes[i] = t.Store.GetVariable(p.Path).NodeValue(g)
@@ -243,34 +247,39 @@ func (t *Trainer) compile() error {
 	// One micro-batch is the whole batch: forward, backward and update in one graph.
 	t.stepExec, err = model.NewExec(t.Backend, t.Store, func(_ *model.Scope, in []*Node) []*Node {
 		g := in[0].Graph()
-		loss, grads := t.gradients(g, in[0], in[1], in[3])
+		loss, grads := t.gradients(g, in[0], in[1], in[3], nil)
 		norm, ok := t.apply(g, loss, grads, in[2])
 		return []*Node{loss, norm, ok}
 	})
 	if err != nil {
 		return err
 	}
-	// Gradient accumulation: accumExec adds one micro-batch's gradients into the accumulators;
-	// applyExec averages them, updates and zeroes them.
+	// Gradient accumulation must give the full batch's loss, sum(w·loss) / max(sum(w), 1),
+	// also when micro-batches train different numbers of targets (loss masks). accumExec adds
+	// one micro-batch's weighted loss *sum* gradient into the accumulators and returns that
+	// sum and the micro-batch's weight count; applyExec divides once by the batch's count
+	// (an input), updates and zeroes the accumulators.
 	t.accumExec, err = model.NewExec(t.Backend, t.Store, func(_ *model.Scope, in []*Node) []*Node {
 		g := in[0].Graph()
-		loss, grads := t.gradients(g, in[0], in[1], in[2])
+		count := ReduceAllSum(in[1])
+		// CrossEntropy's mean divides by max(count, 1): multiplying by it gives the sum exactly.
+		lossSum, grads := t.gradients(g, in[0], in[1], in[2], MaxScalar(count, 1))
 		for i, p := range t.Params {
 			acc := t.Store.GetVariable(accumScope + p.Path[1:])
 			acc.SetNodeValue(Add(acc.NodeValue(g), grads[i]))
 		}
-		return []*Node{loss}
+		return []*Node{lossSum, count}
 	})
 	if err != nil {
 		return err
 	}
 	t.applyExec, err = model.NewExec(t.Backend, t.Store, func(_ *model.Scope, in []*Node) []*Node {
 		g := in[0].Graph()
-		n := float64(t.Cfg.Train.BatchSize / t.Cfg.MicroBatch())
+		inv := Reciprocal(in[2]) // 1 / max(batch weight count, 1)
 		grads := make([]*Node, len(t.Params))
 		for i, p := range t.Params {
 			acc := t.Store.GetVariable(accumScope + p.Path[1:])
-			grads[i] = MulScalar(acc.NodeValue(g), 1/n)
+			grads[i] = Mul(acc.NodeValue(g), inv)
 			acc.SetNodeValue(ZerosLike(grads[i]))
 		}
 		norm, ok := t.apply(g, in[0], grads, in[1])
@@ -327,17 +336,19 @@ func (t *Trainer) TrainStep(batch []int32, weights []float32, poison bool) (Step
 		res.Loss = float64(tensors.ToScalar[float32](out[0]))
 		norm, ok = out[1], out[2]
 	} else {
-		var sum float64
+		var lossSum, count float64
 		for i := 0; i < B/mb; i++ {
 			out, err := t.accumExec.Call(tensors.FromFlatDataAndDimensions(batch[i*mb*(T+1):(i+1)*mb*(T+1)], mb, T+1),
 				tensors.FromFlatDataAndDimensions(weights[i*mb*T:(i+1)*mb*T], mb, T), tensors.FromScalar(p))
 			if err != nil {
 				return res, fmt.Errorf("step %d micro-batch %d: %w", t.Step, i, err)
 			}
-			sum += float64(tensors.ToScalar[float32](out[0]))
+			lossSum += float64(tensors.ToScalar[float32](out[0]))
+			count += float64(tensors.ToScalar[float32](out[1]))
 		}
-		res.Loss = sum / float64(B/mb)
-		out, err := t.applyExec.Call(tensors.FromScalar(float32(res.Loss)), tensors.FromScalar(float32(lr)))
+		count = max(count, 1) // as CrossEntropy's denominator
+		res.Loss = lossSum / count
+		out, err := t.applyExec.Call(tensors.FromScalar(float32(res.Loss)), tensors.FromScalar(float32(lr)), tensors.FromScalar(float32(count)))
 		if err != nil {
 			return res, fmt.Errorf("step %d update: %w", t.Step, err)
 		}
