@@ -21,7 +21,8 @@ import (
 const Marker = "COMPLETE"
 
 // FaultHook, when set, is called at each stage of Save ("file:NAME" after each file,
-// "before-marker", "before-rename"): tests use it to kill the process at a chosen moment.
+// "before-marker", "before-rename") and of pruning ("pruning:step-NNNNNNNN", after the
+// manifest is removed): tests use it to kill the process at a chosen moment.
 var FaultHook func(stage string)
 
 // Manager keeps the checkpoints of one run in Dir.
@@ -176,8 +177,125 @@ func (m *Manager) prune() error {
 		if m.KeepEvery > 0 && step%int64(m.KeepEvery) == 0 {
 			continue
 		}
-		if err := os.RemoveAll(all[i]); err != nil {
+		if err := remove(all[i]); err != nil {
 			return fmt.Errorf("checkpoint: pruning %s: %w", all[i], err)
+		}
+	}
+	return nil
+}
+
+// remove deletes a checkpoint folder manifest first, so a crash halfway leaves a folder
+// that is plainly incomplete (never loaded, removed by Clean) rather than one that looks
+// complete with files missing.
+func remove(dir string) error {
+	if err := os.Remove(filepath.Join(dir, Marker)); err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	if err := syncDir(dir); err != nil {
+		return err
+	}
+	fault("pruning:" + filepath.Base(dir))
+	return os.RemoveAll(dir)
+}
+
+// Clean removes what crashes leave in Dir: temporary `.tmp-step-*` folders of an
+// interrupted save and `step-*` folders without a valid manifest (an interrupted prune).
+// A temporary folder whose manifest and files are intact is the only copy of its step
+// when the crash came between removing a stale step folder and the rename: it is renamed
+// into place instead. Nothing else is touched: only these names, only directly in Dir.
+// Returns what it removed or recovered, as "removed NAME" / "recovered NAME".
+func (m *Manager) Clean() ([]string, error) {
+	entries, err := os.ReadDir(m.Dir)
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint: listing %s: %w", m.Dir, err)
+	}
+	var done []string
+	for _, e := range entries {
+		name := e.Name()
+		if !e.IsDir() || !(strings.HasPrefix(name, ".tmp-step-") || isStepName(name)) {
+			continue
+		}
+		dir := filepath.Join(m.Dir, name)
+		if strings.HasPrefix(name, ".tmp-") && verify(dir) == nil {
+			step, _ := Step(dir)
+			final := filepath.Join(m.Dir, Name(step))
+			if _, err := Step(final); err == nil || !strings.HasPrefix(name, ".tmp-"+Name(step)+"-") {
+				continue // a valid manifest: never deleted
+			}
+			if err := os.RemoveAll(final); err != nil {
+				return done, fmt.Errorf("checkpoint: removing incomplete %s: %w", final, err)
+			}
+			if err := os.Rename(dir, final); err != nil {
+				return done, fmt.Errorf("checkpoint: recovering %s: %w", dir, err)
+			}
+			done = append(done, "recovered "+Name(step))
+			continue
+		}
+		if _, err := Step(dir); err == nil {
+			continue // a valid manifest: never deleted
+		}
+		if err := os.RemoveAll(dir); err != nil {
+			return done, fmt.Errorf("checkpoint: removing leftover %s: %w", dir, err)
+		}
+		done = append(done, "removed "+name)
+	}
+	if len(done) > 0 {
+		return done, syncDir(m.Dir)
+	}
+	return nil, nil
+}
+
+// RemoveAll deletes every checkpoint folder in Dir, complete or not (step-NNNNNNNN and
+// .tmp-step-*), each manifest first; nothing else in Dir is touched. It is how a run
+// started with --overwrite clears the previous run.
+func (m *Manager) RemoveAll() error {
+	entries, err := os.ReadDir(m.Dir)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("checkpoint: listing %s: %w", m.Dir, err)
+	}
+	for _, e := range entries {
+		if e.IsDir() && (strings.HasPrefix(e.Name(), ".tmp-step-") || isStepName(e.Name())) {
+			if err := remove(filepath.Join(m.Dir, e.Name())); err != nil {
+				return fmt.Errorf("checkpoint: removing %s: %w", filepath.Join(m.Dir, e.Name()), err)
+			}
+		}
+	}
+	return syncDir(m.Dir)
+}
+
+// isStepName reports whether name is a checkpoint folder name, step-NNNNNNNN.
+func isStepName(name string) bool {
+	digits := strings.TrimPrefix(name, "step-")
+	if len(digits) < 8 || len(digits) == len(name) {
+		return false
+	}
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// verify checks that every file a checkpoint's manifest lists matches its sha256.
+func verify(dir string) error {
+	b, err := os.ReadFile(filepath.Join(dir, Marker))
+	if err != nil {
+		return err
+	}
+	var man manifest
+	if err := json.Unmarshal(b, &man); err != nil {
+		return err
+	}
+	for name := range man.Files {
+		if _, err := Read(dir, name); err != nil {
+			return err
 		}
 	}
 	return nil

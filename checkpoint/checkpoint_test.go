@@ -64,3 +64,77 @@ func TestIncompleteAndCorruptCheckpoints(t *testing.T) {
 		t.Fatalf("folder without marker: %v", err)
 	}
 }
+
+// TestCleanLeftovers: start-up cleaning removes an interrupted save's temporary folder and an
+// interrupted prune's folder (pruning removes the manifest first, so such a folder is plainly
+// incomplete), recovers a complete temporary folder whose step folder is missing, and touches
+// nothing else.
+func TestCleanLeftovers(t *testing.T) {
+	m := &Manager{Dir: t.TempDir(), KeepLast: 1}
+	save := func(step int64) {
+		if _, err := m.Save(step, map[string][]byte{"w": []byte{byte(step)}, "x": []byte("data")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	save(1)
+	// Pruning step 1 while saving step 2 is killed after the manifest went.
+	FaultHook = func(stage string) {
+		if stage == "pruning:"+Name(1) {
+			panic("killed")
+		}
+	}
+	func() {
+		defer func() { recover() }()
+		save(2)
+	}()
+	if _, err := os.Stat(filepath.Join(m.Dir, Name(1), "w")); err != nil {
+		t.Fatalf("the interrupted prune should leave step 1's files: %v", err)
+	}
+	if _, err := Step(filepath.Join(m.Dir, Name(1))); err == nil {
+		t.Fatal("a half-pruned folder still has its manifest: pruning must remove it first")
+	}
+	// A save killed before its marker, and one killed between removing a stale step folder
+	// and the rename (its temporary folder is complete; step 4 has no complete folder). A
+	// panic would run Save's deferred clean-up, so these are made as a kill leaves them.
+	half := filepath.Join(m.Dir, ".tmp-"+Name(3)+"-123")
+	os.MkdirAll(half, 0o755)
+	os.WriteFile(filepath.Join(half, "w"), []byte{3}, 0o644)
+	other := &Manager{Dir: t.TempDir()}
+	if _, err := other.Save(4, map[string][]byte{"w": []byte{4}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(other.Dir, Name(4)), filepath.Join(m.Dir, ".tmp-"+Name(4)+"-456")); err != nil {
+		t.Fatal(err)
+	}
+	FaultHook = nil
+	os.MkdirAll(filepath.Join(m.Dir, Name(4)), 0o755) // incomplete, as a crash mid-rename could leave
+	// Things that are not leftovers of a save: never removed.
+	os.MkdirAll(filepath.Join(m.Dir, "notes"), 0o755)
+	os.MkdirAll(filepath.Join(m.Dir, "step-best"), 0o755)
+	os.WriteFile(filepath.Join(m.Dir, "step-00000009"), []byte("a file"), 0o644)
+
+	done, err := m.Clean()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	for _, e := range must(os.ReadDir(m.Dir)) {
+		left = append(left, e.Name())
+	}
+	if got, want := strings.Join(left, " "), "notes step-00000002 step-00000004 step-00000009 step-best"; got != want {
+		t.Fatalf("after Clean (%v): %s, want %s", done, got, want)
+	}
+	if len(done) != 3 || !strings.Contains(strings.Join(done, " "), "recovered "+Name(4)) {
+		t.Errorf("Clean reported %v, want two removals and step 4 recovered", done)
+	}
+	if b, err := Read(filepath.Join(m.Dir, Name(4)), "w"); err != nil || b[0] != 4 {
+		t.Errorf("recovered step 4: %v, %v", b, err)
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
