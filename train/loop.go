@@ -45,6 +45,10 @@ func Loop(ctx context.Context, t *Trainer, src Source, tok tokenizer.Tokenizer, 
 	if log == nil {
 		log = os.Stderr
 	}
+	T, B := cfg.Model.SeqLen, cfg.Train.BatchSize
+	evalBatches := src.Eval()
+	// Every check is done by now (a rejected resume never gets here): the run folder's
+	// config.yaml becomes this run's.
 	if err := writeRunConfig(cfg); err != nil {
 		return nil, err
 	}
@@ -53,8 +57,6 @@ func Loop(ctx context.Context, t *Trainer, src Source, tok tokenizer.Tokenizer, 
 		return nil, err
 	}
 	defer metrics.Close()
-	T, B := cfg.Model.SeqLen, cfg.Train.BatchSize
-	evalBatches := src.Eval()
 
 	var bar *progressbar.ProgressBar
 	if !opts.Quiet {
@@ -63,7 +65,7 @@ func Loop(ctx context.Context, t *Trainer, src Source, tok tokenizer.Tokenizer, 
 			progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionShowDescriptionAtLineEnd())
 		_ = bar.Set64(t.Step)
 	}
-	sum := &Summary{FirstLoss: math.NaN()}
+	sum := &Summary{StartStep: t.Step, FirstLoss: math.NaN()}
 	save := func() error {
 		st.Step, st.BadInRow, st.DataStep = t.Step, t.BadInRow, t.Step
 		files, err := t.Files(st, tok)
@@ -182,7 +184,7 @@ func Loop(ctx context.Context, t *Trainer, src Source, tok tokenizer.Tokenizer, 
 		sum.PeakGFlops = MatmulPeak(t.Backend)
 		sum.MFU = sum.GFlops / sum.PeakGFlops
 	}
-	if cfg.Sample.Tokens > 0 {
+	if cfg.Sample.Tokens > 0 && ctx.Err() == nil { // no sample after Ctrl-C
 		gen, err := generate.New(t.Backend, t.Store, cfg.Model, t.Weights)
 		if err != nil {
 			return nil, err
@@ -195,10 +197,23 @@ func Loop(ctx context.Context, t *Trainer, src Source, tok tokenizer.Tokenizer, 
 		sum.Sample = cfg.Sample.Prompt + tok.Decode(ids)
 	}
 	sum.PeakRSS = PeakRSS()
-	fmt.Fprintf(log, "done: %d steps in %s | train loss %.4f -> %.4f | val loss %.4f (ppl %.2f) | %.0f tok/s, %.1f GFLOP/s, MFU %.1f%% of %.1f GFLOP/s matmul peak | peak RSS %d MiB | checkpoint %s\n",
-		sum.Steps, time.Since(start).Round(time.Second), sum.FirstLoss, sum.FinalLoss, sum.ValLoss, math.Exp(sum.ValLoss),
-		sum.TokensPerSec, sum.GFlops, 100*sum.MFU, sum.PeakGFlops, sum.PeakRSS>>20, sum.Checkpoint)
+	fmt.Fprintln(log, sum.line(time.Since(start)))
 	return sum, nil
+}
+
+// line is the run's closing summary. The figures are this process's steps only: a resumed
+// run says where it started, and a run stopped before its first step has no figures.
+func (s *Summary) line(elapsed time.Duration) string {
+	steps := fmt.Sprintf("%d steps", s.Steps)
+	if s.StartStep > 0 {
+		steps = fmt.Sprintf("steps %d -> %d (%d in this run)", s.StartStep, s.Steps, s.Steps-s.StartStep)
+	}
+	if s.Steps == s.StartStep {
+		return fmt.Sprintf("done: stopped at step %d before training a step | checkpoint %s", s.Steps, s.Checkpoint)
+	}
+	return fmt.Sprintf("done: %s in %s | train loss %.4f -> %.4f | val loss %.4f (ppl %.2f) | %.0f tok/s, %.1f GFLOP/s, MFU %.1f%% of %.1f GFLOP/s matmul peak | peak RSS %d MiB | checkpoint %s",
+		steps, elapsed.Round(time.Second), s.FirstLoss, s.FinalLoss, s.ValLoss, math.Exp(s.ValLoss),
+		s.TokensPerSec, s.GFlops, 100*s.MFU, s.PeakGFlops, s.PeakRSS>>20, s.Checkpoint)
 }
 
 // Train is the batch for a step: every row of the loader's batch, all targets counted.

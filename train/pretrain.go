@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -19,9 +20,12 @@ import (
 // Options are the knobs of a run that are not part of its config.
 type Options struct {
 	Backend compute.Backend
-	Resume  bool      // continue from the newest complete checkpoint in OutDir
-	Log     io.Writer // progress and summary; nil = os.Stderr
-	Quiet   bool      // no progress bar
+	Resume  bool // continue from the newest complete checkpoint in OutDir
+	// Overwrite starts afresh in an OutDir that holds an earlier run, deleting its
+	// checkpoints and metrics; without it (or Resume) such a folder is refused.
+	Overwrite bool
+	Log       io.Writer // progress and summary; nil = os.Stderr
+	Quiet     bool      // no progress bar
 	// StopAfter ends the run (with a checkpoint) after this many steps in this process; 0 = no limit.
 	StopAfter int
 	// Poison makes the loss NaN at the given step (fault-injection tests of the guard).
@@ -36,7 +40,8 @@ type Options struct {
 
 // Summary is what a finished run reports.
 type Summary struct {
-	Steps        int64
+	StartStep    int64 // the step the run started (or resumed) from
+	Steps        int64 // the step it ended at; the figures below cover StartStep..Steps
 	TokensPerSec float64
 	GFlops       float64 // achieved model FLOP/s, in GFLOP/s
 	PeakGFlops   float64 // measured matmul peak of the backend
@@ -57,6 +62,9 @@ func Pretrain(ctx context.Context, cfg Config, opts Options) (*Summary, error) {
 		log = os.Stderr
 	}
 	mgr := &checkpoint.Manager{Dir: cfg.OutDir, KeepLast: cfg.Ckpt.KeepLast, KeepEvery: cfg.Ckpt.KeepEvery}
+	if err := prepareRunDir(mgr, opts, log); err != nil {
+		return nil, err
+	}
 	resumeFrom := ""
 	if opts.Resume {
 		var err error
@@ -65,6 +73,8 @@ func Pretrain(ctx context.Context, cfg Config, opts Options) (*Summary, error) {
 		}
 		if resumeFrom == "" {
 			fmt.Fprintf(log, "resume: no complete checkpoint in %s; starting fresh\n", cfg.OutDir)
+		} else if step, done, err := finished(cfg, resumeFrom, log); done || err != nil {
+			return &Summary{StartStep: step, Steps: step, Checkpoint: resumeFrom, FirstLoss: math.NaN(), ValLoss: math.NaN()}, err
 		}
 	}
 	tok, err := loadTokenizer(cfg, resumeFrom)
@@ -114,6 +124,23 @@ func Pretrain(ctx context.Context, cfg Config, opts Options) (*Summary, error) {
 
 	src := &LoaderSource{TrainLoader: trainLoader, ValLoader: valLoader, EvalBatches: cfg.Train.EvalBatches}
 	return Loop(ctx, t, src, tok, mgr, st, opts)
+}
+
+// finished reports (and says) that a checkpoint is already at or past train.steps: resuming it
+// has nothing to do, and nothing in the run folder is touched.
+func finished(cfg Config, dir string, log io.Writer) (step int64, done bool, err error) {
+	if step, err = checkpoint.Step(dir); err != nil {
+		return step, false, err
+	}
+	switch {
+	case step == int64(cfg.Train.Steps):
+		fmt.Fprintf(log, "already at step %d of %d; nothing to do (raise train.steps to train further)\n", step, cfg.Train.Steps)
+	case step > int64(cfg.Train.Steps):
+		fmt.Fprintf(log, "already at step %d, past train.steps %d; nothing to do\n", step, cfg.Train.Steps)
+	default:
+		return step, false, nil
+	}
+	return step, true, nil
 }
 
 // loadTokenizer picks the run's tokenizer: the checkpoint's when resuming, else the config's.

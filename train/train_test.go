@@ -1,14 +1,18 @@
 package train
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"errors"
+	"io"
 	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/gomlx/compute"
@@ -385,5 +389,129 @@ func TestInterruptSavesACheckpoint(t *testing.T) {
 	latest := must.M1((&checkpoint.Manager{Dir: cfg.OutDir}).Latest())
 	if s, err := checkpoint.Step(latest); err != nil || s != 4 {
 		t.Fatalf("newest checkpoint %s is step %d (%v), want 4", latest, s, err)
+	}
+}
+
+// TestRunFolderIsNeverMixed: a fresh run into a folder that holds a run is refused (naming
+// --resume and --overwrite) and leaves it untouched; --overwrite replaces the old run.
+func TestRunFolderIsNeverMixed(t *testing.T) {
+	cfg := tinyConfig(t, "train.steps=4", "train.eval_every=0", "checkpoint.every=2", "checkpoint.keep_last=0", "train.log_every=1")
+	quiet := Options{Backend: backend(t), Quiet: true, Log: &bytes.Buffer{}}
+	must.M1(Pretrain(context.Background(), cfg, quiet))
+	before := must.M1(os.ReadFile(filepath.Join(cfg.OutDir, "metrics.jsonl")))
+	again := cfg
+	again.Train.Steps = 2
+	_, err := Pretrain(context.Background(), again, quiet)
+	if err == nil || !strings.Contains(err.Error(), "not empty") || !strings.Contains(err.Error(), "--resume") || !strings.Contains(err.Error(), "--overwrite") {
+		t.Fatalf("fresh run into a used out_dir: %v; want a refusal naming --resume and --overwrite", err)
+	}
+	if after := must.M1(os.ReadFile(filepath.Join(cfg.OutDir, "metrics.jsonl"))); !bytes.Equal(before, after) {
+		t.Error("the refused run changed metrics.jsonl")
+	}
+	if all := must.M1((&checkpoint.Manager{Dir: cfg.OutDir}).List()); len(all) != 2 {
+		t.Errorf("the refused run changed the checkpoints: %v", all)
+	}
+	overwrite := quiet
+	overwrite.Overwrite = true
+	must.M1(Pretrain(context.Background(), again, overwrite))
+	all := must.M1((&checkpoint.Manager{Dir: cfg.OutDir}).List())
+	if len(all) != 1 || filepath.Base(all[0]) != "step-00000002" {
+		t.Errorf("after --overwrite with 2 steps the checkpoints are %v, want only step-00000002", all)
+	}
+	if ls := losses(t, cfg.OutDir); len(ls) != 2 {
+		t.Errorf("after --overwrite metrics.jsonl has %d training losses, want the new run's 2", len(ls))
+	}
+	both := overwrite
+	both.Resume = true
+	if _, err := Pretrain(context.Background(), again, both); err == nil || !strings.Contains(err.Error(), "pick one") {
+		t.Errorf("--resume with --overwrite: %v", err)
+	}
+}
+
+// TestResumeFinishedOrExtended: resuming a finished run does nothing and says so; a rejected
+// resume leaves config.yaml alone; resuming with more steps reports the new steps only; and
+// start-up removes what an interrupted save or prune left.
+func TestResumeFinishedOrExtended(t *testing.T) {
+	cfg := tinyConfig(t, "train.steps=4", "train.eval_every=0", "checkpoint.every=2", "checkpoint.keep_last=0", "train.log_every=1")
+	must.M1(Pretrain(context.Background(), cfg, Options{Backend: backend(t), Quiet: true, Log: &bytes.Buffer{}}))
+	configPath := filepath.Join(cfg.OutDir, ConfigFile)
+	config := must.M1(os.ReadFile(configPath))
+	metrics := must.M1(os.ReadFile(filepath.Join(cfg.OutDir, "metrics.jsonl")))
+	var log bytes.Buffer
+	resume := Options{Backend: backend(t), Quiet: true, Log: &log, Resume: true}
+	sum, err := Pretrain(context.Background(), cfg, resume)
+	if err != nil || sum.Steps != 4 || !strings.Contains(log.String(), "already at step 4 of 4; nothing to do") || strings.Contains(log.String(), "NaN") {
+		t.Fatalf("resuming a finished run: %v, %+v; log:\n%s", err, sum, log.String())
+	}
+	if !bytes.Equal(config, must.M1(os.ReadFile(configPath))) || !bytes.Equal(metrics, must.M1(os.ReadFile(filepath.Join(cfg.OutDir, "metrics.jsonl")))) {
+		t.Error("resuming a finished run rewrote config.yaml or metrics.jsonl")
+	}
+	// A resume whose override does not match the checkpoint is refused without a trace.
+	bad := cfg
+	bad.Train.Steps = 6
+	bad.Model.Width = 32
+	if _, err := Pretrain(context.Background(), bad, resume); err == nil {
+		t.Fatal("resume with a different model width was accepted")
+	}
+	if !bytes.Equal(config, must.M1(os.ReadFile(configPath))) {
+		t.Error("a rejected --resume rewrote config.yaml")
+	}
+	// Leftovers of a crash: a temporary folder of a killed save, a half-pruned folder.
+	os.MkdirAll(filepath.Join(cfg.OutDir, ".tmp-step-00000006-99"), 0o755)
+	os.MkdirAll(filepath.Join(cfg.OutDir, "step-00000001"), 0o755)
+	more := cfg
+	more.Train.Steps = 6
+	log.Reset()
+	sum, err = Pretrain(context.Background(), more, resume)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, gone := range []string{".tmp-step-00000006-99", "step-00000001"} {
+		if _, err := os.Stat(filepath.Join(cfg.OutDir, gone)); err == nil || !strings.Contains(log.String(), "removed "+gone) {
+			t.Errorf("leftover %s not removed at start-up; log:\n%s", gone, log.String())
+		}
+	}
+	ls := losses(t, cfg.OutDir)
+	if sum.StartStep != 4 || sum.Steps != 6 || sum.FirstLoss != ls[5] || sum.FinalLoss != ls[6] || !strings.Contains(log.String(), "steps 4 -> 6 (2 in this run)") {
+		t.Errorf("extended resume: start %d end %d, loss %v -> %v (metrics: step 5 %v, step 6 %v); log:\n%s", sum.StartStep, sum.Steps, sum.FirstLoss, sum.FinalLoss, ls[5], ls[6], log.String())
+	}
+}
+
+// TestInterruptExitCodes: SIGINT and SIGTERM stop the command after a checkpoint with exit
+// codes 130 and 143, so scripts can tell an interrupted run from a finished one.
+func TestInterruptExitCodes(t *testing.T) {
+	bin := pretrainBinary(t)
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		dir := t.TempDir()
+		cmd := exec.Command(bin, "--config", filepath.Join(repoRoot(), "configs/tiny.yaml"), "--quiet", "--backend", "go",
+			"--set", "data.train=["+filepath.Join(repoRoot(), "testdata/tinyshakespeare.txt")+"]", "--set", "sample.tokens=0",
+			"--set", "train.eval_every=0", "--set", "train.steps=100000", "--set", "out_dir="+dir)
+		cmd.Env = append(os.Environ(), "GOEXPERIMENT=simd")
+		stderr := must.M1(cmd.StderrPipe())
+		must.M(cmd.Start())
+		// Signal once the run reports its model, after the handler is installed.
+		var out strings.Builder
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			out.WriteString(sc.Text() + "\n")
+			if strings.HasPrefix(sc.Text(), "backend ") {
+				must.M(cmd.Process.Signal(sig))
+				break
+			}
+		}
+		rest, _ := io.ReadAll(stderr)
+		out.Write(rest)
+		err := cmd.Wait()
+		want := 128 + int(sig)
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) || exit.ExitCode() != want {
+			t.Errorf("%v: exit %v, want code %d; output:\n%s", sig, err, want, out.String())
+		}
+		if !strings.Contains(out.String(), "interrupted at step") {
+			t.Errorf("%v: no interruption message:\n%s", sig, out.String())
+		}
+		if latest := must.M1((&checkpoint.Manager{Dir: dir}).Latest()); latest == "" {
+			t.Errorf("%v: no checkpoint saved", sig)
+		}
 	}
 }

@@ -1,14 +1,14 @@
 // Command pretrain trains a GPT/Llama-style model from a YAML config.
 //
-//	pretrain --config configs/small.yaml [--set optimizer.lr=3e-4 ...] [--resume] [--backend go|xla:cuda]
+//	pretrain --config configs/small.yaml [--set optimizer.lr=3e-4 ...] [--resume | --overwrite] [--backend go|xla:cuda]
+//
+// Ctrl-C (SIGINT) or SIGTERM stops after the current step with a checkpoint and exits 130 or 143.
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"os"
-	"os/signal"
 	"strings"
 	"syscall"
 
@@ -26,6 +26,7 @@ func main() {
 	cfgPath := flag.String("config", "configs/small.yaml", "run config (YAML)")
 	flag.Var(&sets, "set", "override a config key, e.g. --set optimizer.lr=3e-4 (repeatable)")
 	resume := flag.Bool("resume", false, "continue from the newest complete checkpoint in out_dir")
+	overwrite := flag.Bool("overwrite", false, "start afresh in an out_dir that holds a run, deleting its checkpoints and metrics")
 	backendName := flag.String("backend", "", "compute backend: go, xla, xla:cuda, xla:/path/plugin.so (default: $GOMLX_BACKEND, else XLA if a plugin is installed, else go)")
 	quiet := flag.Bool("quiet", false, "no progress bar")
 	stopAfter := flag.Int("stop-after", 0, "stop (with a checkpoint) after this many steps in this process")
@@ -56,15 +57,15 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	sum, err := train.Pretrain(ctx, cfg, train.Options{Backend: backend, Resume: *resume, Quiet: *quiet, StopAfter: *stopAfter})
+	ctx, interrupted := train.InterruptContext()
+	sum, err := train.Pretrain(ctx, cfg, train.Options{Backend: backend, Resume: *resume, Overwrite: *overwrite, Quiet: *quiet, StopAfter: *stopAfter})
 	if err != nil {
 		fail(err)
 	}
 	if sum.Sample != "" {
 		fmt.Printf("--- sample ---\n%s\n", sum.Sample)
 	}
+	os.Exit(interrupted())
 }
 
 func fail(err error) {
