@@ -6,9 +6,10 @@ export GOMLX_NO_AUTO_INSTALL := 1
 
 .PHONY: pretrain test bench build bench-torch notebook-test
 
-# Pretrain the small model on the bundled corpus (testdata/tinyshakespeare.txt).
+# Pretrain the small model on the bundled corpus (testdata/tinyshakespeare.txt). A second run
+# into checkpoints/small needs ARGS=--overwrite (start afresh) or ARGS=--resume.
 pretrain:
-	go run ./cmd/pretrain --config configs/small.yaml
+	go run ./cmd/pretrain --config configs/small.yaml $(ARGS)
 
 # The whole test suite (what CI runs): Go tests, the vendored worker pool's test, and the
 # notebooks run headless (installs Jupyter from Debian and gonb on first use).
