@@ -191,6 +191,19 @@ func TestWARCBadInput(t *testing.T) {
 			t.Errorf("problem %q does not name the file", p)
 		}
 	}
+	// A member cut right after its gzip header: the break is met while checking the end of
+	// the record before it, which is kept; the break is still reported.
+	f = append(gzipMember(wetRecord("http://a/", "eng", "first page")), bad[:12]...)
+	f = append(f, gzipMember(wetRecord("http://c/", "fra", "third page"))...)
+	os.WriteFile(path, f, 0o644)
+	ps = Problems{}
+	urls = nil
+	for _, d := range readAll(t, path, ReadOptions{Problems: &ps}) {
+		urls = append(urls, d.URL)
+	}
+	if strings.Join(urls, " ") != "http://a/ http://c/" || ps.ByKind()["truncated_compressed"] != 1 || ps.Total() != 1 {
+		t.Errorf("member cut after its header: kept %v; problems %v", urls, ps.Samples())
+	}
 	// Truncated single-member gzip: the records before the cut survive.
 	whole := gzipMember(append(wetRecord("http://a/", "eng", "one"), wetRecord("http://b/", "eng", strings.Repeat("two ", 2000))...))
 	os.WriteFile(path, whole[:len(whole)-40], 0o644)
@@ -198,6 +211,78 @@ func TestWARCBadInput(t *testing.T) {
 	docs = readAll(t, path, ReadOptions{Problems: &ps})
 	if len(docs) != 1 || docs[0].Text != "one" || ps.Total() != 1 {
 		t.Errorf("truncated file: %d docs, problems %v", len(docs), ps.Samples())
+	}
+}
+
+// TestWARCContentLengthMismatch: a record whose Content-Length disagrees with the record
+// boundaries (too short, too long, past the end of the file) is reported as a bad record of
+// its file and skipped, never emitted cut; the records around it are all read.
+func TestWARCContentLengthMismatch(t *testing.T) {
+	withLength := func(uri, text string, length int) []byte {
+		return []byte("WARC/1.0\r\nWARC-Type: conversion\r\nWARC-Target-URI: " + uri + "\r\nContent-Type: text/plain\r\nContent-Length: " +
+			itoa(length) + "\r\n\r\n" + text + "\r\n\r\n")
+	}
+	records := [][]byte{
+		wetRecord("http://1/", "eng", "first page"),
+		withLength("http://2/", "second page, longer than it says", 6),
+		wetRecord("http://3/", "eng", "third page"),
+		withLength("http://4/", "fourth page", 11+60), // swallows the start of the fifth record
+		wetRecord("http://5/", "eng", "fifth page"),
+		withLength("http://6/", "sixth page", 1000000000000),
+		wetRecord("http://7/", "eng", "seventh page"),
+	}
+	dir := t.TempDir()
+	var plain, members []byte
+	for _, r := range records {
+		plain = append(plain, r...)
+		members = append(members, gzipMember(r)...)
+	}
+	for name, b := range map[string][]byte{"lengths.warc.wet": plain, "lengths.warc.wet.gz": members} {
+		path := filepath.Join(dir, name)
+		os.WriteFile(path, b, 0o644)
+		var ps Problems
+		docs := readAll(t, path, ReadOptions{Problems: &ps})
+		var got []string
+		for _, d := range docs {
+			got = append(got, d.URL+"="+d.Text)
+		}
+		if want := "http://1/=first page http://3/=third page http://5/=fifth page http://7/=seventh page"; strings.Join(got, " ") != want {
+			t.Errorf("%s: read %q, want %q; problems %v", name, got, want, ps.Samples())
+		}
+		if ps.ByKind()["bad_content_length"] != 3 || ps.Total() != 3 {
+			t.Errorf("%s: problems %v, want 3 bad_content_length", name, ps.Samples())
+		}
+		for i, p := range ps.Samples() {
+			if want := fmt.Sprintf("%s:%d:", path, []int{2, 4, 6}[i]); !strings.HasPrefix(p.String(), want) {
+				t.Errorf("%s: problem %q, want it to start %q", name, p, want)
+			}
+		}
+	}
+}
+
+// TestWARCRecordTypes: only response records (HTML or text payloads) and WET conversion
+// records are text; warcinfo, request, metadata and resource records (a crawler's log) are not.
+func TestWARCRecordTypes(t *testing.T) {
+	rec := func(typ, ctype, block string) []byte {
+		return []byte("WARC/1.0\r\nWARC-Type: " + typ + "\r\nWARC-Target-URI: http://" + typ + "/\r\nContent-Type: " + ctype +
+			"\r\nContent-Length: " + itoa(len(block)) + "\r\n\r\n" + block + "\r\n\r\n")
+	}
+	var f []byte
+	f = append(f, rec("warcinfo", "application/warc-fields", "software: wget\r\n")...)
+	f = append(f, rec("request", "application/http;msgtype=request", "GET / HTTP/1.1\r\nHost: x\r\n\r\n")...)
+	f = append(f, rec("response", "application/http;msgtype=response", "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<p>the page</p>")...)
+	f = append(f, rec("metadata", "application/warc-fields", "outlink: http://y/\r\n")...)
+	f = append(f, rec("resource", "text/plain", "wget.log: Saving to: index.html")...)
+	f = append(f, rec("resource", "text/html", "<p>arguments</p>")...)
+	f = append(f, rec("conversion", "text/plain", "converted text")...)
+	path := filepath.Join(t.TempDir(), "types.warc")
+	os.WriteFile(path, f, 0o644)
+	var got []string
+	for _, d := range readAll(t, path, ReadOptions{}) {
+		got = append(got, d.URL+"="+strings.TrimSpace(d.Text))
+	}
+	if want := "http://response/=the page http://conversion/=converted text"; strings.Join(got, " ") != want {
+		t.Errorf("documents %q, want %q", got, want)
 	}
 }
 

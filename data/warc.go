@@ -36,10 +36,12 @@ const MaxWARCRecordBytes = 64 << 20
 type WARCReader struct {
 	file     string
 	raw      *rawFile
+	src      *pushback // raw, after bytes handed back by a resynchronisation
 	br       *bufio.Reader
 	problems *Problems
 	n        int64
 	resync   bool
+	broken   error // a broken gzip member met while peeking past a record (see atBoundary)
 }
 
 // OpenWARC opens a WARC or WET file. problems may be nil.
@@ -48,7 +50,23 @@ func OpenWARC(path string, problems *Problems) (*WARCReader, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &WARCReader{file: path, raw: raw, br: bufio.NewReaderSize(raw, 1<<16), problems: problems}, nil
+	src := &pushback{r: raw}
+	return &WARCReader{file: path, raw: raw, src: src, br: bufio.NewReaderSize(src, 1<<16), problems: problems}, nil
+}
+
+// pushback reads pending bytes, then r.
+type pushback struct {
+	pending []byte
+	r       io.Reader
+}
+
+func (p *pushback) Read(b []byte) (int, error) {
+	if len(p.pending) > 0 {
+		n := copy(b, p.pending)
+		p.pending = p.pending[n:]
+		return n, nil
+	}
+	return p.r.Read(b)
 }
 
 func (w *WARCReader) Close() error   { return w.raw.Close() }
@@ -83,6 +101,9 @@ func (w *WARCReader) Next() (*WARCRecord, error) {
 		if err == nil || err == io.EOF {
 			return rec, err
 		}
+		if err == errSkipped {
+			continue
+		}
 		var bm errBrokenMember
 		if errors.As(err, &bm) {
 			w.report("truncated_compressed", "record dropped: %v", bm)
@@ -95,9 +116,19 @@ func (w *WARCReader) Next() (*WARCRecord, error) {
 	}
 }
 
-var errBadHeader = errors.New("broken WARC header")
+var (
+	errBadHeader = errors.New("broken WARC header")
+	errSkipped   = errors.New("record skipped") // already reported
+)
 
 func (w *WARCReader) next() (*WARCRecord, error) {
+	if bm := w.broken; bm != nil {
+		// What is buffered is the start of a record whose gzip member broke (see atBoundary).
+		w.broken = nil
+		w.br.Discard(w.br.Buffered())
+		w.n++
+		return nil, bm
+	}
 	// Find the version line, skipping blank lines (the CRLF CRLF after each block) or,
 	// after a problem, anything up to the next record.
 	for {
@@ -163,26 +194,75 @@ func (w *WARCReader) next() (*WARCRecord, error) {
 	if length < 0 {
 		return nil, fmt.Errorf("%w: no Content-Length", errBadHeader)
 	}
-	if length > MaxWARCRecordBytes {
-		if _, err := w.br.Discard(int(length)); err != nil {
-			return nil, err
-		}
-		w.report("record_too_large", "%s record of %d bytes is over the %d-byte limit; skipped", rec.Type, length, MaxWARCRecordBytes)
-		return w.next()
-	}
-	rec.Body = make([]byte, length)
-	if _, err := io.ReadFull(w.br, rec.Body); err != nil {
-		if err == io.EOF || err == io.ErrUnexpectedEOF {
-			return nil, errBrokenMember{fmt.Errorf("file ends inside a %d-byte block", length)}
+	return w.readBlock(rec, length)
+}
+
+// readBlock reads a record's block of length bytes and checks that the record ends where
+// its Content-Length says: followed by the blank lines that close a record and then the next
+// record's "WARC/" line or the end of the file. A length that disagrees with the boundary
+// (too short, too long, or running past the end of the file) makes the record a bad record
+// of its file: it is reported and skipped, never emitted cut or padded, and reading resumes
+// at the next "WARC/" line, also when that line lies inside the bytes the wrong length
+// claimed. Blocks over MaxWARCRecordBytes are skipped and reported.
+func (w *WARCReader) readBlock(rec *WARCRecord, length int64) (*WARCRecord, error) {
+	// At most MaxWARCRecordBytes are held: past that the block is discarded unread.
+	body, err := io.ReadAll(io.LimitReader(w.br, min(length, MaxWARCRecordBytes)))
+	if err != nil {
+		var bm errBrokenMember
+		if errors.As(err, &bm) {
+			return nil, bm
 		}
 		return nil, err
 	}
-	return rec, nil
+	tooLarge := length > MaxWARCRecordBytes && int64(len(body)) == MaxWARCRecordBytes
+	if tooLarge {
+		n, err := io.CopyN(io.Discard, w.br, length-MaxWARCRecordBytes)
+		if err != nil && err != io.EOF {
+			return nil, err
+		}
+		if err == nil && w.atBoundary() {
+			w.report("record_too_large", "%s record of %d bytes is over the %d-byte limit; skipped", rec.Type, length, MaxWARCRecordBytes)
+			return nil, errSkipped
+		}
+		w.report("bad_content_length", "%s record: Content-Length %d runs past the end of the file (%d bytes follow its header); skipped with the %d bytes after its first %d",
+			rec.Type, length, int64(len(body))+n, n, MaxWARCRecordBytes)
+	} else if int64(len(body)) < length {
+		w.report("bad_content_length", "%s record: Content-Length %d runs past the end of the file (%d bytes follow its header); skipped", rec.Type, length, len(body))
+	} else if w.atBoundary() {
+		rec.Body = body
+		return rec, nil
+	} else {
+		w.report("bad_content_length", "%s record: Content-Length %d does not end at a record boundary (no \"WARC/\" line follows it); skipped", rec.Type, length)
+	}
+	// Resume at the first "WARC/" line the wrong length swallowed, if any, else at the next
+	// one in the stream.
+	if i := bytes.Index(body, []byte("\nWARC/")); i >= 0 && w.broken == nil {
+		buffered, _ := w.br.Peek(w.br.Buffered())
+		w.src.pending = append(append(body[i+1:len(body):len(body)], buffered...), w.src.pending...)
+		w.br.Reset(w.src)
+	}
+	w.resync = true
+	return nil, errSkipped
 }
 
-// warcDocs turns WARC/WET records into documents: WET `conversion` records as they are,
-// `resource` records with text/plain blocks, and `response` records whose HTTP payload is
-// HTML (reduced to text, see HTMLText) or plain text. Other records are skipped.
+// atBoundary reports whether the stream is at the end of a record: CR/LF bytes, then the
+// next record's "WARC/" line or the end of the file.
+func (w *WARCReader) atBoundary() bool {
+	ahead, err := w.br.Peek(64)
+	var bm errBrokenMember
+	if errors.As(err, &bm) {
+		// Peek hands over (and bufio forgets) the error of a gzip member that breaks within
+		// these bytes: the next call of next drops them and reports it.
+		w.broken = bm
+	}
+	rest := bytes.TrimLeft(ahead, "\r\n")
+	return bytes.HasPrefix(rest, []byte("WARC/")) || err != nil && bytes.HasPrefix([]byte("WARC/"), rest)
+}
+
+// warcDocs turns WARC/WET records into documents: WET `conversion` records as they are and
+// `response` records whose HTTP payload is HTML (reduced to text, see HTMLText) or plain
+// text. Other records (warcinfo, request, metadata, resource: a crawler's own log and
+// arguments files are `resource` records) are not web text and are skipped.
 type warcDocs struct {
 	*WARCReader
 }
@@ -207,13 +287,6 @@ func (d warcDocs) text(rec *WARCRecord) (string, bool) {
 	switch rec.Type {
 	case "conversion":
 		return string(rec.Body), true
-	case "resource":
-		if strings.HasPrefix(rec.ContentType, "text/plain") {
-			return string(rec.Body), true
-		}
-		if strings.HasPrefix(rec.ContentType, "text/html") {
-			return HTMLText(rec.Body), true
-		}
 	case "response":
 		if !strings.HasPrefix(rec.ContentType, "application/http") {
 			return "", false
