@@ -117,6 +117,16 @@ func Expand(specs []string) ([]string, error) {
 // tokenized on the fly, each document followed by the end-of-text token. Without
 // data.val, the last ValFraction of the training tokens is held out.
 func Open(cfg Config, tok tokenizer.Tokenizer) (train, val Tokens, err error) {
+	train, val, _, err = OpenReport(cfg, tok)
+	return train, val, err
+}
+
+// OpenReport is Open that also returns what reading raw text met, counted as prepare
+// counts it: records, documents kept and dropped, and bad input (malformed lines and
+// records, truncated files) per kind with the first samples as file:line. Token shards add
+// nothing to it. On an error the report says what was read up to it.
+func OpenReport(cfg Config, tok tokenizer.Tokenizer) (train, val Tokens, rep *Report, err error) {
+	rep = &Report{Stage: "read", Dropped: map[string]int64{}, Problems: map[string]int64{}}
 	open := func(key string, specs []string) (Tokens, error) {
 		shards, err := cfg.tokenSpecs(key, specs)
 		if err != nil {
@@ -125,20 +135,20 @@ func Open(cfg Config, tok tokenizer.Tokenizer) (train, val Tokens, err error) {
 		if shards {
 			return cfg.openTokenShards(key, specs, tok)
 		}
-		return cfg.encodeRaw(key, specs, tok)
+		return cfg.encodeRaw(key, specs, tok, rep)
 	}
 	if train, err = open("data.train", cfg.Train); err != nil {
-		return nil, nil, err
+		return nil, nil, rep, err
 	}
 	if len(cfg.Val) > 0 {
 		if val, err = open("data.val", cfg.Val); err != nil {
-			return nil, nil, err
+			return nil, nil, rep, err
 		}
-		return train, val, nil
+		return train, val, rep, nil
 	}
 	n := int64(float64(train.Len()) * (1 - cfg.ValFraction))
 	if s, ok := train.(Slice); ok {
-		return s[:n], s[n:], nil
+		return s[:n], s[n:], rep, nil
 	}
-	return Span{T: train, N: n}, Span{T: train, Off: n, N: train.Len() - n}, nil
+	return Span{T: train, N: n}, Span{T: train, Off: n, N: train.Len() - n}, rep, nil
 }

@@ -1,6 +1,7 @@
 package data
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -121,4 +122,52 @@ func TestOpenTokenShards(t *testing.T) {
 	if _, _, err := Open(Config{Train: []string{out}, ValFraction: 0.05}, tokenizer.NewByte()); err == nil || !strings.Contains(err.Error(), shard) || !strings.Contains(err.Error(), "corrupt token shard") {
 		t.Errorf("truncated shard: %v", err)
 	}
+}
+
+// TestOpenReportsBadInputAsPrepare: reading raw JSONL for a run counts bad lines and a
+// truncated .gz exactly as prepare does, reports them as file:line, and applies
+// data.max_bad_fraction as prepare applies --max-bad-fraction.
+func TestOpenReportsBadInputAsPrepare(t *testing.T) {
+	dir := t.TempDir()
+	whole, err := os.ReadFile(ccDir + "CC-MAIN-20190717121559-20190717143559-00140.jsonl.gz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	truncated := filepath.Join(dir, "cut.jsonl.gz")
+	os.WriteFile(truncated, whole[:len(whole)/2], 0o644)
+	lines := filepath.Join(dir, "lines.jsonl")
+	os.WriteFile(lines, []byte("{\"text\":\"one\"}\n{not json\n{\"text\":\"three\"}\n"+strings.Repeat("{\"text\":\"more text\"}\n", 20)), 0o644)
+	inputs := []string{truncated, lines}
+
+	train, val, rep, err := OpenReport(Config{Train: inputs, ValFraction: 0.05}, tokenizer.NewByte())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if train.Len()+val.Len() == 0 || rep.Problems["truncated_compressed"] != 1 || rep.Problems["bad_json"] != 1 {
+		t.Fatalf("problems %v, want one truncated_compressed and one bad_json", rep.Problems)
+	}
+	brief := rep.Brief()
+	if !strings.Contains(brief, "bad input: ") || !strings.Contains(brief, "truncated_compressed 1") || !strings.Contains(brief, "bad_json 1") || !strings.Contains(brief, truncated+":") {
+		t.Errorf("summary line %q does not report the bad input with its file", brief)
+	}
+	prep, err := Prepare(PrepareConfig{Inputs: inputs, Out: filepath.Join(dir, "out"), Filters: must(FilterPreset("none")), MaxBadFraction: 0.1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(prep.Problems) != fmt.Sprint(rep.Problems) || prep.Records != rep.Records || prep.Kept != rep.Kept {
+		t.Errorf("prepare counted %d records, %d kept, problems %v; the run's reader %d, %d, %v", prep.Records, prep.Kept, prep.Problems, rep.Records, rep.Kept, rep.Problems)
+	}
+	// One bad line in 23 records is over a limit of 1%, as in prepare.
+	limit := 0.01
+	if _, _, err := Open(Config{Train: []string{lines}, ValFraction: 0.05, MaxBadFraction: &limit}, tokenizer.NewByte()); err == nil ||
+		!strings.Contains(err.Error(), lines) || !strings.Contains(err.Error(), "max_bad_fraction") {
+		t.Errorf("over the limit: %v", err)
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }

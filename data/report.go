@@ -71,17 +71,62 @@ func (r *Report) MBps() float64 {
 	return float64(r.Bytes) / 1e6 / r.Elapsed.Seconds()
 }
 
-func sortedCounts(m map[string]int64) string {
+// sortedKeys orders counts largest first, then by name.
+func sortedKeys(m map[string]int64) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
 	}
 	sort.Slice(keys, func(i, j int) bool { return m[keys[i]] > m[keys[j]] || m[keys[i]] == m[keys[j]] && keys[i] < keys[j] })
+	return keys
+}
+
+func sortedCounts(m map[string]int64) string {
 	var b strings.Builder
-	for _, k := range keys {
+	for _, k := range sortedKeys(m) {
 		fmt.Fprintf(&b, "    %-22s %d\n", k, m[k])
 	}
 	return b.String()
+}
+
+// Brief is one line for a training run's log and summary: what reading raw text kept and
+// dropped and, when there was any, the bad input per kind and the first case as file:line.
+// Empty when no raw text was read (token shards).
+func (r *Report) Brief() string {
+	if r == nil || r.Shards == 0 {
+		return ""
+	}
+	var b strings.Builder
+	files := "files"
+	if r.Shards == 1 {
+		files = "file"
+	}
+	fmt.Fprintf(&b, "data: %d %s, %d records, %d documents, %d kept", r.Shards, files, r.Records, r.Documents, r.Kept)
+	if r.Documents > r.Kept {
+		fmt.Fprintf(&b, " (dropped %s)", inline(r.Dropped))
+	}
+	bad := int64(0)
+	for _, v := range r.Problems {
+		bad += v
+	}
+	if bad == 0 {
+		b.WriteString("; no bad input")
+		return b.String()
+	}
+	fmt.Fprintf(&b, "; bad input: %d (%s)", bad, inline(r.Problems))
+	if len(r.Samples) > 0 {
+		fmt.Fprintf(&b, ", first: %s", r.Samples[0])
+	}
+	return b.String()
+}
+
+// inline is counts as "kind n, kind n", largest first.
+func inline(m map[string]int64) string {
+	var parts []string
+	for _, k := range sortedKeys(m) {
+		parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // String is the final report printed by prepare.

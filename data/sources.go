@@ -61,7 +61,11 @@ func (c *Config) openTokenShards(key string, specs []string, tok tokenizer.Token
 // and tokenizes on the fly, across all cores. Each document is followed by the
 // end-of-text token. For corpora small enough to hold as tokens in memory; prepare
 // larger ones.
-func (c *Config) encodeRaw(key string, specs []string, tok tokenizer.Tokenizer) (Slice, error) {
+//
+// What reading met is added to rep as prepare counts it (records, documents, drops, bad
+// input per kind with samples), and a file whose bad records pass data.max_bad_fraction
+// fails as it does in prepare.
+func (c *Config) encodeRaw(key string, specs []string, tok tokenizer.Tokenizer, rep *Report) (Slice, error) {
 	files, err := Expand(specs)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", key, err)
@@ -123,6 +127,7 @@ func (c *Config) encodeRaw(key string, specs []string, tok tokenizer.Tokenizer) 
 			}
 			return nil
 		})
+		rep.addAll([]ShardStats{st}, true)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w (data.max_bad_fraction sets the limit)", key, err)
 		}

@@ -52,6 +52,8 @@ type Summary struct {
 	ValLoss      float64
 	Sample       string
 	Checkpoint   string
+	// Data is what reading raw text met (records, drops, bad input); empty for token shards.
+	Data *data.Report
 }
 
 // Pretrain runs (or resumes) a pretraining run from cfg: tokenizer, data, model, loop,
@@ -92,9 +94,12 @@ func Pretrain(ctx context.Context, cfg Config, opts Options) (*Summary, error) {
 			return nil, err
 		}
 	}
-	trainToks, valToks, err := data.Open(cfg.Data, tok)
+	trainToks, valToks, dataRep, err := data.OpenReport(cfg.Data, tok)
 	if err != nil {
 		return nil, err
+	}
+	if line := dataRep.Brief(); line != "" {
+		fmt.Fprintln(log, line)
 	}
 	T, B := cfg.Model.SeqLen, cfg.Train.BatchSize
 	trainLoader, err := data.NewLoader(trainToks, T, B, cfg.Train.Seed, true)
@@ -123,7 +128,14 @@ func Pretrain(ctx context.Context, cfg Config, opts Options) (*Summary, error) {
 		trainToks.Len(), valToks.Len())
 
 	src := &LoaderSource{TrainLoader: trainLoader, ValLoader: valLoader, EvalBatches: cfg.Train.EvalBatches}
-	return Loop(ctx, t, src, tok, mgr, st, opts)
+	sum, err := Loop(ctx, t, src, tok, mgr, st, opts)
+	if err != nil {
+		return nil, err
+	}
+	if sum.Data = dataRep; dataRep.Brief() != "" && len(dataRep.Problems) > 0 {
+		fmt.Fprintln(log, dataRep.Brief()) // bad input stays in view at the end of a long log
+	}
+	return sum, nil
 }
 
 // finished reports (and says) that a checkpoint is already at or past train.steps: resuming it

@@ -515,3 +515,29 @@ func TestInterruptExitCodes(t *testing.T) {
 		}
 	}
 }
+
+// TestPretrainReportsBadRawInput: pretraining on raw JSONL counts a truncated .gz like
+// prepare does and reports it in the run's log and summary, within data.max_bad_fraction.
+func TestPretrainReportsBadRawInput(t *testing.T) {
+	whole := must.M1(os.ReadFile(filepath.Join(repoRoot(), "testdata/commoncrawl/dolma_documents_000.json.gz")))
+	cut := filepath.Join(t.TempDir(), "cut.jsonl.gz")
+	must.M(os.WriteFile(cut, whole[:len(whole)/2], 0o644))
+	cfg := tinyConfig(t, "data.train=["+cut+"]", "train.steps=1", "train.eval_every=0", "train.eval_batches=1")
+	var log bytes.Buffer
+	// One truncated file among ~5 records is over the default limit of 0.1, as in prepare.
+	if _, err := Pretrain(context.Background(), cfg, Options{Backend: backend(t), Quiet: true, Log: &log}); err == nil ||
+		!strings.Contains(err.Error(), cut) || !strings.Contains(err.Error(), "max_bad_fraction") {
+		t.Fatalf("truncated file over the limit: %v", err)
+	}
+	cfg = tinyConfig(t, "data.train=["+cut+"]", "train.steps=1", "train.eval_every=0", "train.eval_batches=1", "data.max_bad_fraction=0.5")
+	sum, err := Pretrain(context.Background(), cfg, Options{Backend: backend(t), Quiet: true, Log: &log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Data == nil || sum.Data.Problems["truncated_compressed"] != 1 {
+		t.Fatalf("summary data report %+v, want one truncated_compressed", sum.Data)
+	}
+	if n := strings.Count(log.String(), "truncated_compressed 1), first: "+cut+":"); n != 2 {
+		t.Errorf("the truncated file is reported %d times (want at start-up and in the summary); log:\n%s", n, log.String())
+	}
+}
