@@ -340,6 +340,7 @@ type ShardSet struct {
 	Shards   []*Shard
 	Manifest *Manifest // nil when the shards came without one
 	starts   []int64   // starts[i] = first global token of shard i; starts[len] = total
+	listed   []bool    // listed[i]: shard i came from a manifest (which records its vocabulary)
 }
 
 // OpenShards opens token shards given as files, globs, folders or manifest.json paths. A
@@ -398,6 +399,7 @@ func OpenShards(specs []string, verify bool) (*ShardSet, error) {
 			return nil, err
 		}
 		set.Shards = append(set.Shards, s)
+		set.listed = append(set.listed, entries[i].File != "")
 		if e := entries[i]; e.File != "" {
 			if e.Tokens != s.Len() || e.Version != s.Version {
 				set.Close()
@@ -411,6 +413,41 @@ func OpenShards(specs []string, verify bool) (*ShardSet, error) {
 		set.starts = append(set.starts, set.starts[len(set.starts)-1]+s.Len())
 	}
 	return set, nil
+}
+
+// CheckIDs scans every shard that no manifest vouches for (a .bin named directly, or a
+// folder without manifest.json) and fails at the first id that is not below vocab, naming
+// the file and the token's offset: such an id would index past the embedding table. One
+// pass over the mapped tokens, about as fast as memory reads.
+func (ss *ShardSet) CheckIDs(vocab int) error {
+	for i, s := range ss.Shards {
+		if ss.listed[i] {
+			continue
+		}
+		if at, id := s.firstIDAtLeast(vocab); at >= 0 {
+			width := int64(2)
+			if s.Version == ShardVersion32 {
+				width = 4
+			}
+			return fmt.Errorf("%s: token %d at offset %d (byte %d) is outside the tokenizer's vocabulary of %d ids: the shard was made with another tokenizer; set tokenizer.path to that one, or run prepare again with this one", s.Path, id, at, ShardHeaderBytes+at*width, vocab)
+		}
+	}
+	return nil
+}
+
+// firstIDAtLeast returns the offset and value of the first token >= vocab, or -1.
+func (s *Shard) firstIDAtLeast(vocab int) (int64, int) {
+	for i, v := range s.u16 {
+		if int(v) >= vocab {
+			return int64(i), int(v)
+		}
+	}
+	for i, v := range s.u32 {
+		if int64(v) >= int64(vocab) {
+			return int64(i), int(v)
+		}
+	}
+	return -1, 0
 }
 
 // Len is the total number of tokens.

@@ -54,6 +54,10 @@ func (c *Config) openTokenShards(key string, specs []string, tok tokenizer.Token
 		set.Close()
 		return nil, fmt.Errorf("%s: the shards were tokenized with vocab_size %d and eot %d but the tokenizer has %d and %d; use the tokenizer.json saved next to the shards", key, m.VocabSize, m.EOT, tok.VocabSize(), tok.EOT())
 	}
+	if err := set.CheckIDs(tok.VocabSize()); err != nil {
+		set.Close()
+		return nil, fmt.Errorf("%s: %w", key, err)
+	}
 	return set, nil
 }
 
