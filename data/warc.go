@@ -56,8 +56,10 @@ func OpenWARC(path string, problems *Problems) (*WARCReader, error) {
 
 // pushback reads pending bytes, then r.
 type pushback struct {
-	pending []byte
-	r       io.Reader
+	pending  []byte
+	r        io.Reader
+	fresh    int64 // bytes read from r
+	reparsed int64 // bytes handed back to be read again
 }
 
 func (p *pushback) Read(b []byte) (int, error) {
@@ -66,7 +68,9 @@ func (p *pushback) Read(b []byte) (int, error) {
 		p.pending = p.pending[n:]
 		return n, nil
 	}
-	return p.r.Read(b)
+	n, err := p.r.Read(b)
+	p.fresh += int64(n)
+	return n, err
 }
 
 func (w *WARCReader) Close() error   { return w.raw.Close() }
@@ -235,11 +239,18 @@ func (w *WARCReader) readBlock(rec *WARCRecord, length int64) (*WARCRecord, erro
 		w.report("bad_content_length", "%s record: Content-Length %d does not end at a record boundary (no \"WARC/\" line follows it); skipped", rec.Type, length)
 	}
 	// Resume at the first "WARC/" line the wrong length swallowed, if any, else at the next
-	// one in the stream.
+	// one in the stream. Bytes read again are bounded (twice the file's bytes, plus one
+	// block), so records that each claim the rest of the file cannot make reading quadratic.
 	if i := bytes.Index(body, []byte("\nWARC/")); i >= 0 && w.broken == nil {
-		buffered, _ := w.br.Peek(w.br.Buffered())
-		w.src.pending = append(append(body[i+1:len(body):len(body)], buffered...), w.src.pending...)
-		w.br.Reset(w.src)
+		back := body[i+1 : len(body) : len(body)]
+		if w.src.reparsed+int64(len(back)) > 2*w.src.fresh+MaxWARCRecordBytes {
+			w.report("bad_content_length", "too many records with a wrong Content-Length: the records inside the bytes the last one claimed are skipped with it")
+		} else {
+			w.src.reparsed += int64(len(back))
+			buffered, _ := w.br.Peek(w.br.Buffered())
+			w.src.pending = append(append(back, buffered...), w.src.pending...)
+			w.br.Reset(w.src)
+		}
 	}
 	w.resync = true
 	return nil, errSkipped
