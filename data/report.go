@@ -97,11 +97,7 @@ func (r *Report) Brief() string {
 		return ""
 	}
 	var b strings.Builder
-	files := "files"
-	if r.Shards == 1 {
-		files = "file"
-	}
-	fmt.Fprintf(&b, "data: %d %s, %d records, %d documents, %d kept", r.Shards, files, r.Records, r.Documents, r.Kept)
+	fmt.Fprintf(&b, "data: %s, %s, %s, %d kept", count(int64(r.Shards), "file"), count(r.Records, "record"), count(r.Documents, "document"), r.Kept)
 	if r.Documents > r.Kept {
 		fmt.Fprintf(&b, " (dropped %s)", inline(r.Dropped))
 	}
@@ -118,6 +114,14 @@ func (r *Report) Brief() string {
 		fmt.Fprintf(&b, ", first: %s", r.Samples[0])
 	}
 	return b.String()
+}
+
+// count is "1 file", "2 files".
+func count(n int64, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // inline is counts as "kind n, kind n", largest first.
