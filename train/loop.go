@@ -211,9 +211,12 @@ func (s *Summary) line(elapsed time.Duration) string {
 	if s.Steps == s.StartStep {
 		return fmt.Sprintf("done: stopped at step %d before training a step | checkpoint %s", s.Steps, s.Checkpoint)
 	}
-	return fmt.Sprintf("done: %s in %s | train loss %.4f -> %.4f | val loss %.4f (ppl %.2f) | %.0f tok/s, %.1f GFLOP/s, MFU %.1f%% of %.1f GFLOP/s matmul peak | peak RSS %d MiB | checkpoint %s",
-		steps, elapsed.Round(time.Second), s.FirstLoss, s.FinalLoss, s.ValLoss, math.Exp(s.ValLoss),
-		s.TokensPerSec, s.GFlops, 100*s.MFU, s.PeakGFlops, s.PeakRSS>>20, s.Checkpoint)
+	speed := "speed not measured (the one step run includes compilation)"
+	if s.TokensPerSec > 0 {
+		speed = fmt.Sprintf("%.0f tok/s, %.1f GFLOP/s, MFU %.1f%% of %.1f GFLOP/s matmul peak", s.TokensPerSec, s.GFlops, 100*s.MFU, s.PeakGFlops)
+	}
+	return fmt.Sprintf("done: %s in %s | train loss %.4f -> %.4f | val loss %.4f (ppl %.2f) | %s | peak RSS %d MiB | checkpoint %s",
+		steps, elapsed.Round(time.Second), s.FirstLoss, s.FinalLoss, s.ValLoss, math.Exp(s.ValLoss), speed, s.PeakRSS>>20, s.Checkpoint)
 }
 
 // Train is the batch for a step: every row of the loader's batch, all targets counted.
