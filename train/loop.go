@@ -45,6 +45,9 @@ func Loop(ctx context.Context, t *Trainer, src Source, tok tokenizer.Tokenizer, 
 	if log == nil {
 		log = os.Stderr
 	}
+	if err := CheckMemory(cfg, t.Backend.String() == "go"); err != nil { // the Go backend keeps activations in host memory
+		return nil, err
+	}
 	if err := writeRunConfig(cfg); err != nil {
 		return nil, err
 	}
