@@ -212,6 +212,10 @@ func Prepare(cfg PrepareConfig) (*Report, error) {
 		if err != nil {
 			return rep, err
 		}
+		if rep.Tokens == 0 && rep.Skipped == 0 && len(mine) > 0 {
+			return rep, fmt.Errorf("inputs %v: no tokens written (%s, %s read, %d kept): the input is empty or every document was filtered out; check --format and --text-field, or try --filters none", cfg.Inputs,
+				Plural(rep.Records, "record"), Plural(rep.Documents, "document"), rep.Kept)
+		}
 		if rep.Manifest, err = p.writeManifest(); err != nil {
 			return rep, err
 		}
