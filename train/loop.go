@@ -164,7 +164,7 @@ func Loop(ctx context.Context, t *Trainer, src Source, tok tokenizer.Tokenizer, 
 	if err := save(); err != nil {
 		return nil, err
 	}
-	if err := PlotLoss(filepath.Join(cfg.OutDir, "metrics.jsonl"), filepath.Join(cfg.OutDir, "loss.png")); err != nil {
+	if err := PlotLoss(filepath.Join(cfg.OutDir, "metrics.jsonl"), filepath.Join(cfg.OutDir, "loss.png"), cfg.Name); err != nil {
 		fmt.Fprintf(log, "loss plot: %v\n", err)
 	}
 	sum.Steps = t.Step
