@@ -15,6 +15,7 @@ import (
 	"os"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -118,13 +119,24 @@ func decodeNode(n *yaml.Node, v reflect.Value, file, key string) error {
 	}
 	fresh := reflect.New(v.Type())
 	if err := n.Decode(fresh.Interface()); err != nil {
-		return fmt.Errorf("%s:%d: %s: %q is not a valid %s", file, n.Line, key, n.Value, typeName(v.Type()))
+		return fmt.Errorf("%s:%d: %s: %s is not a valid %s", file, n.Line, key, describe(n), typeName(v.Type()))
 	}
 	if err := checkFinite(fresh.Elem()); err != nil {
 		return fmt.Errorf("%s:%d: %s: %q %v; give a finite number", file, n.Line, key, n.Value, err)
 	}
 	v.Set(fresh.Elem())
 	return nil
+}
+
+// describe names a YAML value for an error: its text, or what kind of node it is.
+func describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.MappingNode:
+		return "a mapping of keys"
+	}
+	return strconv.Quote(n.Value)
 }
 
 // checkFinite refuses NaN and ±Inf in a float or a list of floats: no config value means

@@ -486,7 +486,7 @@ func (p *pipeline) streamShard(i int, st *ShardStats, work func(d *Document, r *
 		return consumeErr
 	}
 	if bad := probs.Total(); bad > 0 && float64(bad) > p.cfg.MaxBadFraction*float64(max(st.Records, 1)) {
-		return fmt.Errorf("%s: %d problems in %d records is over --max-bad-fraction %g (first: %s); fix the input or raise the limit", path, bad, st.Records, p.cfg.MaxBadFraction, st.Samples[0])
+		return fmt.Errorf("%s: %s in %s is over --max-bad-fraction %g (first: %s); fix the input or raise the limit", path, Plural(bad, "problem"), Plural(st.Records, "record"), p.cfg.MaxBadFraction, st.Samples[0])
 	}
 	return nil
 }
