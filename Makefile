@@ -18,8 +18,9 @@ test:
 	cd third_party/compute && go test -count=1 ./internal/gobackend/workerspool/
 	scripts/notebook-test.sh
 
+# Every command into bin/ (bin/pretrain, bin/sample, ...), with the SIMD kernels.
 build:
-	go build ./...
+	go build -o bin/ ./cmd/...
 
 bench:
 	go test -run '^$$' -bench . -benchtime 1x ./...

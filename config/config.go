@@ -11,9 +11,11 @@ package config
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"os"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -95,8 +97,13 @@ func Marshal(cfg any) ([]byte, error) {
 
 func decodeNode(n *yaml.Node, v reflect.Value, file, key string) error {
 	if v.Kind() == reflect.Struct && n.Kind == yaml.MappingNode {
+		seen := map[string]int{} // key -> line of its first occurrence
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, val := n.Content[i], n.Content[i+1]
+			if first, dup := seen[k.Value]; dup {
+				return fmt.Errorf("%s:%d: %s: duplicate key (first set on line %d); keep one of them", file, k.Line, join(key, k.Value), first)
+			}
+			seen[k.Value] = k.Line
 			f, err := field(v, k.Value, key)
 			if err != nil {
 				return fmt.Errorf("%s:%d: %w", file, k.Line, err)
@@ -112,9 +119,41 @@ func decodeNode(n *yaml.Node, v reflect.Value, file, key string) error {
 	}
 	fresh := reflect.New(v.Type())
 	if err := n.Decode(fresh.Interface()); err != nil {
-		return fmt.Errorf("%s:%d: %s: %q is not a valid %s", file, n.Line, key, n.Value, typeName(v.Type()))
+		return fmt.Errorf("%s:%d: %s: %s is not a valid %s", file, n.Line, key, describe(n), typeName(v.Type()))
+	}
+	if err := checkFinite(fresh.Elem()); err != nil {
+		return fmt.Errorf("%s:%d: %s: %q %v; give a finite number", file, n.Line, key, n.Value, err)
 	}
 	v.Set(fresh.Elem())
+	return nil
+}
+
+// describe names a YAML value for an error: its text, or what kind of node it is.
+func describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.MappingNode:
+		return "a mapping of keys"
+	}
+	return strconv.Quote(n.Value)
+}
+
+// checkFinite refuses NaN and ±Inf in a float or a list of floats: no config value means
+// "off" or "unlimited" by being NaN (NaN compares false with every bound a validator checks).
+func checkFinite(v reflect.Value) error {
+	switch v.Kind() {
+	case reflect.Float32, reflect.Float64:
+		if f := v.Float(); math.IsNaN(f) || math.IsInf(f, 0) {
+			return fmt.Errorf("is not a finite number")
+		}
+	case reflect.Slice:
+		for i := 0; i < v.Len(); i++ {
+			if err := checkFinite(v.Index(i)); err != nil {
+				return fmt.Errorf("item %d %v", i, err)
+			}
+		}
+	}
 	return nil
 }
 

@@ -19,6 +19,11 @@ import (
 // reads). Weights are memory-mapped and converted tensor by tensor into one buffer, so
 // memory peaks near the float32 size of the model.
 func ImportHF(dir, tok string) (*Model, error) {
+	return importHF(dir, ImportOptions{Tokenizer: tok})
+}
+
+func importHF(dir string, opts ImportOptions) (*Model, error) {
+	tok := opts.Tokenizer
 	cfgPath := filepath.Join(dir, "config.json")
 	b, err := readBounded(cfgPath, MaxConfigSize)
 	if err != nil {
@@ -49,7 +54,7 @@ func ImportHF(dir, tok string) (*Model, error) {
 		return nil, err
 	}
 	defer set.Close()
-	src := &source{file: dir, tensors: set.Tensors, release: set.Release, alias: arch.Aliases}
+	src := &source{file: dir, tensors: set.Tensors, release: set.Release, alias: arch.Aliases, allowNonfinite: opts.AllowNonfinite}
 	if err := fill(m, arch.Pieces(m.Config), src, arch.Ignored, "check that config.json belongs to these weights"); err != nil {
 		return nil, err
 	}
@@ -159,6 +164,7 @@ func ExportHF(m *Model, dir string, opts ExportOptions) error {
 	default:
 		return fmt.Errorf("export dtype %q: want F32 or BF16", opts.DType)
 	}
+	hc["torch_dtype"] = map[string]string{"F32": "float32", "BF16": "bfloat16"}[dtype]
 	shards := [][]Piece{pieces}
 	if opts.ShardBytes > 0 {
 		shards = splitShards(pieces, opts.ShardBytes, width)

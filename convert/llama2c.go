@@ -200,6 +200,11 @@ func readLlama2CHeader(b []byte, path string) (llama2cHeader, int, error) {
 // ImportLlama2C reads a llama2.c checkpoint and its tokenizer (tok: a tokenizer.bin or any
 // format tokenizer.LoadAny reads; "" = tokenizer.bin next to the checkpoint).
 func ImportLlama2C(path, tok string) (*Model, error) {
+	return importLlama2C(path, ImportOptions{Tokenizer: tok})
+}
+
+func importLlama2C(path string, opts ImportOptions) (*Model, error) {
+	tok := opts.Tokenizer
 	data, closeFn, err := mapFile(path)
 	if err != nil {
 		return nil, err
@@ -213,7 +218,7 @@ func ImportLlama2C(path, tok string) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	src := &source{file: path, tensors: map[string]safetensors.Tensor{}}
+	src := &source{file: path, tensors: map[string]safetensors.Tensor{}, allowNonfinite: opts.AllowNonfinite}
 	off := head
 	for _, t := range llama2cLayout(h) {
 		n := 4

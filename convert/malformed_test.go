@@ -260,7 +260,46 @@ func TestExportBF16(t *testing.T) {
 			}
 		}
 	}
+	cj, err := os.ReadFile(filepath.Join(dir, "config.json"))
+	if err != nil || !strings.Contains(string(cj), `"torch_dtype": "bfloat16"`) {
+		t.Errorf("config.json of a BF16 export: %v\n%s", err, cj)
+	}
 	wantErr(t, ExportHF(m, dir, ExportOptions{DType: "F8"}), "F8")
+}
+
+// A weight that is NaN or Inf fails the import, naming the file and tensor, unless allowed.
+func TestImportRefusesNonfinite(t *testing.T) {
+	d := t.TempDir()
+	for _, f := range []string{"config.json", "tokenizer.json"} {
+		b, err := os.ReadFile(filepath.Join(gpt2Tiny, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(d, f), b, 0o644)
+	}
+	st, err := safetensors.ReadFile(filepath.Join(gpt2Tiny, "model.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var infos []safetensors.Info
+	for name, tn := range st.Tensors {
+		infos = append(infos, safetensors.Info{Name: name, DType: tn.DType, Shape: tn.Shape})
+	}
+	err = safetensors.WriteStreamFile(filepath.Join(d, "model.safetensors"), infos, nil, func(name string) ([]byte, error) {
+		b := append([]byte(nil), st.Tensors[name].Data...)
+		if name == "h.1.mlp.c_fc.weight" {
+			binary.LittleEndian.PutUint32(b[8:], math.Float32bits(float32(math.NaN())))
+		}
+		return b, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Import(d, "")
+	wantErr(t, err, "h.1.mlp.c_fc.weight", "element 2", "NaN", "--allow-nonfinite")
+	if _, err := ImportWith(d, ImportOptions{AllowNonfinite: true}); err != nil {
+		t.Errorf("--allow-nonfinite: %v", err)
+	}
 }
 
 func TestWithSeqLen(t *testing.T) {

@@ -19,6 +19,7 @@ import (
 	"github.com/golem-ml/golem/models/transformer"
 	"github.com/golem-ml/golem/safetensors"
 	"github.com/golem-ml/golem/tokenizer"
+	"github.com/golem-ml/golem/train"
 )
 
 // Model is a transformer's configuration, parameters and tokenizer in golem's layout.
@@ -46,6 +47,9 @@ func NewModel(cfg transformer.Config) (*Model, error) {
 	}
 	cfg.Defaults()
 	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := train.CheckModelMemory(cfg); err != nil {
 		return nil, err
 	}
 	var infos []safetensors.Info

@@ -83,6 +83,8 @@ type source struct {
 	release func(name string)
 	// alias lists other names a tensor may have (GPT-2 files with or without "transformer.").
 	alias func(name string) []string
+	// allowNonfinite copies NaN/Inf weights; by default the first one fails the import.
+	allowNonfinite bool
 }
 
 func (s *source) get(name string) (string, safetensors.Tensor, bool) {
@@ -145,6 +147,12 @@ func fill(m *Model, pieces []Piece, src *source, ignored func(string) bool, hint
 	dims := paramDims(m.Config)
 	next := make(chan job)
 	errs := make(chan error, runtime.GOMAXPROCS(0))
+	fail := func(err error) { // keep the first errors; never block a worker on a full channel
+		select {
+		case errs <- err:
+		default:
+		}
+	}
 	var wg sync.WaitGroup
 	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
 		wg.Add(1)
@@ -154,8 +162,14 @@ func fill(m *Model, pieces []Piece, src *source, ignored func(string) bool, hint
 			for j := range next {
 				vals, err := decode(j.t, &scratch)
 				if err != nil {
-					errs <- fmt.Errorf("%s: tensor %s: %w", src.file, j.name, err)
+					fail(fmt.Errorf("%s: tensor %s: %w", src.file, j.name, err))
 					continue
+				}
+				if !src.allowNonfinite {
+					if i := nonfinite(vals); i >= 0 {
+						fail(fmt.Errorf("%s: tensor %s: element %d is %v; the file holds broken weights (pass --allow-nonfinite to import them anyway)", src.file, j.name, i, vals[i]))
+						continue
+					}
 				}
 				rows, cols := matrix(dims[j.p.Dst])
 				place(m.Params[j.p.Dst], rows, cols, vals, j.p, true)
@@ -172,6 +186,16 @@ func fill(m *Model, pieces []Piece, src *source, ignored func(string) bool, hint
 	wg.Wait()
 	close(errs)
 	return <-errs
+}
+
+// nonfinite is the index of the first NaN or ±Inf in v, or -1.
+func nonfinite(v []float32) int {
+	for i, x := range v {
+		if x-x != 0 { // NaN - NaN and Inf - Inf are NaN; finite x - x is 0
+			return i
+		}
+	}
+	return -1
 }
 
 // extract returns the foreign tensor of piece p from m's parameters, in buf when it is large enough.

@@ -212,6 +212,10 @@ func Prepare(cfg PrepareConfig) (*Report, error) {
 		if err != nil {
 			return rep, err
 		}
+		if rep.Tokens == 0 && rep.Skipped == 0 && len(mine) > 0 {
+			return rep, fmt.Errorf("inputs %v: no tokens written (%s, %s read, %d kept): the input is empty or every document was filtered out; check --format and --text-field, or try --filters none", cfg.Inputs,
+				Plural(rep.Records, "record"), Plural(rep.Documents, "document"), rep.Kept)
+		}
 		if rep.Manifest, err = p.writeManifest(); err != nil {
 			return rep, err
 		}
@@ -482,7 +486,7 @@ func (p *pipeline) streamShard(i int, st *ShardStats, work func(d *Document, r *
 		return consumeErr
 	}
 	if bad := probs.Total(); bad > 0 && float64(bad) > p.cfg.MaxBadFraction*float64(max(st.Records, 1)) {
-		return fmt.Errorf("%s: %d problems in %d records is over --max-bad-fraction %g (first: %s); fix the input or raise the limit", path, bad, st.Records, p.cfg.MaxBadFraction, st.Samples[0])
+		return fmt.Errorf("%s: %s in %s is over --max-bad-fraction %g (first: %s); fix the input or raise the limit", path, Plural(bad, "problem"), Plural(st.Records, "record"), p.cfg.MaxBadFraction, st.Samples[0])
 	}
 	return nil
 }

@@ -163,3 +163,11 @@ func (r *Report) String() string {
 	}
 	return b.String()
 }
+
+// Plural writes a count with its noun: "1 record", "2 records", "0 records".
+func Plural[N ~int | ~int64](n N, noun string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, noun)
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}

@@ -8,6 +8,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"github.com/golem-ml/golem/data"
 )
 
 // formats are the values of data.format.
@@ -118,15 +120,24 @@ func (d *Dataset) CheckBad(max float64, what string) error {
 	if d.Records == 0 {
 		return fmt.Errorf("%s: no records", what)
 	}
-	long := 0
+	// Advice that fits the policy in use: truncation cannot help an example whose prompt
+	// alone fills the row, so that case never gets "set data.overflow to truncate".
+	long, promptLong := 0, 0
 	for _, p := range d.Problems {
-		if p.Dropped && strings.HasPrefix(p.Msg, "example is ") {
+		switch {
+		case !p.Dropped || !strings.HasPrefix(p.Msg, "example is "):
+		case strings.Contains(p.Msg, "prompt alone"):
+			promptLong++
+		default:
 			long++
 		}
 	}
 	hint := ""
 	if long > 0 {
 		hint = fmt.Sprintf("; %d are longer than the context: set data.overflow to truncate or split, or use a base with a longer model.seq_len", long)
+	}
+	if promptLong > 0 {
+		hint += fmt.Sprintf("; %d have a prompt that alone fills the context, which no data.overflow setting fixes: use a base with a longer model.seq_len (e.g. convert import --seq-len, or pretrain with a larger model.seq_len) or shorter prompts", promptLong)
 	}
 	if len(d.Examples) == 0 {
 		return fmt.Errorf("%s: none of the %d records is usable; first problem: %s%s", what, d.Records, d.Problems[0], hint)
@@ -142,12 +153,13 @@ func (d *Dataset) CheckBad(max float64, what string) error {
 func (d *Dataset) Report(w io.Writer, what string, show int) {
 	for i, p := range d.Problems {
 		if show > 0 && i >= show {
-			fmt.Fprintf(w, "... and %d more problems (data.show_problems = %d)\n", len(d.Problems)-show, show)
+			fmt.Fprintf(w, "... and %d more (data.show_problems = %d)\n", len(d.Problems)-show, show)
 			break
 		}
 		fmt.Fprintln(w, p)
 	}
-	fmt.Fprintf(w, "%s: %d records, %d examples used, %d dropped, %d other problems\n", what, d.Records, len(d.Examples), d.Dropped(), len(d.Problems)-d.Dropped())
+	fmt.Fprintf(w, "%s: %s, %s used, %d dropped, %s\n", what, data.Plural(d.Records, "record"), data.Plural(len(d.Examples), "example"),
+		d.Dropped(), data.Plural(len(d.Problems)-d.Dropped(), "other problem"))
 }
 
 // ReadFiles reads every file as JSONL (or a JSON array of objects) and renders its records.

@@ -189,6 +189,11 @@ func TestOverflowAndRows(t *testing.T) {
 		if len(toks) != 2 || ds.Dropped() != 1 || !strings.Contains(ds.Problems[0].String(), "no completion token left after truncation") {
 			t.Errorf("truncate: %d kept, problems %v", len(toks), ds.Problems)
 		}
+		// Its advice must not be "set data.overflow to truncate" again (issue 10, item 14).
+		err := ds.CheckBad(0, "m.jsonl")
+		if err == nil || strings.Contains(err.Error(), "set data.overflow") || !strings.Contains(err.Error(), "prompt that alone fills the context") {
+			t.Errorf("truncate advice: %v", err)
+		}
 	}
 	// Masking layout: "abc"+"de"+EOT -> targets predicting d, e, EOT are weighted.
 	ds, _ := ReadBytes("m.jsonl", []byte(`{"prompt": "abc", "completion": "de"}`+"\n"+`{"prompt": "p", "completion": "q"}`), dataCfg(nil))

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strings"
 
 	"github.com/gomlx/compute"
 	_ "github.com/gomlx/compute/gobackend"
@@ -40,6 +41,9 @@ func NewBackend(name string) (b compute.Backend, err error) {
 			}
 		}
 	}
+	if strings.HasPrefix(name, "go") && !simdBuild {
+		fmt.Fprintln(os.Stderr, noSIMDWarning)
+	}
 	if name == "go" && os.Getenv(poolPatchedEnv) != "1" {
 		// Built without the Makefile's overlay: upstream's worker pool can deadlock when graph
 		// nodes run in parallel, so run them one at a time (each op still uses every core).
@@ -57,3 +61,6 @@ func NewBackend(name string) (b compute.Backend, err error) {
 	}
 	return b, nil
 }
+
+// noSIMDWarning is printed when the Go backend runs in a binary built without SIMD kernels.
+const noSIMDWarning = "golem: built without GOEXPERIMENT=simd: the Go backend runs about 20x slower; rebuild with `make build` or `GOEXPERIMENT=simd go build`"

@@ -2,6 +2,7 @@ package train
 
 import (
 	"os"
+	"strings"
 	"testing"
 )
 
@@ -17,5 +18,17 @@ func TestPatchedWorkerPoolIsLinked(t *testing.T) {
 	}
 	if b.Name() == "" {
 		t.Fatal("no backend name")
+	}
+}
+
+// The goexperiment.simd build tag files agree with how the test binary was built, so the
+// start-up warning fires exactly when the SIMD kernels are missing.
+func TestSIMDBuildTag(t *testing.T) {
+	exp, ok := os.LookupEnv("GOEXPERIMENT")
+	if !ok {
+		t.Skip("GOEXPERIMENT not set in the environment")
+	}
+	if want := strings.Contains(exp, "simd") && !strings.Contains(exp, "nosimd"); simdBuild != want {
+		t.Errorf("GOEXPERIMENT=%q but simdBuild = %v", exp, simdBuild)
 	}
 }

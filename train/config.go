@@ -2,6 +2,7 @@ package train
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/golem-ml/golem/config"
 	"github.com/golem-ml/golem/data"
@@ -120,15 +121,19 @@ func (c *Config) Validate() error {
 	switch {
 	case c.Tokenizer.Path == "" && c.Tokenizer.VocabSize <= 256:
 		return fmt.Errorf("tokenizer.path: empty, and tokenizer.vocab_size %d is not above 256; give a tokenizer.json, \"byte\", or a vocabulary size to train", c.Tokenizer.VocabSize)
-	case o.LR <= 0:
+	case !(o.LR > 0): // written so that NaN fails too
 		return fmt.Errorf("optimizer.lr: %g must be positive", o.LR)
-	case o.MinLR < 0 || o.MinLR > o.LR:
+	case !(o.MinLR >= 0 && o.MinLR <= o.LR):
 		return fmt.Errorf("optimizer.min_lr: %g must be in [0, optimizer.lr = %g]", o.MinLR, o.LR)
-	case o.Beta1 < 0 || o.Beta1 >= 1:
+	case !(o.Beta1 >= 0 && o.Beta1 < 1):
 		return fmt.Errorf("optimizer.beta1: %g must be in [0, 1)", o.Beta1)
-	case o.Beta2 < 0 || o.Beta2 >= 1:
+	case !(o.Beta2 >= 0 && o.Beta2 < 1):
 		return fmt.Errorf("optimizer.beta2: %g must be in [0, 1)", o.Beta2)
-	case o.GradClip < 0:
+	case !(o.Eps > 0 && o.Eps < 1):
+		return fmt.Errorf("optimizer.eps: %g must be in (0, 1), e.g. 1e-8", o.Eps)
+	case !(o.WeightDecay >= 0 && o.WeightDecay < 1e3):
+		return fmt.Errorf("optimizer.weight_decay: %g must be >= 0 (0 turns decay off)", o.WeightDecay)
+	case !(o.GradClip >= 0) || math.IsInf(o.GradClip, 0):
 		return fmt.Errorf("optimizer.grad_clip: %g must be >= 0 (0 turns clipping off)", o.GradClip)
 	case o.WarmupSteps < 0:
 		return fmt.Errorf("optimizer.warmup_steps: %d must be >= 0", o.WarmupSteps)
@@ -148,10 +153,12 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("train.max_bad_steps: %d must be positive", t.MaxBadSteps)
 	case c.Ckpt.Every < 0 || c.Ckpt.KeepLast < 0 || c.Ckpt.KeepEvery < 0:
 		return fmt.Errorf("checkpoint: every, keep_last and keep_every must be >= 0")
-	case c.Sample.Temperature < 0:
+	case !(c.Sample.Temperature >= 0) || math.IsInf(c.Sample.Temperature, 0):
 		return fmt.Errorf("sample.temperature: %g must be >= 0 (0 = greedy)", c.Sample.Temperature)
 	}
-	return nil
+	// Weights, optimizer state and batches live on the host at least while saving and
+	// loading; activations are checked once the backend is known (CheckMemory in Loop).
+	return CheckMemory(*c, false)
 }
 
 // MicroBatch is the number of sequences per forward/backward pass.

@@ -8,8 +8,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
-
 	"github.com/golem-ml/golem/checkpoint"
 	"github.com/golem-ml/golem/data"
 	"github.com/golem-ml/golem/generate"
@@ -47,6 +45,9 @@ func Loop(ctx context.Context, t *Trainer, src Source, tok tokenizer.Tokenizer, 
 	}
 	T, B := cfg.Model.SeqLen, cfg.Train.BatchSize
 	evalBatches := src.Eval()
+	if err := CheckMemory(cfg, t.Backend.String() == "go"); err != nil { // the Go backend keeps activations in host memory
+		return nil, err
+	}
 	// Every check is done by now (a rejected resume never gets here): the run folder's
 	// config.yaml becomes this run's.
 	if err := writeRunConfig(cfg); err != nil {
@@ -58,13 +59,7 @@ func Loop(ctx context.Context, t *Trainer, src Source, tok tokenizer.Tokenizer, 
 	}
 	defer metrics.Close()
 
-	var bar *progressbar.ProgressBar
-	if !opts.Quiet {
-		bar = progressbar.NewOptions64(int64(cfg.Train.Steps), progressbar.OptionSetWriter(log),
-			progressbar.OptionSetWidth(25), progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true),
-			progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionShowDescriptionAtLineEnd())
-		_ = bar.Set64(t.Step)
-	}
+	prog := newProgress(log, opts.Quiet, cfg.Train.Steps, cfg.Train.LogEvery, t.Step)
 	sum := &Summary{StartStep: t.Step, FirstLoss: math.NaN()}
 	save := func() error {
 		st.Step, st.BadInRow, st.DataStep = t.Step, t.BadInRow, t.Step
@@ -77,7 +72,9 @@ func Loop(ctx context.Context, t *Trainer, src Source, tok tokenizer.Tokenizer, 
 				files[name] = b
 			}
 		}
-		sum.Checkpoint, err = mgr.Save(t.Step, files)
+		if sum.Checkpoint, err = mgr.Save(t.Step, files); err == nil {
+			prog.event("step %d: saved checkpoint %s", t.Step, sum.Checkpoint)
+		}
 		return err
 	}
 	lastEval := int64(-1)
@@ -91,6 +88,7 @@ func Loop(ctx context.Context, t *Trainer, src Source, tok tokenizer.Tokenizer, 
 			return err
 		}
 		sum.ValLoss = vl
+		prog.event("step %d: val loss %.4f (ppl %.2f)", t.Step, vl, math.Exp(vl))
 		improved := st.BestValLoss == 0 || vl < st.BestValLoss
 		if improved {
 			st.BestValLoss = vl
@@ -136,10 +134,7 @@ func Loop(ctx context.Context, t *Trainer, src Source, tok tokenizer.Tokenizer, 
 		} else {
 			sum.FinalLoss = res.Loss
 			tps := float64(B*T) / dt.Seconds()
-			if bar != nil {
-				bar.Describe(fmt.Sprintf("loss %.4f | %.0f tok/s", res.Loss, tps))
-				_ = bar.Set64(t.Step)
-			}
+			prog.step(t.Step, res.Loss, tps)
 			if t.Step%int64(cfg.Train.LogEvery) == 0 || t.Step == int64(cfg.Train.Steps) {
 				if err := metrics.Write(Metric{Step: t.Step, Loss: res.Loss, GradNorm: res.GradNorm, LR: res.LR, TokensPerSec: tps, Elapsed: st.ElapsedSec}); err != nil {
 					return nil, err
@@ -164,17 +159,14 @@ func Loop(ctx context.Context, t *Trainer, src Source, tok tokenizer.Tokenizer, 
 			break
 		}
 	}
-	if bar != nil {
-		_ = bar.Finish()
-		fmt.Fprintln(log)
-	}
+	prog.finish()
 	if err := evaluate(); err != nil {
 		return nil, err
 	}
 	if err := save(); err != nil {
 		return nil, err
 	}
-	if err := PlotLoss(filepath.Join(cfg.OutDir, "metrics.jsonl"), filepath.Join(cfg.OutDir, "loss.png")); err != nil {
+	if err := PlotLoss(filepath.Join(cfg.OutDir, "metrics.jsonl"), filepath.Join(cfg.OutDir, "loss.png"), cfg.Name); err != nil {
 		fmt.Fprintf(log, "loss plot: %v\n", err)
 	}
 	sum.Steps = t.Step

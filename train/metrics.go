@@ -6,10 +6,6 @@ import (
 	"fmt"
 	"math"
 	"os"
-
-	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/vg"
 )
 
 // Metric is one line of metrics.jsonl. Zero fields are omitted.
@@ -89,46 +85,4 @@ func ReadMetrics(path string) ([]Metric, error) {
 		out = append(out, m)
 	}
 	return out, sc.Err()
-}
-
-// PlotLoss draws training and validation loss against step into a PNG.
-func PlotLoss(metricsPath, pngPath string) error {
-	ms, err := ReadMetrics(metricsPath)
-	if err != nil {
-		return err
-	}
-	var trainPts, valPts plotter.XYs
-	for _, m := range ms {
-		if m.Loss > 0 && !m.Skipped {
-			trainPts = append(trainPts, plotter.XY{X: float64(m.Step), Y: m.Loss})
-		}
-		if m.ValLoss > 0 {
-			valPts = append(valPts, plotter.XY{X: float64(m.Step), Y: m.ValLoss})
-		}
-	}
-	p := plot.New()
-	p.Title.Text = "loss"
-	p.X.Label.Text = "step"
-	p.Y.Label.Text = "cross-entropy (nats/token)"
-	p.Add(plotter.NewGrid())
-	for i, s := range []struct {
-		name string
-		pts  plotter.XYs
-	}{{"train", trainPts}, {"validation", valPts}} {
-		if len(s.pts) == 0 {
-			continue
-		}
-		l, err := plotter.NewLine(s.pts)
-		if err != nil {
-			return err
-		}
-		l.Color = plotter.DefaultLineStyle.Color
-		if i == 1 {
-			l.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
-			l.Width = vg.Points(2)
-		}
-		p.Add(l)
-		p.Legend.Add(s.name, l)
-	}
-	return p.Save(7*vg.Inch, 4*vg.Inch, pngPath)
 }

@@ -16,17 +16,17 @@ func TestConvertCommand(t *testing.T) {
 	bin := filepath.Join(models, "models", "aidreams260K", "aidreams260K.bin")
 	tok := filepath.Join(models, "tokenizer", "tok512.bin")
 	run1 := filepath.Join(tmp, "run")
-	if err := run([]string{"import", bin, "--tokenizer", tok, "--out", run1}, &out); err != nil {
+	if err := run([]string{"import", bin, "--tokenizer", tok, "--out", run1}, &out, &out); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), "4 layers, width 64, heads 4/4, vocab 512, ctx 128") {
 		t.Errorf("report: %s", out.String())
 	}
 	hf, l2c := filepath.Join(tmp, "hf"), filepath.Join(tmp, "l2c")
-	if err := run([]string{"export", run1, "--out", hf}, &out); err != nil {
+	if err := run([]string{"export", run1, "--out", hf}, &out, &out); err != nil {
 		t.Fatal(err)
 	}
-	if err := run([]string{"export", run1, "--out", l2c, "--format", "llama2c"}, &out); err != nil {
+	if err := run([]string{"export", run1, "--out", l2c, "--format", "llama2c"}, &out, &out); err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range []string{"hf/config.json", "hf/model.safetensors", "hf/tokenizer.json", "l2c/model.bin", "l2c/tokenizer.bin"} {
@@ -34,17 +34,17 @@ func TestConvertCommand(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	if err := run([]string{"import", hf, "--out", filepath.Join(tmp, "run2")}, &out); err != nil {
+	if err := run([]string{"import", hf, "--out", filepath.Join(tmp, "run2")}, &out, &out); err != nil {
 		t.Fatal(err)
 	}
 	gpt2 := filepath.Join(models, "models", "hf-gpt2-tiny")
-	if err := run([]string{"import", gpt2, "--seq-len", "16", "--out", filepath.Join(tmp, "short")}, &out); err != nil {
+	if err := run([]string{"import", gpt2, "--seq-len", "16", "--out", filepath.Join(tmp, "short")}, &out, &out); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), "vocab 257, ctx 16") {
 		t.Errorf("--seq-len 16: %s", out.String())
 	}
-	if err := run([]string{"import", filepath.Join(l2c, "model.bin"), "--out", filepath.Join(tmp, "run3")}, &out); err != nil {
+	if err := run([]string{"import", filepath.Join(l2c, "model.bin"), "--out", filepath.Join(tmp, "run3")}, &out, &out); err != nil {
 		t.Fatal(err)
 	}
 	a, _ := os.ReadFile(filepath.Join(run1, "step-00000000", "model.safetensors"))
@@ -57,7 +57,7 @@ func TestConvertCommand(t *testing.T) {
 			t.Errorf("%s/model.safetensors differs from the first import", r)
 		}
 	}
-	if err := run([]string{"export", run1, "--out", hf, "--format", "onnx"}, &out); err == nil {
+	if err := run([]string{"export", run1, "--out", hf, "--format", "onnx"}, &out, &out); err == nil {
 		t.Error("unknown format accepted")
 	}
 }

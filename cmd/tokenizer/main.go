@@ -15,12 +15,13 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 )
 
 func main() {
 	if len(os.Args) < 2 {
-		usage()
+		usage(os.Stderr, 2)
 	}
 	var err error
 	switch os.Args[1] {
@@ -34,8 +35,10 @@ func main() {
 		err = info(os.Args[2:])
 	case "convert":
 		err = convert(os.Args[2:])
+	case "-h", "-help", "--help", "help":
+		usage(os.Stdout, 0)
 	default:
-		usage()
+		usage(os.Stderr, 2)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "tokenizer:", err)
@@ -43,12 +46,13 @@ func main() {
 	}
 }
 
-func usage() {
-	fmt.Fprintln(os.Stderr, `usage: tokenizer train|encode|decode|info [flags] [args]
+// usage prints the subcommands and exits with code (0 for -h, 2 for a wrong call).
+func usage(w io.Writer, code int) {
+	fmt.Fprintln(w, `usage: tokenizer train|encode|decode|info|convert [flags] [args]   (tokenizer SUBCOMMAND -h for its flags)
   train  -vocab N [-pattern gpt2|cl100k] [-special list] [-min-freq N] [-format F] [-max-bytes N] -o tokenizer.json FILES...
   encode -t TOKENIZER [-special] [TEXT]   (TEXT from stdin if absent; prints ids)
   decode -t TOKENIZER IDS...             (ids from stdin if absent)
   info   -t TOKENIZER
   convert -t TOKENIZER -o tokenizer.json   (any format LoadAny reads -> Hugging Face tokenizer.json)`)
-	os.Exit(2)
+	os.Exit(code)
 }

@@ -48,7 +48,10 @@ func train(args []string) error {
 			specials = append(specials, s)
 		}
 	}
-	readBar := newBar(total, "reading corpus", true, *quiet)
+	// The bar shows bytes without a rate: reading is driven by the pair counting, in bursts the
+	// bar's own rolling rate turns into GB/s; the closing line gives the real rate.
+	readBar := newBar(total, "reading corpus (bytes)", false, *quiet)
+	var readTime time.Duration
 	var mergeBar *progressbar.ProgressBar
 	problems := &data.Problems{MaxSamples: 10}
 	var readErr error
@@ -87,6 +90,7 @@ func train(args []string) error {
 			r.Close()
 		}
 		readBar.Set64(total)
+		readTime = time.Since(start)
 	}
 	tok, err := tokenizer.Train(iter.Seq[string](docs), tokenizer.TrainOptions{
 		VocabSize: *vocab, Pattern: tokenizer.Pattern(*pattern), SpecialTokens: specials,
@@ -115,11 +119,11 @@ func train(args []string) error {
 		return err
 	}
 	if n := problems.Total(); n > 0 {
-		fmt.Fprintf(os.Stderr, "%d bad input records skipped\n", n)
+		fmt.Fprintf(os.Stderr, "%s skipped\n", data.Plural(n, "bad input record"))
 	}
-	fmt.Fprintf(os.Stderr, "\nwrote %s: %d tokens (%d merges, %d special) from %.1f MB of text in %s\n",
+	fmt.Fprintf(os.Stderr, "\nwrote %s: %d tokens (%d merges, %d special) from %.1f MB of text in %s (read and counted at %.1f MB/s)\n",
 		*out, tok.VocabSize(), tok.VocabSize()-256-len(specials), len(specials),
-		float64(textBytes)/1e6, time.Since(start).Round(time.Millisecond))
+		float64(textBytes)/1e6, time.Since(start).Round(time.Millisecond), float64(textBytes)/1e6/max(readTime.Seconds(), 1e-9))
 	return nil
 }
 

@@ -1,6 +1,9 @@
 package transformer
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // Config is the shape of a decoder-only transformer. It is the `model:` section of a run config.
 type Config struct {
@@ -80,8 +83,14 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("model.norm: %q is not one of layernorm, rmsnorm", c.Norm)
 	case c.MLP != "gelu" && c.MLP != "gelu_tanh" && c.MLP != "swiglu":
 		return fmt.Errorf("model.mlp: %q is not one of gelu, gelu_tanh, swiglu", c.MLP)
-	case c.Dropout < 0 || c.Dropout >= 1:
+	case !(c.Dropout >= 0 && c.Dropout < 1): // written so that NaN fails too
 		return fmt.Errorf("model.dropout: %g must be in [0, 1)", c.Dropout)
+	case !(c.NormEps > 0 && c.NormEps < 1):
+		return fmt.Errorf("model.norm_eps: %g must be in (0, 1), e.g. 1e-5", c.NormEps)
+	case !(c.InitStd > 0 && c.InitStd < 10):
+		return fmt.Errorf("model.init_std: %g must be in (0, 10), e.g. 0.02", c.InitStd)
+	case !(c.RopeTheta > 0) || math.IsInf(c.RopeTheta, 0):
+		return fmt.Errorf("model.rope_theta: %g must be a positive number, e.g. 10000", c.RopeTheta)
 	}
 	return nil
 }
