@@ -223,7 +223,7 @@ func TestPrepareBadInputThreshold(t *testing.T) {
 	p := filepath.Join(dir, "bad.jsonl")
 	os.WriteFile(p, []byte("{\"text\":\"good one\"}\n{broken\n{\"text\":\"good two\"}\n"), 0o644)
 	_, err := Prepare(PrepareConfig{Inputs: []string{p}, Out: t.TempDir(), Filters: MinimalFilters(), MaxBadFraction: 0.1})
-	if err == nil || !strings.Contains(err.Error(), "bad.jsonl: 1 problems in 3 records") || !strings.Contains(err.Error(), "bad.jsonl:2: not a JSON object") {
+	if err == nil || !strings.Contains(err.Error(), "bad.jsonl: 1 problem in 3 records") || !strings.Contains(err.Error(), "bad.jsonl:2: not a JSON object") {
 		t.Errorf("error %v", err)
 	}
 	rep, err := Prepare(PrepareConfig{Inputs: []string{p}, Out: t.TempDir(), Filters: MinimalFilters(), MaxBadFraction: 0.5})

@@ -97,7 +97,7 @@ func (r *Report) Brief() string {
 		return ""
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "data: %s, %s, %s, %d kept", count(int64(r.Shards), "file"), count(r.Records, "record"), count(r.Documents, "document"), r.Kept)
+	fmt.Fprintf(&b, "data: %s, %s, %s, %d kept", Plural(r.Shards, "file"), Plural(r.Records, "record"), Plural(r.Documents, "document"), r.Kept)
 	if r.Documents > r.Kept {
 		fmt.Fprintf(&b, " (dropped %s)", inline(r.Dropped))
 	}
@@ -114,14 +114,6 @@ func (r *Report) Brief() string {
 		fmt.Fprintf(&b, ", first: %s", r.Samples[0])
 	}
 	return b.String()
-}
-
-// count is "1 file", "2 files".
-func count(n int64, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // inline is counts as "kind n, kind n", largest first.
