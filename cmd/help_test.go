@@ -3,10 +3,12 @@
 package cmd_test
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -32,16 +34,42 @@ var helpCases = []struct {
 	{[]string{"finetune", "merge", "-h"}, []string{"-adapter", "-out", "-base"}},
 }
 
+var (
+	buildOnce sync.Once
+	binDir    string
+	buildErr  error
+)
+
+// buildCommands builds every command once per test binary, into a folder removed at the end.
+func buildCommands(t *testing.T) string {
+	buildOnce.Do(func() {
+		if binDir, buildErr = os.MkdirTemp("", "golem-cmd-test-"); buildErr != nil {
+			return
+		}
+		build := exec.Command("go", "build", "-o", binDir+string(filepath.Separator), "./...")
+		if out, err := build.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build ./cmd/...: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binDir
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
 func TestHelpEveryCommand(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds every command (about a minute on 2 cores)")
 	}
-	bin := t.TempDir()
-	build := exec.Command("go", "build", "-o", bin+string(filepath.Separator), "./...")
-	build.Dir = "."
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/...: %v\n%s", err, out)
-	}
+	bin := buildCommands(t)
 	for _, c := range helpCases {
 		name := strings.Join(c.args, " ")
 		cmd := exec.Command(filepath.Join(bin, c.args[0]), c.args[1:]...)

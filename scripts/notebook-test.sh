@@ -21,7 +21,8 @@ fi
 command -v goimports >/dev/null || go install golang.org/x/tools/cmd/goimports@v0.44.0
 [ -d "$(jupyter --data-dir)/kernels/gonb" ] || gonb --install --force_deps --raw_error >/dev/null
 
-out=$(mktemp -d)
+out=$(mktemp -d)   # this run's executed notebooks; nothing is shared between runs or users
+trap 'rm -rf "$out"' EXIT
 status=0
 for nb in notebooks/*.ipynb; do
   name=$(basename "$nb" .ipynb)

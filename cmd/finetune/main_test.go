@@ -76,7 +76,7 @@ func TestCommand(t *testing.T) {
 	if _, err := call("--base", base, "--data", data, "--set", "lora.rnak=4"); err == nil || !strings.Contains(err.Error(), "lora.rnak: unknown key") {
 		t.Errorf("misspelt key: %v", err)
 	}
-	for _, c := range []string{"finetune-lora.yaml", "finetune-full.yaml"} {
+	for _, c := range []string{"finetune-lora.yaml", "finetune-full.yaml", "finetune-alpaca-tiny.yaml"} {
 		if _, err := finetune.LoadConfig(filepath.Join(root, "configs", c), []string{"base=x", "data.train=[y]"}); err != nil {
 			t.Errorf("%s: %v", c, err)
 		}
