@@ -54,6 +54,15 @@ type LoopConfig struct {
 	EvalBatches    int    `yaml:"eval_batches"`     // batches per validation pass
 	LogEvery       int    `yaml:"log_every"`        // steps between metrics.jsonl lines
 	MaxBadSteps    int    `yaml:"max_bad_steps"`    // abort after this many non-finite steps in a row
+	// CheckpointActivations recomputes each block's activations in the backward pass instead of
+	// keeping them (less memory, about a third more compute).
+	CheckpointActivations bool `yaml:"checkpoint_activations"`
+	// PeakTFlops is the device's dense matmul peak in TFLOP/s for the MFU figure; 0 = the table of
+	// known accelerators, else measured once per machine and cached (see train.Peak).
+	PeakTFlops float64 `yaml:"peak_tflops"`
+	// DataParallel splits each (micro-)batch over the backend's local devices: "auto" (when it has
+	// more than one), "on" (also with one device: the same sharded graphs), or "off".
+	DataParallel string `yaml:"data_parallel"`
 }
 
 // CheckpointConfig says when checkpoints are written and which are kept.
@@ -79,7 +88,7 @@ func DefaultConfig() Config {
 		Data:      data.Config{ValFraction: 0.1},
 		Model:     transformer.Config{Positions: "learned", Norm: "layernorm", MLP: "gelu", Bias: true, Tied: true},
 		Optimizer: OptimizerConfig{LR: 1e-3, MinLR: 1e-4, WarmupSteps: 100, Beta1: 0.9, Beta2: 0.95, Eps: 1e-8, WeightDecay: 0.1, GradClip: 1.0},
-		Train:     LoopConfig{Steps: 1000, BatchSize: 16, Seed: 1337, DType: "float32", EvalEvery: 250, EvalBatches: 8, LogEvery: 10, MaxBadSteps: 5},
+		Train:     LoopConfig{Steps: 1000, BatchSize: 16, Seed: 1337, DType: "float32", EvalEvery: 250, EvalBatches: 8, LogEvery: 10, MaxBadSteps: 5, DataParallel: "auto"},
 		Ckpt:      CheckpointConfig{Every: 500, KeepLast: 3},
 		Sample:    SampleConfig{Prompt: "\n", Tokens: 200, Temperature: 0.8, TopK: 40},
 	}
@@ -149,6 +158,10 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("train.eval_batches: %d must be positive", t.EvalBatches)
 	case t.LogEvery <= 0:
 		return fmt.Errorf("train.log_every: %d must be positive", t.LogEvery)
+	case t.PeakTFlops < 0 || t.PeakTFlops != t.PeakTFlops:
+		return fmt.Errorf("train.peak_tflops: %g must be >= 0 (0 = known table or measured)", t.PeakTFlops)
+	case t.DataParallel != "" && t.DataParallel != "auto" && t.DataParallel != "on" && t.DataParallel != "off":
+		return fmt.Errorf("train.data_parallel: %q is not one of auto, on, off", t.DataParallel)
 	case t.MaxBadSteps <= 0:
 		return fmt.Errorf("train.max_bad_steps: %d must be positive", t.MaxBadSteps)
 	case c.Ckpt.Every < 0 || c.Ckpt.KeepLast < 0 || c.Ckpt.KeepEvery < 0:

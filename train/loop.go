@@ -101,12 +101,18 @@ func Loop(ctx context.Context, t *Trainer, src Source, tok tokenizer.Tokenizer, 
 
 	start, compute := time.Now(), time.Duration(0)
 	ranSteps, timedTokens := 0, int64(0)
+	// The next step's batch is read while the device runs this one (src.Train calls stay
+	// sequential: each starts after the previous one was received).
+	next := prefetch(src, t.Step)
 	for t.Step < int64(cfg.Train.Steps) {
 		if ctx.Err() != nil {
 			fmt.Fprintf(log, "\ninterrupted at step %d; saving a checkpoint\n", t.Step)
 			break
 		}
-		batch := src.Train(t.Step)
+		batch := <-next
+		if t.Step+1 < int64(cfg.Train.Steps) {
+			next = prefetch(src, t.Step+1)
+		}
 		stepStart := time.Now()
 		res, err := t.TrainStep(batch.Tokens, batch.Weights, opts.Poison != nil && opts.Poison(t.Step))
 		if err != nil {
@@ -173,7 +179,8 @@ func Loop(ctx context.Context, t *Trainer, src Source, tok tokenizer.Tokenizer, 
 	if compute > 0 {
 		sum.TokensPerSec = float64(timedTokens) / compute.Seconds()
 		sum.GFlops = sum.TokensPerSec * cfg.Model.FlopsPerToken() / 1e9
-		sum.PeakGFlops = MatmulPeak(t.Backend)
+		peak := Peak(t.Backend, cfg.Train.DType, cfg.Train.PeakTFlops)
+		sum.PeakGFlops, sum.PeakSource = peak.GFlops, cfg.Train.DType+"; "+peak.Source
 		sum.MFU = sum.GFlops / sum.PeakGFlops
 	}
 	if cfg.Sample.Tokens > 0 && ctx.Err() == nil { // no sample after Ctrl-C
@@ -205,10 +212,17 @@ func (s *Summary) line(elapsed time.Duration) string {
 	}
 	speed := "speed not measured (the one step run includes compilation)"
 	if s.TokensPerSec > 0 {
-		speed = fmt.Sprintf("%.0f tok/s, %.1f GFLOP/s, MFU %.1f%% of %.1f GFLOP/s matmul peak", s.TokensPerSec, s.GFlops, 100*s.MFU, s.PeakGFlops)
+		speed = fmt.Sprintf("%.0f tok/s, %.1f GFLOP/s, MFU %.1f%% of %.1f GFLOP/s matmul peak (%s)", s.TokensPerSec, s.GFlops, 100*s.MFU, s.PeakGFlops, s.PeakSource)
 	}
 	return fmt.Sprintf("done: %s in %s | train loss %.4f -> %.4f | val loss %.4f (ppl %.2f) | %s | peak RSS %d MiB | checkpoint %s",
 		steps, elapsed.Round(time.Second), s.FirstLoss, s.FinalLoss, s.ValLoss, math.Exp(s.ValLoss), speed, s.PeakRSS>>20, s.Checkpoint)
+}
+
+// prefetch reads the batch of a step in the background.
+func prefetch(src Source, step int64) <-chan Batch {
+	ch := make(chan Batch, 1)
+	go func() { ch <- src.Train(step) }()
+	return ch
 }
 
 // Train is the batch for a step: every row of the loader's batch, all targets counted.

@@ -44,7 +44,8 @@ type Summary struct {
 	Steps        int64 // the step it ended at; the figures below cover StartStep..Steps
 	TokensPerSec float64
 	GFlops       float64 // achieved model FLOP/s, in GFLOP/s
-	PeakGFlops   float64 // measured matmul peak of the backend
+	PeakGFlops   float64 // the device's matmul peak for the compute dtype (train.Peak)
+	PeakSource   string  // where PeakGFlops came from
 	MFU          float64 // GFlops / PeakGFlops
 	PeakRSS      int64   // bytes
 	FirstLoss    float64
