@@ -541,3 +541,27 @@ func TestPretrainReportsBadRawInput(t *testing.T) {
 		t.Errorf("the truncated file is reported %d times (want at start-up and in the summary); log:\n%s", n, log.String())
 	}
 }
+
+// Activation checkpointing recomputes the blocks in the backward pass: the same losses.
+func TestActivationCheckpointingKeepsTheLoss(t *testing.T) {
+	var losses [2][]float64
+	for i, on := range []string{"false", "true"} {
+		cfg := tinyConfig(t, "train.checkpoint_activations="+on)
+		cfg.Model.VocabSize = 257
+		tr := must.M1(New(cfg, backend(t)))
+		must.M(tr.InitOptimizer())
+		B, T := tr.Cfg.Train.BatchSize, tr.Cfg.Model.SeqLen
+		for s := 0; s < 2; s++ {
+			x := make([]int32, B*(T+1))
+			for j := range x {
+				x[j] = int32((j*31 + s*7) % 256)
+			}
+			losses[i] = append(losses[i], must.M1(tr.TrainStep(x, nil, false)).Loss)
+		}
+	}
+	for s := range losses[0] {
+		if math.Abs(losses[0][s]-losses[1][s]) > 1e-5 {
+			t.Errorf("step %d: loss %.6f, with activation checkpointing %.6f", s, losses[0][s], losses[1][s])
+		}
+	}
+}

@@ -11,6 +11,7 @@ package train
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
@@ -56,6 +57,7 @@ type Trainer struct {
 
 	stepExec, accumExec, applyExec, evalExec *model.Exec
 	buildingTraining                         bool
+	dp                                       *dataParallel // nil: one device, no sharding
 }
 
 // BuildingTraining reports, while a graph is being built (inside Weights), whether it is a
@@ -139,7 +141,8 @@ func (t *Trainer) loss(g *Graph, tokens, weights *Node, training bool) *Node {
 	T := T1 - 1
 	t.buildingTraining = training
 	defer func() { t.buildingTraining = false }()
-	m := &transformer.Model{Cfg: t.Cfg.Model, W: t.Weights(g), ComputeDType: t.computeDType()}
+	m := &transformer.Model{Cfg: t.Cfg.Model, W: t.Weights(g), ComputeDType: t.computeDType(),
+		Checkpoint: training && t.Cfg.Train.CheckpointActivations}
 	rngVar := t.Store.GetVariable(rngPath)
 	if training && t.Cfg.Model.Dropout > 0 {
 		m.RNG = rngVar.NodeValue(g)
@@ -244,6 +247,9 @@ func (t *Trainer) compile() error {
 		return nil
 	}
 	var err error
+	if t.dp, err = newDataParallel(t.Cfg, t.Backend); err != nil {
+		return err
+	}
 	// One micro-batch is the whole batch: forward, backward and update in one graph.
 	t.stepExec, err = model.NewExec(t.Backend, t.Store, func(_ *model.Scope, in []*Node) []*Node {
 		g := in[0].Graph()
@@ -291,7 +297,16 @@ func (t *Trainer) compile() error {
 	t.evalExec, err = model.NewExec(t.Backend, t.Store, func(_ *model.Scope, in []*Node) *Node {
 		return t.loss(in[0].Graph(), in[0], in[1], false)
 	})
-	return err
+	if err != nil {
+		return err
+	}
+	// Inputs: step (tokens, weights: sharded; lr, poison), accum (tokens, weights; poison),
+	// apply (loss, lr), eval (tokens, weights).
+	t.dp.distribute(t.stepExec, 2)
+	t.dp.distribute(t.accumExec, 2)
+	t.dp.distribute(t.applyExec, 0)
+	t.dp.distribute(t.evalExec, 2)
+	return nil
 }
 
 // LR is the learning rate at a step: linear warmup to LR, then cosine decay to MinLR at the
@@ -328,8 +343,8 @@ func (t *Trainer) TrainStep(batch []int32, weights []float32, poison bool) (Step
 	res := StepResult{LR: lr}
 	var norm, ok *tensors.Tensor
 	if mb == B {
-		out, err := t.stepExec.Call(tensors.FromFlatDataAndDimensions(batch, B, T+1),
-			tensors.FromFlatDataAndDimensions(weights, B, T), tensors.FromScalar(float32(lr)), tensors.FromScalar(p))
+		out, err := t.stepExec.Call(t.dp.args(2, tensors.FromFlatDataAndDimensions(batch, B, T+1),
+			tensors.FromFlatDataAndDimensions(weights, B, T), tensors.FromScalar(float32(lr)), tensors.FromScalar(p))...)
 		if err != nil {
 			return res, fmt.Errorf("step %d: %w", t.Step, err)
 		}
@@ -338,8 +353,8 @@ func (t *Trainer) TrainStep(batch []int32, weights []float32, poison bool) (Step
 	} else {
 		var lossSum, count float64
 		for i := 0; i < B/mb; i++ {
-			out, err := t.accumExec.Call(tensors.FromFlatDataAndDimensions(batch[i*mb*(T+1):(i+1)*mb*(T+1)], mb, T+1),
-				tensors.FromFlatDataAndDimensions(weights[i*mb*T:(i+1)*mb*T], mb, T), tensors.FromScalar(p))
+			out, err := t.accumExec.Call(t.dp.args(2, tensors.FromFlatDataAndDimensions(batch[i*mb*(T+1):(i+1)*mb*(T+1)], mb, T+1),
+				tensors.FromFlatDataAndDimensions(weights[i*mb*T:(i+1)*mb*T], mb, T), tensors.FromScalar(p))...)
 			if err != nil {
 				return res, fmt.Errorf("step %d micro-batch %d: %w", t.Step, i, err)
 			}
@@ -348,7 +363,7 @@ func (t *Trainer) TrainStep(batch []int32, weights []float32, poison bool) (Step
 		}
 		count = max(count, 1) // as CrossEntropy's denominator
 		res.Loss = lossSum / count
-		out, err := t.applyExec.Call(tensors.FromScalar(float32(res.Loss)), tensors.FromScalar(float32(lr)), tensors.FromScalar(float32(count)))
+		out, err := t.applyExec.Call(t.dp.args(0, tensors.FromScalar(float32(res.Loss)), tensors.FromScalar(float32(lr)), tensors.FromScalar(float32(count)))...)
 		if err != nil {
 			return res, fmt.Errorf("step %d update: %w", t.Step, err)
 		}
@@ -374,11 +389,16 @@ func (t *Trainer) EvalLoss(batches []Batch) (float64, error) {
 	var sum float64
 	for _, b := range batches {
 		rows := len(b.Tokens) / (T + 1)
-		w := b.Weights
+		toks, w := b.Tokens, b.Weights
 		if w == nil {
 			w = ones(rows * T)
 		}
-		out, err := t.evalExec.Call(tensors.FromFlatDataAndDimensions(b.Tokens, rows, T+1), tensors.FromFlatDataAndDimensions(w, rows, T))
+		if pad := t.dp.padRows(rows); pad > 0 { // rows of weight 0 leave the weighted mean unchanged
+			toks = append(slices.Clone(toks), make([]int32, pad*(T+1))...)
+			w = append(slices.Clone(w), make([]float32, pad*T)...)
+			rows += pad
+		}
+		out, err := t.evalExec.Call(t.dp.args(2, tensors.FromFlatDataAndDimensions(toks, rows, T+1), tensors.FromFlatDataAndDimensions(w, rows, T))...)
 		if err != nil {
 			return 0, fmt.Errorf("evaluation: %w", err)
 		}

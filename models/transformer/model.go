@@ -34,6 +34,9 @@ type Model struct {
 	// ComputeDType is the dtype of activations and matmuls (Float32, or BFloat16 with float32
 	// master weights); norms, softmax and the loss always run in float32.
 	ComputeDType dtypes.DType
+	// Checkpoint recomputes each block's activations during the backward pass instead of keeping
+	// them (activation / gradient checkpointing): less memory for about a third more compute.
+	Checkpoint bool
 }
 
 // Logits runs the model: tokens [B, T] int32 -> logits [B, T, V] float32.
@@ -65,8 +68,14 @@ func (m *Model) Hidden(tokens *Node) *Node {
 	x = m.dropout(x)
 	for l := 0; l < c.Layers; l++ {
 		p := "h" + strconv.Itoa(l) + "/"
+		if m.Checkpoint {
+			x = x.Checkpoint() // only the block's input is kept for the backward pass
+		}
 		x = Add(x, m.dropout(m.attention(m.norm(x, p+"ln1"), p, B, T)))
 		x = Add(x, m.dropout(m.mlp(m.norm(x, p+"ln2"), p)))
+	}
+	if m.Checkpoint {
+		x = x.StopCheckpoint()
 	}
 	return m.norm(x, "ln_f")
 }
