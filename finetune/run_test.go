@@ -52,9 +52,7 @@ func backend() compute.Backend {
 
 // tinyBase pretrains configs/tiny.yaml (context 128, batch 4) for 40 steps on Shakespeare,
 // once per test binary, and saves it as a checkpoint. It drives the trainer directly rather
-// than through train.Pretrain: train.Loop ends every run by timing four 4096³ matmuls for its
-// MFU line (train.MatmulPeak does not recognise the Go backend, whose Name() is "Go Backend"),
-// ~25 s on 2 cores, and the fine-tuning runs below pay that already.
+// than through train.Pretrain (no loop, plot or sample needed here).
 func tinyBase(t testing.TB) string {
 	baseOnce.Do(func() {
 		root := repoRoot()

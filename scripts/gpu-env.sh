@@ -83,6 +83,12 @@ for m in ("jax_plugins.xla_cuda13", "jax_plugins.xla_cuda12"):
 	*xla_gpu_cuda_data_dir*) ;;
 	*) [ -n "$cudadir" ] && export XLA_FLAGS="--xla_gpu_cuda_data_dir=$cudadir${XLA_FLAGS:+ $XLA_FLAGS}" ;;
 	esac
+	# cuBLAS rather than Triton for matmuls: the gpt2-124m bf16 step took 120.4 ms instead of
+	# 125.4 ms on an H200 (bench/gpu BenchmarkGPT2Step, batch 32). Set the flag yourself to override.
+	case "${XLA_FLAGS:-}" in
+	*xla_gpu_enable_triton_gemm*) ;;
+	*) export XLA_FLAGS="${XLA_FLAGS:+$XLA_FLAGS }--xla_gpu_enable_triton_gemm=false" ;;
+	esac
 	echo "gpu-env: GOMLX_BACKEND=$GOMLX_BACKEND${cudadir:+ (CUDA data dir $cudadir)}" >&2
 	return 0
 }

@@ -11,8 +11,8 @@ import (
 )
 
 // BenchmarkTrainStep measures training throughput of the shipped tiny and small configs on
-// the Go backend: tokens/s and achieved GFLOP/s (medians over timed steps after two warm-up
-// steps, the first of which compiles), and the process's peak RSS.
+// the Go backend: tokens/s, achieved GFLOP/s and MFU against train.Peak (medians over timed
+// steps after two warm-up steps, the first of which compiles), and the process's peak RSS.
 //
 //	GOEXPERIMENT=simd go test ./train -run '^$' -bench TrainStep -benchtime 1x
 func BenchmarkTrainStep(b *testing.B) {
@@ -46,6 +46,7 @@ func BenchmarkTrainStep(b *testing.B) {
 			med := tps[len(tps)/2]
 			b.ReportMetric(med, "tokens/s")
 			b.ReportMetric(med*cfg.Model.FlopsPerToken()/1e9, "GFLOP/s")
+			b.ReportMetric(100*med*cfg.Model.FlopsPerToken()/1e9/Peak(tr.Backend, cfg.Train.DType, cfg.Train.PeakTFlops).GFlops, "MFU%")
 			b.ReportMetric(compile.Seconds(), "first-step-s")
 			b.ReportMetric(float64(PeakRSS())/(1<<20), "peak-RSS-MiB")
 		})

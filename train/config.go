@@ -158,7 +158,7 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("train.eval_batches: %d must be positive", t.EvalBatches)
 	case t.LogEvery <= 0:
 		return fmt.Errorf("train.log_every: %d must be positive", t.LogEvery)
-	case t.PeakTFlops < 0 || t.PeakTFlops != t.PeakTFlops:
+	case t.PeakTFlops < 0 || math.IsNaN(t.PeakTFlops) || math.IsInf(t.PeakTFlops, 0):
 		return fmt.Errorf("train.peak_tflops: %g must be >= 0 (0 = known table or measured)", t.PeakTFlops)
 	case t.DataParallel != "" && t.DataParallel != "auto" && t.DataParallel != "on" && t.DataParallel != "off":
 		return fmt.Errorf("train.data_parallel: %q is not one of auto, on, off", t.DataParallel)

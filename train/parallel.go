@@ -58,7 +58,14 @@ func (d *dataParallel) distribute(e *model.Exec, nBatch int) {
 		specs = append(specs, d.batch)
 	}
 	specs = append(specs, d.replicated) // the last spec serves every remaining input
-	e.AutoSharding(d.mesh).WithInputShardingSpecs(specs...).WithOutputShardingSpecs(d.replicated)
+	// XLA compiles a sharded program for given devices: without an assignment PJRT refuses it
+	// ("computation is not (device) portable", seen on the H200 with a mesh of one device).
+	devices := make([]compute.DeviceNum, d.mesh.NumDevices())
+	for i := range devices {
+		devices[i] = compute.DeviceNum(i)
+	}
+	e.AutoSharding(d.mesh).WithInputShardingSpecs(specs...).WithOutputShardingSpecs(d.replicated).
+		WithDeviceAssignment(devices)
 }
 
 // args returns the call arguments: the tensors themselves on one device, else distributed

@@ -261,6 +261,9 @@ func gpuMemoryGiB() float64 {
 // accumulation and evaluation, and a loadable checkpoint.
 func TestGPUDataParallelMatchesSingleDevice(t *testing.T) {
 	b := accel(t)
+	if b.Name() != "xla" {
+		t.Skipf("data parallelism needs XLA; %s has no sharding", b.Name())
+	}
 	t.Logf("%d local device(s)", b.NumDevices())
 	var curves [2][]train.Metric
 	for i, mode := range []string{"off", "on"} {
