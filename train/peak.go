@@ -71,7 +71,7 @@ func peakFor(device, dtype string, overrideTFlops float64, measure func() float6
 			if dtype == "bfloat16" {
 				tf = k.BF16
 			}
-			return PeakInfo{GFlops: tf * 1e3, Source: fmt.Sprintf("table: %s %s (%s)", k.Match, dtype, k.Note)}
+			return PeakInfo{GFlops: tf * 1e3, Source: fmt.Sprintf("table: %s %s", k.Match, dtype)}
 		}
 	}
 	return cachedPeak(device, dtype, measure)

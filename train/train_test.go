@@ -565,3 +565,26 @@ func TestActivationCheckpointingKeepsTheLoss(t *testing.T) {
 		}
 	}
 }
+
+// Short evaluation batches are padded to the batch size (one compiled shape) with rows of
+// weight 0: a 3-row batch has the mean loss of its rows evaluated one by one.
+func TestShortEvalBatchIsPaddedExactly(t *testing.T) {
+	cfg := tinyConfig(t)
+	cfg.Model.VocabSize = 257
+	tr := must.M1(New(cfg, backend(t)))
+	must.M(tr.InitOptimizer())
+	T := cfg.Model.SeqLen
+	rows := make([]int32, 3*(T+1))
+	for i := range rows {
+		rows[i] = int32((i*37 + 11) % 256)
+	}
+	all := must.M1(tr.EvalLoss([]Batch{{Tokens: rows}}))
+	var each []Batch
+	for r := 0; r < 3; r++ {
+		each = append(each, Batch{Tokens: rows[r*(T+1) : (r+1)*(T+1)]})
+	}
+	one := must.M1(tr.EvalLoss(each))
+	if math.Abs(all-one) > 1e-5 {
+		t.Fatalf("3-row batch loss %.6f, mean of its rows %.6f", all, one)
+	}
+}

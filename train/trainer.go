@@ -380,7 +380,8 @@ func (t *Trainer) TrainStep(batch []int32, weights []float32, poison bool) (Step
 	return res, nil
 }
 
-// EvalLoss is the mean loss over batches (no dropout, no update).
+// EvalLoss is the mean loss over batches (no dropout, no update): each batch's weighted mean,
+// averaged.
 func (t *Trainer) EvalLoss(batches []Batch) (float64, error) {
 	if err := t.compile(); err != nil {
 		return 0, err
@@ -393,7 +394,10 @@ func (t *Trainer) EvalLoss(batches []Batch) (float64, error) {
 		if w == nil {
 			w = ones(rows * T)
 		}
-		if pad := t.dp.padRows(rows); pad > 0 { // rows of weight 0 leave the weighted mean unchanged
+		// A short (last) batch is padded to the batch size, so evaluation compiles one graph, and
+		// to a multiple of the devices; rows of weight 0 leave the weighted mean unchanged.
+		pad := max(t.Cfg.Train.BatchSize-rows, 0)
+		if pad += t.dp.padRows(rows + pad); pad > 0 {
 			toks = append(slices.Clone(toks), make([]int32, pad*(T+1))...)
 			w = append(slices.Clone(w), make([]float32, pad*T)...)
 			rows += pad
