@@ -4,7 +4,7 @@
 export GOEXPERIMENT := simd
 export GOMLX_NO_AUTO_INSTALL := 1
 
-.PHONY: pretrain test bench build bench-torch notebook-test
+.PHONY: pretrain test bench build bench-torch notebook-test gpu-check gpu-check-dry-run
 
 # Pretrain the small model on the bundled corpus (testdata/tinyshakespeare.txt). A second run
 # into checkpoints/small needs ARGS=--overwrite (start afresh) or ARGS=--resume.
@@ -34,3 +34,11 @@ notebook-test:
 CONFIGS ?= tiny,small
 bench-torch:
 	go run ./bench/cmd/speed -configs $(CONFIGS) $(ARGS)
+
+# On a machine with an NVIDIA GPU and JAX's CUDA wheels: GPU tests and the gpt2-124m table
+# (bench/gpu/README.md). The dry run does the same steps on the Go backend with a tiny model.
+gpu-check:
+	scripts/gpu-check.sh
+
+gpu-check-dry-run:
+	scripts/gpu-check.sh --dry-run
