@@ -169,9 +169,10 @@ func (c *Config) Validate() error {
 	case !(c.Sample.Temperature >= 0) || math.IsInf(c.Sample.Temperature, 0):
 		return fmt.Errorf("sample.temperature: %g must be >= 0 (0 = greedy)", c.Sample.Temperature)
 	}
-	// Weights, optimizer state and batches live on the host at least while saving and
-	// loading; activations are checked once the backend is known (CheckMemory in Loop).
-	return CheckMemory(*c, false)
+	// Weights and batches live on the host at least while saving and loading; optimizer state
+	// and activations are checked once the trainable parameters and the backend are known
+	// (Loop), since LoRA optimizes far fewer parameters than the model has.
+	return CheckMemory(*c, 0, false)
 }
 
 // MicroBatch is the number of sequences per forward/backward pass.

@@ -45,7 +45,7 @@ func Loop(ctx context.Context, t *Trainer, src Source, tok tokenizer.Tokenizer, 
 	}
 	T, B := cfg.Model.SeqLen, cfg.Train.BatchSize
 	evalBatches := src.Eval()
-	if err := CheckMemory(cfg, t.Backend.String() == "go"); err != nil { // the Go backend keeps activations in host memory
+	if err := CheckMemory(cfg, t.trainableParams(), t.Backend.String() == "go"); err != nil { // the Go backend keeps activations in host memory
 		return nil, err
 	}
 	// Every check is done by now (a rejected resume never gets here): the run folder's

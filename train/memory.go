@@ -61,8 +61,9 @@ type MemoryEstimate struct {
 // Total is the sum of every part.
 func (e MemoryEstimate) Total() float64 { return e.Weights + e.Optimizer + e.Activations + e.Batch }
 
-// EstimateMemory sizes a run of cfg (vocab_size 0 counts as 257, the byte vocabulary).
-func EstimateMemory(cfg Config) MemoryEstimate {
+// EstimateMemory sizes a run of cfg that optimizes trainable parameters (fewer than the
+// model's with LoRA; 0 leaves the optimizer out). vocab_size 0 counts as 257, the byte vocabulary.
+func EstimateMemory(cfg Config, trainable float64) MemoryEstimate {
 	m := cfg.Model
 	if m.VocabSize == 0 {
 		m.VocabSize = 257
@@ -75,9 +76,9 @@ func EstimateMemory(cfg Config) MemoryEstimate {
 	C, F, H, T, L, V := float64(m.Width), float64(m.MLPHidden), float64(m.Heads), float64(m.SeqLen), float64(m.Layers), float64(m.VocabSize)
 	perToken := L*(16*C+4*F+2*H*T) + 3*V
 	B, micro := float64(cfg.Train.BatchSize), float64(cfg.MicroBatch())
-	opt := 3 * 4 * p // gradients and two moments
+	opt := 3 * 4 * trainable // gradients and two AdamW moments
 	if micro < B {
-		opt += 4 * p // accumulators
+		opt += 4 * trainable // accumulators
 	}
 	return MemoryEstimate{Params: p, Weights: 4 * p, Optimizer: opt, Activations: 4 * micro * T * perToken, Batch: B * (T + 1) * 8}
 }
@@ -113,14 +114,15 @@ func ParamCount(c transformer.Config) float64 {
 }
 
 // CheckMemory refuses a run whose estimate exceeds the machine's memory, before anything is
-// allocated. activations says whether the backward pass runs in host memory too (the Go
-// backend); on an accelerator only the host-side parts are checked.
-func CheckMemory(cfg Config, activations bool) error {
+// allocated. trainable is the number of optimized parameters (0 before they are known);
+// activations says whether the backward pass runs in host memory too (the Go backend); on
+// an accelerator only the host-side parts are checked.
+func CheckMemory(cfg Config, trainable float64, activations bool) error {
 	have := MachineMemory()
 	if have <= 0 {
 		return nil
 	}
-	e := EstimateMemory(cfg)
+	e := EstimateMemory(cfg, trainable)
 	need := e.Weights + e.Optimizer + e.Batch
 	if activations {
 		need += e.Activations
@@ -128,16 +130,17 @@ func CheckMemory(cfg Config, activations bool) error {
 	if need <= float64(have) {
 		return nil
 	}
-	return fmt.Errorf("model (width %d, layers %d, vocab %d: %.3g parameters) with train.batch_size %d (micro-batch %d) x seq_len %d needs about %s (weights %s, gradients and optimizer %s, activations %s, batch %s) but this machine has %s; make model.width, model.layers, model.seq_len or train.batch_size smaller, or set train.micro_batch_size",
-		cfg.Model.Width, cfg.Model.Layers, cfg.Model.VocabSize, e.Params, cfg.Train.BatchSize, cfg.MicroBatch(), cfg.Model.SeqLen,
-		FormatBytes(need), FormatBytes(e.Weights), FormatBytes(e.Optimizer), activationsText(e, activations), FormatBytes(e.Batch), FormatBytes(float64(have)))
+	return fmt.Errorf("model (width %d, layers %d, vocab %d, seq_len %d: %.3g parameters) with train.batch_size %d (micro-batch %d) needs about %s (weights %s, gradients and optimizer %s, activations %s, batch %s) but this machine has %s; make model.width, model.layers, model.seq_len or train.batch_size smaller, or set train.micro_batch_size",
+		cfg.Model.Width, cfg.Model.Layers, cfg.Model.VocabSize, cfg.Model.SeqLen, e.Params, cfg.Train.BatchSize, cfg.MicroBatch(),
+		FormatBytes(need), FormatBytes(e.Weights), counted(e.Optimizer, trainable > 0), counted(e.Activations, activations), FormatBytes(e.Batch), FormatBytes(float64(have)))
 }
 
-func activationsText(e MemoryEstimate, counted bool) string {
-	if !counted {
-		return "on the device, not counted"
+// counted is a size for CheckMemory's message, or why it was left out.
+func counted(b float64, ok bool) string {
+	if !ok {
+		return "not counted here"
 	}
-	return FormatBytes(e.Activations)
+	return FormatBytes(b)
 }
 
 // FormatBytes writes a size in binary units: "23.4 GiB".
@@ -163,4 +166,15 @@ func CheckModelMemory(m transformer.Config) error {
 	}
 	return fmt.Errorf("model (width %d, layers %d, vocab %d, mlp_hidden %d: %.3g parameters) needs %s for its float32 weights but this machine has %s",
 		m.Width, m.Layers, m.VocabSize, m.MLPHidden, ParamCount(m), FormatBytes(need), FormatBytes(float64(have)))
+}
+
+// trainableParams counts the parameters the optimizer updates (all of them, or LoRA's).
+func (t *Trainer) trainableParams() float64 {
+	n := 0.0
+	for _, p := range t.Params {
+		if v := t.Store.GetVariable(p.Path); v != nil {
+			n += float64(v.Shape().Size())
+		}
+	}
+	return n
 }
