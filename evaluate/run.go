@@ -1,0 +1,422 @@
+package evaluate
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// Options of an evaluation run.
+type Options struct {
+	DataDir        string // task data paths are relative to it
+	NumFewshot     int    // shots before each query (tasks with num_fewshot keep theirs)
+	Seed           uint64 // the shots of item i are a pure function of (Seed, i)
+	Limit          int    // first n items per task; 0 = all
+	BootstrapIters int    // for perplexity's standard error; 0 = 100000 (lm-eval's default), <0 = none
+	WritePrompts   string // folder: write every request of each task as <task>.jsonl
+	Progress       func(task string, done, total int)
+	Log            io.Writer // warnings (shots that do not fit, skipped items); nil = discard
+}
+
+// Metric is one reported figure.
+type Metric struct {
+	Task         string   `json:"task"`
+	Metric       string   `json:"metric"`
+	Filter       string   `json:"filter,omitempty"` // generate_until: the answer extraction
+	Value        float64  `json:"value"`
+	Stderr       *float64 `json:"stderr"` // null where lm-eval reports N/A
+	K            int      `json:"k"`
+	Seed         uint64   `json:"seed"`
+	Items        int      `json:"items"`
+	TokensPerSec float64  `json:"tokens_per_s"`
+}
+
+// TaskStats counts what happened to a task's items.
+type TaskStats struct {
+	Task      string  `json:"task"`
+	Output    string  `json:"output"`
+	K         int     `json:"k"`
+	Items     int     `json:"items"`     // scored
+	Skipped   int     `json:"skipped"`   // an answer longer than the context: not scored
+	Truncated int     `json:"truncated"` // prompt's oldest tokens cut to fit the context
+	ShotsCut  int     `json:"shots_cut"` // of those, items whose cut reached into the few-shot examples
+	Requests  int     `json:"requests"`  // model requests (one per choice, window or generation)
+	Tokens    int     `json:"tokens"`    // tokens run through the model (prompts and answers)
+	Seconds   float64 `json:"seconds"`
+}
+
+// Report is the JSON written by `evaluate --out`.
+type Report struct {
+	Model   string      `json:"model"`
+	Adapter string      `json:"adapter,omitempty"`
+	Seed    uint64      `json:"seed"`
+	Limit   int         `json:"limit,omitempty"`
+	Batch   int         `json:"batch_size"`
+	Results []Metric    `json:"results"`
+	Tasks   []TaskStats `json:"tasks"`
+	Seconds float64     `json:"seconds"`
+}
+
+// Run evaluates tasks with a scorer and returns the report (Model and Adapter left for the
+// caller to fill).
+func Run(s *Scorer, tasks []*Task, opts Options) (*Report, error) {
+	if opts.Log == nil {
+		opts.Log = io.Discard
+	}
+	if opts.BootstrapIters == 0 {
+		opts.BootstrapIters = 100000
+	}
+	rep := &Report{Seed: opts.Seed, Limit: opts.Limit, Batch: s.BatchSize}
+	start := time.Now()
+	for _, t := range tasks {
+		ms, st, err := runTask(s, t, opts)
+		if err != nil {
+			return rep, err
+		}
+		rep.Results = append(rep.Results, ms...)
+		rep.Tasks = append(rep.Tasks, st)
+	}
+	rep.Seconds = time.Since(start).Seconds()
+	return rep, nil
+}
+
+// Request is one model request of an item: a scored (context, continuation) pair, a
+// document (continuation only) or a generation prompt (context only).
+type Request struct {
+	Item         int    `json:"item"`
+	Where        string `json:"where"` // the record's file:line
+	Context      string `json:"context"`
+	Continuation string `json:"continuation"`
+	ShotsLen     int    `json:"-"` // bytes of few-shot text at the start of Context
+}
+
+// Requests renders a task's items (the first opts.Limit) and their model requests with k
+// shots: one per choice (or per context), one continuation, one document or one prompt.
+func Requests(t *Task, k int, opts Options) ([]Doc, []Request, error) {
+	docs, err := t.ReadDocs(filepath.Join(opts.DataDir, t.Data))
+	if err != nil {
+		return nil, nil, err
+	}
+	all := docs
+	if opts.Limit > 0 && len(docs) > opts.Limit {
+		docs = docs[:opts.Limit]
+	}
+	pool, samePool := all, true
+	if t.FewshotData != "" && k > 0 {
+		if pool, err = t.ReadDocs(filepath.Join(opts.DataDir, t.FewshotData)); err != nil {
+			return nil, nil, err
+		}
+		samePool = false
+	}
+	if k > 0 && len(pool) <= k {
+		return nil, nil, fmt.Errorf("task %s: %d-shot needs more than %d examples in its few-shot pool", t.Name, k, len(pool))
+	}
+	var reqs []Request
+	for i := range docs {
+		d := &docs[i]
+		shots := ""
+		for _, j := range fewshotIndices(len(pool), k, opts.Seed, i, samePool) {
+			shots += pool[j].shotText(t) + t.fewshotSeparator()
+		}
+		r := Request{Item: i, Where: d.Where, ShotsLen: len(shots)}
+		switch {
+		case t.Output == MultipleChoice && d.Contexts != nil:
+			for _, c := range d.Contexts {
+				r.Context, r.Continuation = shots+c, t.targetDelimiter()+d.Target
+				reqs = append(reqs, r)
+			}
+		case t.Output == MultipleChoice:
+			for _, c := range d.Choices {
+				r.Context, r.Continuation = shots+d.Query, t.targetDelimiter()+c
+				reqs = append(reqs, r)
+			}
+		case t.Output == Loglikelihood:
+			r.Context, r.Continuation = shots+d.Query, d.Target
+			reqs = append(reqs, r)
+		case t.Output == LoglikelihoodRolling:
+			r.Continuation = d.Target
+			reqs = append(reqs, r)
+		case t.Output == GenerateUntil:
+			r.Context = shots + d.Query
+			reqs = append(reqs, r)
+		}
+	}
+	return docs, reqs, nil
+}
+
+func runTask(s *Scorer, t *Task, opts Options) ([]Metric, TaskStats, error) {
+	st := TaskStats{Task: t.Name, Output: t.Output, K: opts.NumFewshot}
+	if st.K < 0 {
+		st.K = 0
+		if t.NumFewshot != nil {
+			st.K = *t.NumFewshot
+		}
+	}
+	docs, reqs, err := Requests(t, st.K, opts)
+	if err != nil {
+		return nil, st, err
+	}
+	if opts.WritePrompts != "" {
+		if err := writePrompts(opts.WritePrompts, t, docs, reqs); err != nil {
+			return nil, st, err
+		}
+	}
+	progress := func(n int) {}
+	done := 0
+	if opts.Progress != nil {
+		opts.Progress(t.Name, 0, len(reqs))
+		progress = func(n int) { done += n; opts.Progress(t.Name, done, len(reqs)) }
+	}
+	start := time.Now()
+	st.Requests = len(reqs)
+	var results []Result
+	var outputs []string
+	switch t.Output {
+	case LoglikelihoodRolling:
+		texts := make([]string, len(reqs))
+		for i, r := range reqs {
+			texts[i] = r.Continuation
+		}
+		results, err = s.LoglikelihoodRolling(texts, nil)
+		progress(len(reqs))
+	case GenerateUntil:
+		g := make([]GenRequest, len(reqs))
+		for i, r := range reqs {
+			g[i] = GenRequest{Context: r.Context, Until: t.Until, MaxTokens: t.MaxGenTokens}
+			if g[i].MaxTokens <= 0 {
+				g[i].MaxTokens = 256
+			}
+			ids := len(s.LM.Tok.Encode(r.Context))
+			st.Tokens += ids
+			if ids+g[i].MaxTokens > s.LM.Cfg.SeqLen { // the generator keeps the last T ids
+				st.Truncated++
+				if r.ShotsLen > 0 {
+					st.ShotsCut++
+				}
+			}
+		}
+		if st.ShotsCut > 0 {
+			warnShotsCut(opts.Log, t.Name, st.ShotsCut, len(reqs), s.LM.Cfg.SeqLen, st.K)
+		}
+		outputs, err = s.GenerateUntil(g, progress)
+	default:
+		tr := make([]TokenRequest, len(reqs))
+		for i, r := range reqs {
+			tr[i] = s.Encode(r.Context, r.Continuation)
+			st.Tokens += len(tr[i].Context) + len(tr[i].Continuation)
+		}
+		results, err = s.LoglikelihoodTokens(tr, progress)
+		if err == nil {
+			countCuts(s, t, reqs, tr, results, &st, opts.Log)
+		}
+	}
+	if err != nil {
+		return nil, st, fmt.Errorf("task %s: %w", t.Name, err)
+	}
+	st.Seconds = time.Since(start).Seconds()
+	if t.Output == LoglikelihoodRolling {
+		for _, r := range results {
+			st.Tokens += r.Tokens
+		}
+	}
+	ms := aggregate(s, t, docs, reqs, results, outputs, &st, opts)
+	return ms, st, nil
+}
+
+// countCuts counts items whose prompt was cut to fit the context, and warns when the cut
+// reaches into the few-shot examples (then k shots did not all reach the model).
+func countCuts(s *Scorer, t *Task, reqs []Request, tr []TokenRequest, res []Result, st *TaskStats, log io.Writer) {
+	T := s.LM.Cfg.SeqLen
+	trunc, shots := map[int]bool{}, map[int]bool{}
+	for i, r := range res {
+		if !r.Truncated {
+			continue
+		}
+		trunc[reqs[i].Item] = true
+		if reqs[i].ShotsLen > 0 {
+			shots[reqs[i].Item] = true
+		}
+	}
+	st.Truncated, st.ShotsCut = len(trunc), len(shots)
+	if len(shots) > 0 {
+		warnShotsCut(log, t.Name, len(shots), countItems(reqs), T, st.K)
+	}
+}
+
+func warnShotsCut(log io.Writer, task string, cut, items, T, k int) {
+	fmt.Fprintf(log, "evaluate: %s: %d of %d items do not fit the %d-token context with %d shots: their oldest tokens (the shots first) were cut, so they saw fewer than %d shots; use fewer shots or a model with a longer context\n",
+		task, cut, items, T, k, k)
+}
+
+func countItems(reqs []Request) int {
+	if len(reqs) == 0 {
+		return 0
+	}
+	return reqs[len(reqs)-1].Item + 1
+}
+
+// fewshotIndices draws k distinct pool indices for item i, a pure function of (seed, i); when
+// the pool is the evaluated set, item i itself is never drawn.
+func fewshotIndices(n, k int, seed uint64, item int, samePool bool) []int {
+	r := rand.New(rand.NewPCG(seed, uint64(item)))
+	perm := r.Perm(n)
+	out := make([]int, 0, k)
+	for _, j := range perm {
+		if len(out) == k {
+			break
+		}
+		if samePool && j == item {
+			continue
+		}
+		out = append(out, j)
+	}
+	return out
+}
+
+// aggregate turns per-item results into the task's metrics.
+func aggregate(s *Scorer, t *Task, docs []Doc, reqs []Request, res []Result, outputs []string, st *TaskStats, opts Options) []Metric {
+	per := map[string][]float64{} // metric -> per-item values
+	var lls, words, bytesN []float64
+	skipped := map[int]bool{}
+	for i, r := range res {
+		if r.Skipped {
+			skipped[reqs[i].Item] = true
+		}
+	}
+	st.Skipped = len(skipped)
+	if st.Skipped > 0 {
+		fmt.Fprintf(opts.Log, "evaluate: %s: %d items skipped: an answer is longer than the %d-token context\n", t.Name, st.Skipped, s.LM.Cfg.SeqLen)
+	}
+	// Per item, in order; requests of one item are consecutive.
+	for i := 0; i < len(reqs); {
+		item := reqs[i].Item
+		j := i
+		for j < len(reqs) && reqs[j].Item == item {
+			j++
+		}
+		d := &docs[item]
+		if !skipped[item] {
+			switch t.Output {
+			case MultipleChoice:
+				var l []float64
+				for _, r := range res[i:j] {
+					l = append(l, r.LogProb)
+				}
+				names := d.Choices
+				if d.Contexts != nil {
+					names = d.Contexts // lm-eval normalises by doc_to_choice, the contexts here
+				}
+				acc, norm, byByte, mc2 := ChoiceScores(l, names, d.Gold, d.TrueChoices)
+				per["acc"], per["acc_norm"] = append(per["acc"], acc), append(per["acc_norm"], norm)
+				per["acc_bytes"], per["mc2"] = append(per["acc_bytes"], byByte), append(per["mc2"], mc2)
+			case Loglikelihood:
+				g := 0.0
+				if res[i].Greedy {
+					g = 1
+				}
+				per["acc"] = append(per["acc"], g)
+				lls = append(lls, res[i].LogProb)
+			case LoglikelihoodRolling:
+				lls = append(lls, res[i].LogProb)
+				words = append(words, float64(CountWords(d.Target)))
+				bytesN = append(bytesN, float64(len(d.Target)))
+			case GenerateUntil:
+				for _, x := range t.Extract {
+					v := 0.0
+					if t.ExactMatch.Match(x.Apply(outputs[i]), d.Target) {
+						v = 1
+					}
+					per["exact_match/"+x.Name] = append(per["exact_match/"+x.Name], v)
+				}
+			}
+			st.Items++
+		}
+		i = j
+	}
+	tps := float64(st.Tokens) / max(st.Seconds, 1e-9)
+	var out []Metric
+	add := func(name, filter string, v, se float64) {
+		m := Metric{Task: t.Name, Metric: name, Filter: filter, Value: v, K: st.K, Seed: opts.Seed, Items: st.Items, TokensPerSec: tps}
+		if !math.IsNaN(se) {
+			m.Stderr = &se
+		}
+		out = append(out, m)
+	}
+	for _, name := range t.Metrics {
+		switch name {
+		case "acc", "acc_norm", "acc_bytes":
+			v, se := Mean(per[name])
+			add(name, "", v, se)
+		case "mc2":
+			v, se := Mean(per["mc2"])
+			add("acc", "", v, se) // lm-eval reports truthfulqa_mc2's MC2 as acc
+		case "exact_match":
+			for _, x := range t.Extract {
+				v, se := Mean(per["exact_match/"+x.Name])
+				add(name, x.Name, v, se)
+			}
+		case "perplexity":
+			se := math.NaN()
+			if opts.BootstrapIters > 0 {
+				se = Bootstrap(Perplexity, lls, opts.BootstrapIters, opts.Seed)
+			}
+			add(name, "", Perplexity(lls), se)
+		case "word_perplexity":
+			add(name, "", math.Exp(-Weighted(lls, words)), math.NaN())
+		case "byte_perplexity":
+			add(name, "", math.Exp(-Weighted(lls, bytesN)), math.NaN())
+		case "bits_per_byte":
+			add(name, "", -Weighted(lls, bytesN)/math.Ln2, math.NaN())
+		}
+	}
+	return out
+}
+
+// writePrompts writes each request of a task as a JSON line: the item's record location, the
+// context and the continuation scored (or, for generation, the prompt).
+func writePrompts(dir string, t *Task, docs []Doc, reqs []Request) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("--write-prompts: %w", err)
+	}
+	p := filepath.Join(dir, t.Name+".jsonl")
+	var b strings.Builder
+	for _, r := range reqs {
+		line, _ := json.Marshal(r)
+		b.Write(line)
+		b.WriteByte('\n')
+	}
+	if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
+		return fmt.Errorf("--write-prompts: %w", err)
+	}
+	return nil
+}
+
+// WriteTable prints the results as lm-eval's table: task, filter, n-shot, metric, value ± stderr.
+func (r *Report) WriteTable(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', tabwriter.Debug)
+	fmt.Fprintln(tw, "Task\tFilter\tn-shot\tMetric\tValue\tStderr\tItems\ttokens/s")
+	for _, m := range r.Results {
+		se := "N/A"
+		if m.Stderr != nil {
+			se = fmt.Sprintf("± %.4f", *m.Stderr)
+		}
+		f := m.Filter
+		if f == "" {
+			f = "none"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%.4f\t%s\t%d\t%.0f\n", m.Task, f, m.K, m.Metric, m.Value, se, m.Items, m.TokensPerSec)
+	}
+	tw.Flush()
+	for _, s := range r.Tasks {
+		if s.Skipped > 0 || s.Truncated > 0 {
+			fmt.Fprintf(w, "%s: %d items skipped (answer longer than the context), %d prompts truncated (%d into the shots)\n", s.Task, s.Skipped, s.Truncated, s.ShotsCut)
+		}
+	}
+}
