@@ -267,36 +267,9 @@ type GenRequest struct {
 func (s *Scorer) GenerateUntil(reqs []GenRequest, progress func(int)) ([]string, error) {
 	out := make([]string, len(reqs))
 	for i, r := range reqs {
-		ids := s.LM.Tok.Encode(r.Context)
-		if len(ids) == 0 {
-			ids = []int{s.prefixToken()}
-		}
-		maxTok := r.MaxTokens
-		if maxTok <= 0 {
-			maxTok = 256
-		}
-		var gen []int
-		text := ""
-		for len(gen) < maxTok {
-			step := min(32, maxTok-len(gen)) // check the stop strings every 32 tokens
-			more, err := s.generateIDs(append(append([]int{}, ids...), gen...), step)
-			if err != nil {
-				return nil, fmt.Errorf("generating for request %d: %w", i, err)
-			}
-			gen = append(gen, more...)
-			eot := len(more) > 0 && more[len(more)-1] == s.LM.Tok.EOT()
-			keep := gen
-			if eot {
-				keep = gen[:len(gen)-1]
-			}
-			text = s.LM.Tok.Decode(keep)
-			if cut, ok := cutAtStop(text, r.Until); ok {
-				text = cut
-				break
-			}
-			if eot || len(more) < step {
-				break
-			}
+		text, err := s.GenerateTokens(s.LM.Tok.Encode(r.Context), r.MaxTokens, r.Until)
+		if err != nil {
+			return nil, fmt.Errorf("generating for request %d: %w", i, err)
 		}
 		out[i] = text
 		if progress != nil {
@@ -304,6 +277,41 @@ func (s *Scorer) GenerateUntil(reqs []GenRequest, progress func(int)) ([]string,
 		}
 	}
 	return out, nil
+}
+
+// GenerateTokens continues prompt ids greedily by up to maxTokens (0 = 256) tokens, stopping
+// at end-of-text or before the first of until in the decoded text.
+func (s *Scorer) GenerateTokens(prompt []int, maxTokens int, until []string) (string, error) {
+	ids := prompt
+	if len(ids) == 0 {
+		ids = []int{s.prefixToken()}
+	}
+	if maxTokens <= 0 {
+		maxTokens = 256
+	}
+	var gen []int
+	text := ""
+	for len(gen) < maxTokens {
+		step := min(32, maxTokens-len(gen)) // check the stop strings every 32 tokens
+		more, err := s.generateIDs(append(append([]int{}, ids...), gen...), step)
+		if err != nil {
+			return "", err
+		}
+		gen = append(gen, more...)
+		eot := len(more) > 0 && more[len(more)-1] == s.LM.Tok.EOT()
+		keep := gen
+		if eot {
+			keep = gen[:len(gen)-1]
+		}
+		text = s.LM.Tok.Decode(keep)
+		if cut, ok := cutAtStop(text, until); ok {
+			return cut, nil
+		}
+		if eot || len(more) < step {
+			break
+		}
+	}
+	return text, nil
 }
 
 // generateIDs returns up to n greedy ids after prompt (stopping at end-of-text).

@@ -431,3 +431,20 @@ func readRecords(path string) ([]record, error) {
 	}
 	return nil, fmt.Errorf("%s: unknown record format; use .jsonl, .csv or .txt", path)
 }
+
+// TaskNames lists the tasks in a folder (the names of its .yaml files), sorted.
+func TaskNames(dir string) ([]string, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("no task files (*.yaml) in %s", dir)
+	}
+	var out []string
+	for _, f := range files {
+		out = append(out, strings.TrimSuffix(filepath.Base(f), ".yaml"))
+	}
+	sort.Strings(out)
+	return out, nil
+}
