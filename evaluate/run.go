@@ -30,12 +30,23 @@ type Metric struct {
 	Task         string   `json:"task"`
 	Metric       string   `json:"metric"`
 	Filter       string   `json:"filter,omitempty"` // generate_until: the answer extraction
-	Value        float64  `json:"value"`
-	Stderr       *float64 `json:"stderr"` // null where lm-eval reports N/A
+	Value        Num      `json:"value"`            // null when no item could be scored
+	Stderr       *float64 `json:"stderr"`           // null where lm-eval reports N/A
 	K            int      `json:"k"`
 	Seed         uint64   `json:"seed"`
 	Items        int      `json:"items"`
 	TokensPerSec float64  `json:"tokens_per_s"`
+}
+
+// Num is a float that is null in JSON when it is not a number.
+type Num float64
+
+// MarshalJSON writes NaN and infinities as null.
+func (n Num) MarshalJSON() ([]byte, error) {
+	if math.IsNaN(float64(n)) || math.IsInf(float64(n), 0) {
+		return []byte("null"), nil
+	}
+	return json.Marshal(float64(n))
 }
 
 // TaskStats counts what happened to a task's items.
@@ -343,7 +354,7 @@ func aggregate(s *Scorer, t *Task, docs []Doc, reqs []Request, res []Result, out
 	tps := float64(st.Tokens) / max(st.Seconds, 1e-9)
 	var out []Metric
 	add := func(name, filter string, v, se float64) {
-		m := Metric{Task: t.Name, Metric: name, Filter: filter, Value: v, K: st.K, Seed: opts.Seed, Items: st.Items, TokensPerSec: tps}
+		m := Metric{Task: t.Name, Metric: name, Filter: filter, Value: Num(v), K: st.K, Seed: opts.Seed, Items: st.Items, TokensPerSec: tps}
 		if !math.IsNaN(se) {
 			m.Stderr = &se
 		}
@@ -411,7 +422,7 @@ func (r *Report) WriteTable(w io.Writer) {
 		if f == "" {
 			f = "none"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%.4f\t%s\t%d\t%.0f\n", m.Task, f, m.K, m.Metric, m.Value, se, m.Items, m.TokensPerSec)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%.4f\t%s\t%d\t%.0f\n", m.Task, f, m.K, m.Metric, float64(m.Value), se, m.Items, m.TokensPerSec)
 	}
 	tw.Flush()
 	for _, s := range r.Tasks {
