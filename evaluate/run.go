@@ -59,7 +59,7 @@ type TaskStats struct {
 	Truncated int     `json:"truncated"` // prompt's oldest tokens cut to fit the context
 	ShotsCut  int     `json:"shots_cut"` // of those, items whose cut reached into the few-shot examples
 	Requests  int     `json:"requests"`  // model requests (one per choice, window or generation)
-	Tokens    int     `json:"tokens"`    // tokens run through the model (prompts and answers)
+	Tokens    int     `json:"tokens"`    // tokens in the model's rows after truncation (generation: prompt + generated)
 	Seconds   float64 `json:"seconds"`
 }
 
@@ -205,7 +205,7 @@ func runTask(s *Scorer, t *Task, opts Options) ([]Metric, TaskStats, error) {
 				g[i].MaxTokens = 256
 			}
 			ids := len(s.LM.Tok.Encode(r.Context))
-			st.Tokens += ids
+			st.Tokens += min(ids, s.LM.Cfg.SeqLen)
 			if ids+g[i].MaxTokens > s.LM.Cfg.SeqLen { // the generator keeps the last T ids
 				st.Truncated++
 				if r.ShotsLen > 0 {
@@ -217,11 +217,16 @@ func runTask(s *Scorer, t *Task, opts Options) ([]Metric, TaskStats, error) {
 			warnShotsCut(opts.Log, t.Name, st.ShotsCut, len(reqs), s.LM.Cfg.SeqLen, st.K)
 		}
 		outputs, err = s.GenerateUntil(g, progress)
+		for _, o := range outputs {
+			st.Tokens += len(s.LM.Tok.Encode(o)) // generated (re-encoded; stop strings cut)
+		}
 	default:
 		tr := make([]TokenRequest, len(reqs))
 		for i, r := range reqs {
 			tr[i] = s.Encode(r.Context, r.Continuation)
-			st.Tokens += len(tr[i].Context) + len(tr[i].Continuation)
+			if n := len(tr[i].Continuation); n > 0 && n <= s.LM.Cfg.SeqLen {
+				st.Tokens += min(len(tr[i].Context)+n, s.LM.Cfg.SeqLen+1) - 1 // the row the model runs
+			}
 		}
 		results, err = s.LoglikelihoodTokens(tr, progress)
 		if err == nil {
