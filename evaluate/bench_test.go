@@ -37,6 +37,9 @@ func benchLM(b *testing.B) LM {
 			b.Fatal(err)
 		}
 	}
+	if cfg.Model.VocabSize == 0 {
+		cfg.Model.VocabSize = tok.VocabSize() // as pretrain does
+	}
 	tr, err := train.New(cfg, backend(b))
 	if err != nil {
 		b.Fatal(err)
@@ -44,7 +47,7 @@ func benchLM(b *testing.B) LM {
 	return LM{Backend: backend(b), Store: tr.Store, Cfg: cfg.Model, Weights: tr.Weights, Tok: tok}
 }
 
-// BenchmarkRequestTypes reports items/s and tokens/s (tokens run through the model) for each
+// BenchmarkRequestTypes reports requests/s and tokens/s (tokens run through the model) for each
 // request type: PIQA and ARC-Easy choices (loglikelihood), Shakespeare documents
 // (loglikelihood_rolling) and GSM8K prompts (generate_until, 32 new tokens each).
 func BenchmarkRequestTypes(b *testing.B) {
@@ -77,7 +80,7 @@ func BenchmarkRequestTypes(b *testing.B) {
 		b.Fatal(err)
 	}
 	report := func(b *testing.B, items, tokens int, d time.Duration) {
-		b.ReportMetric(float64(items)/d.Seconds(), "items/s")
+		b.ReportMetric(float64(items)/d.Seconds(), "requests/s")
 		b.ReportMetric(float64(tokens)/d.Seconds(), "tokens/s")
 	}
 	b.Run("loglikelihood", func(b *testing.B) {
