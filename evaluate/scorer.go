@@ -38,7 +38,10 @@ type Scorer struct {
 	LM        LM
 	BatchSize int // rows per forward pass; every pass has this many rows (padding fills the last)
 
-	exec *model.Exec // tokens, targets [B, P] -> log p(target) [B, P], target is argmax [B, P]
+	// exec: tokens [B, P], rows [B*S] (flat positions to score), targets [B*S] ->
+	// log p(target) [B*S], target is the argmax [B*S]. S (scored positions per row) is padded
+	// like P, so the vocabulary projection runs only where a continuation is scored.
+	exec *model.Exec
 	gen  *generate.Generator
 }
 
@@ -49,17 +52,18 @@ func NewScorer(lm LM, batchSize int) (*Scorer, error) {
 	}
 	s := &Scorer{LM: lm, BatchSize: batchSize}
 	cfg, w := lm.Cfg, lm.Weights
-	exec, err := model.NewExec(lm.Backend, lm.Store, func(_ *model.Scope, tokens, targets *Node) []*Node {
+	exec, err := model.NewExec(lm.Backend, lm.Store, func(_ *model.Scope, tokens, rows, targets *Node) []*Node {
 		g := tokens.Graph()
-		B, P := tokens.Shape().Dim(0), tokens.Shape().Dim(1)
+		N := rows.Shape().Dim(0)
 		tm := &transformer.Model{Cfg: cfg, W: w(g)}
-		logits := tm.Head(tm.Hidden(tokens))          // [B*P, V]
-		maxes := ReduceAndKeep(logits, ReduceMax, -1) // [B*P, 1]
-		lse := Add(Log(ReduceSum(Exp(Sub(logits, maxes)), -1)), Reshape(maxes, B*P))
-		rows := Iota(g, shapes.Make(dtypes.Int32, B*P), 0) // [B*P]
-		picked := Gather(logits, Stack([]*Node{rows, Reshape(targets, B*P)}, -1))
-		greedy := ConvertDType(GreaterOrEqual(picked, Reshape(maxes, B*P)), dtypes.Int32)
-		return []*Node{Reshape(Sub(picked, lse), B, P), Reshape(greedy, B, P)}
+		h := Gather(tm.Hidden(tokens), Reshape(rows, N, 1)) // [N, C]: only the scored positions
+		logits := tm.Head(h)                                // [N, V]
+		maxes := ReduceAndKeep(logits, ReduceMax, -1)       // [N, 1]
+		lse := Add(Log(ReduceSum(Exp(Sub(logits, maxes)), -1)), Reshape(maxes, N))
+		idx := Iota(g, shapes.Make(dtypes.Int32, N), 0) // [N]
+		picked := Gather(logits, Stack([]*Node{idx, targets}, -1))
+		greedy := ConvertDType(GreaterOrEqual(picked, Reshape(maxes, N)), dtypes.Int32)
+		return []*Node{Sub(picked, lse), greedy}
 	})
 	if err != nil {
 		return nil, fmt.Errorf("compiling the scoring graph: %w", err)
@@ -162,23 +166,34 @@ func (s *Scorer) LoglikelihoodTokens(reqs []TokenRequest, progress func(int)) ([
 	for start := 0; start < len(rows); start += B {
 		batch := rows[start:min(start+B, len(rows))]
 		P := paddedLen(len(batch[0].in), T)
-		in, tg := make([]int32, B*P), make([]int32, B*P)
+		S := 0
+		for _, r := range batch {
+			S = max(S, r.contLen)
+		}
+		S = paddedLen(S, P)
+		in, rows, tg := make([]int32, B*P), make([]int32, B*S), make([]int32, B*S)
 		for b, r := range batch {
 			copy(in[b*P:], r.in)
-			copy(tg[b*P:], r.tg)
+			n := len(r.in)
+			for k := 0; k < S; k++ {
+				rows[b*S+k] = int32(b * P) // padding: any valid position
+				if k < r.contLen {
+					j := n - r.contLen + k
+					rows[b*S+k], tg[b*S+k] = int32(b*P+j), r.tg[j]
+				}
+			}
 		}
-		out, err := s.exec.Call(tensors.FromFlatDataAndDimensions(in, B, P), tensors.FromFlatDataAndDimensions(tg, B, P))
+		out, err := s.exec.Call(tensors.FromFlatDataAndDimensions(in, B, P), tensors.FromFlatDataAndDimensions(rows, B*S), tensors.FromFlatDataAndDimensions(tg, B*S))
 		if err != nil {
 			return nil, fmt.Errorf("scoring a batch of %d rows of %d tokens: %w", B, P, err)
 		}
 		lp := tensors.MustCopyFlatData[float32](out[0])
 		greedy := tensors.MustCopyFlatData[int32](out[1])
 		for b, r := range batch {
-			n := len(r.in)
 			x := Result{Greedy: true, Tokens: r.contLen, Truncated: r.truncate}
-			for j := n - r.contLen; j < n; j++ {
-				x.LogProb += float64(lp[b*P+j])
-				x.Greedy = x.Greedy && greedy[b*P+j] != 0
+			for k := 0; k < r.contLen; k++ {
+				x.LogProb += float64(lp[b*S+k])
+				x.Greedy = x.Greedy && greedy[b*S+k] != 0
 			}
 			res[r.i] = x
 		}
