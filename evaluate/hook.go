@@ -37,7 +37,11 @@ func TrainHook(tasks []*Task, opts Options, batchSize int, log io.Writer) func(t
 		}
 		defer f.Close()
 		for _, m := range rep.Results {
-			fmt.Fprintf(log, "\nstep %d | %s %s %s: %.4f", t.Step, m.Task, m.Metric, m.Filter, float64(m.Value))
+			name := m.Task + " " + m.Metric
+			if m.Filter != "" {
+				name += " (" + m.Filter + ")"
+			}
+			fmt.Fprintf(log, "\nstep %d | %s: %.4f", t.Step, name, float64(m.Value))
 			line, _ := json.Marshal(struct {
 				Step int64 `json:"step"`
 				Metric
