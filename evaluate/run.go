@@ -14,7 +14,7 @@ import (
 // Options of an evaluation run.
 type Options struct {
 	DataDir        string // task data paths are relative to it
-	NumFewshot     int    // shots before each query (tasks with num_fewshot keep theirs)
+	NumFewshot     int    // shots before each query; -1 = each task's num_fewshot (else 0)
 	Seed           uint64 // the shots of item i are a pure function of (Seed, i)
 	Limit          int    // first n items per task; 0 = all
 	BootstrapIters int    // for perplexity's standard error; 0 = 100000 (lm-eval's default), <0 = none
