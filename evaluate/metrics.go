@@ -34,12 +34,22 @@ var metricOutputs = map[string]string{
 func metricNames(output string) string {
 	var out []string
 	for m, o := range metricOutputs {
-		if strings.Contains(o, output) {
+		if appliesTo(o, output) {
 			out = append(out, m)
 		}
 	}
 	sort.Strings(out)
 	return strings.Join(out, ", ")
+}
+
+// appliesTo says whether output is one of the space-separated output types in outs.
+func appliesTo(outs, output string) bool {
+	for _, o := range strings.Fields(outs) {
+		if o == output {
+			return true
+		}
+	}
+	return false
 }
 
 // argmax is the index of the largest value, the first on ties (numpy's argmax).

@@ -173,7 +173,7 @@ func (t *Task) compile(src []byte) error {
 		return bad("metrics", "missing; list what to report, e.g. [acc, acc_norm]")
 	}
 	for _, m := range t.Metrics {
-		if outs, ok := metricOutputs[m]; !ok || !strings.Contains(outs, t.Output) {
+		if outs, ok := metricOutputs[m]; !ok || !appliesTo(outs, t.Output) {
 			return bad("metrics", "%q does not apply to %s tasks; known: %s", m, t.Output, metricNames(t.Output))
 		}
 	}
@@ -279,7 +279,7 @@ type record struct {
 func (t *Task) ReadDocs(path string) ([]Doc, error) {
 	recs, err := readRecords(path)
 	if err != nil {
-		return nil, fmt.Errorf("task %s: %w", t.Name, err)
+		return nil, fmt.Errorf("task %s (%s): data: %w (data paths are relative to the data folder, evaluate --data-dir)", t.Name, t.File, err)
 	}
 	docs := make([]Doc, 0, len(recs))
 	for _, r := range recs {
