@@ -295,7 +295,9 @@ func (s *Scorer) GenerateUntil(reqs []GenRequest, progress func(int)) ([]string,
 }
 
 // GenerateTokens continues prompt ids greedily by up to maxTokens (0 = 256) tokens, stopping
-// at end-of-text or before the first of until in the decoded text.
+// at end-of-text or before the first of until in the decoded text. A prompt longer than the
+// context minus maxTokens loses its oldest ids first (lm-eval's left truncation); with a context
+// shorter than that, the generator's window slides.
 func (s *Scorer) GenerateTokens(prompt []int, maxTokens int, until []string) (string, error) {
 	ids := prompt
 	if len(ids) == 0 {
@@ -303,6 +305,9 @@ func (s *Scorer) GenerateTokens(prompt []int, maxTokens int, until []string) (st
 	}
 	if maxTokens <= 0 {
 		maxTokens = 256
+	}
+	if T := s.LM.Cfg.SeqLen; T > maxTokens && len(ids) > T-maxTokens {
+		ids = ids[len(ids)-(T-maxTokens):] // as lm-eval: the prompt keeps room for the answer
 	}
 	var gen []int
 	text := ""
