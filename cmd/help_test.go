@@ -17,7 +17,8 @@ var helpCases = []struct {
 	args []string
 	want []string
 }{
-	{[]string{"pretrain", "-h"}, []string{"-config", "-resume", "-set"}},
+	{[]string{"pretrain", "-h"}, []string{"-config", "-resume", "-set", "-eval-tasks"}},
+	{[]string{"evaluate", "-h"}, []string{"-model", "-adapter", "-tasks", "-num-fewshot", "-limit", "-batch-size", "-out", "-write-prompts"}},
 	{[]string{"sample", "-h"}, []string{"-ckpt", "-top-p"}},
 	{[]string{"prepare", "-h"}, []string{"-out", "-filters", "-dedup"}},
 	{[]string{"tokenizer", "-h"}, []string{"train", "encode", "decode", "info", "convert"}},

@@ -11,24 +11,19 @@ import (
 	"strings"
 
 	"github.com/gomlx/compute"
-	"github.com/gomlx/compute/dtypes"
-	"github.com/gomlx/compute/shapes"
-	. "github.com/gomlx/gomlx/core/graph"
-	"github.com/gomlx/gomlx/core/tensors"
-	"github.com/gomlx/gomlx/ml/model"
 
-	"github.com/golem-ml/golem/generate"
-	"github.com/golem-ml/golem/models/transformer"
+	"github.com/golem-ml/golem/evaluate"
 	"github.com/golem-ml/golem/tokenizer"
 )
 
 // ShotOptions control k-shot prompting and evaluation.
 type ShotOptions struct {
-	K         int    // examples shown before the query; 0 = zero-shot
-	Seed      uint64 // the sample of shots is a pure function of (Seed, query)
-	Separator string // between shots and before the query; "" = "\n\n"
-	MaxTokens int    // generated tokens per query; 0 = 128
-	Limit     int    // queries evaluated; 0 = all
+	K         int       // examples shown before the query; 0 = zero-shot
+	Seed      uint64    // the sample of shots is a pure function of (Seed, query)
+	Separator string    // between shots and before the query; "" = "\n\n"
+	MaxTokens int       // generated tokens per query; 0 = 128
+	Limit     int       // queries evaluated; 0 = all
+	Log       io.Writer // warnings (shots cut to fit the context); nil = none
 }
 
 func (o *ShotOptions) sep() string {
@@ -93,7 +88,10 @@ type EvalSample struct {
 // EvalResult summarises a k-shot evaluation.
 type EvalResult struct {
 	K           int
-	N           int
+	N           int     // queries scored
+	Skipped     int     // references longer than the context: not scored
+	Truncated   int     // prompts whose oldest ids were cut to fit with their reference
+	ShotsCut    int     // of those, k-shot prompts that lost (part of) their shots
 	ExactMatch  float64 // generated text == reference (trimmed)
 	AnswerMatch float64 // final answers agree ("#### x" or the last number; else exact)
 	Accuracy    float64 // classification: the highest-scoring label is the gold one (NaN for other data)
@@ -105,6 +103,9 @@ func (r *EvalResult) String() string {
 	s := fmt.Sprintf("k=%d n=%d: exact %.3f | answer %.3f | nll/token %.4f (ppl %.2f)", r.K, r.N, r.ExactMatch, r.AnswerMatch, r.NLL, math.Exp(r.NLL))
 	if !math.IsNaN(r.Accuracy) {
 		s += fmt.Sprintf(" | label accuracy %.3f", r.Accuracy)
+	}
+	if r.Skipped+r.Truncated > 0 {
+		s += fmt.Sprintf(" | %d skipped (answer longer than the context), %d prompts truncated (%d lost shots)", r.Skipped, r.Truncated, r.ShotsCut)
 	}
 	return s
 }
@@ -151,7 +152,7 @@ func EvalFiles(backend compute.Backend, cfg Config, adapter string, pool []strin
 		if k > 0 && len(shots) <= k {
 			return out, fmt.Errorf("eval: %d examples to draw %d shots from", len(shots), k)
 		}
-		opts.K = k
+		opts.K, opts.Log = k, log
 		r, err := s.Evaluate(ds.Examples, shots, opts)
 		if err != nil {
 			return out, err
@@ -161,69 +162,32 @@ func EvalFiles(backend compute.Backend, cfg Config, adapter string, pool []strin
 	return out, nil
 }
 
-// Scorer computes log-probabilities of continuations under a model.
+// Scorer runs k-shot evaluations on the shared batched scorer of package evaluate.
 type Scorer struct {
-	m    *Model
-	exec *model.Exec
-	gen  *generate.Generator
+	m  *Model
+	ev *evaluate.Scorer
 }
 
-// NewScorer compiles the scoring and generation graphs of m.
+// NewScorer prepares the scoring and generation graphs of m.
 func NewScorer(m *Model) (*Scorer, error) {
-	cfg := m.Cfg.Model
-	w := m.Weights()
-	exec, err := model.NewExec(m.Trainer.Backend, m.Trainer.Store, func(_ *model.Scope, tokens, targets *Node) *Node {
-		tm := &transformer.Model{Cfg: cfg, W: w(tokens.Graph())}
-		T := tokens.Shape().Dim(1)
-		logits := tm.Head(tm.Hidden(tokens)) // [T, V]
-		maxes := ReduceAndKeep(logits, ReduceMax, -1)
-		lse := Add(Log(ReduceSum(Exp(Sub(logits, maxes)), -1)), Reshape(maxes, T))
-		rows := Iota(tokens.Graph(), shapes.Make(dtypes.Int32, T), 0)
-		picked := Gather(logits, Stack([]*Node{rows, Reshape(targets, T)}, -1))
-		return Sub(picked, lse) // [T] log p(target)
-	})
+	ev, err := evaluate.NewScorer(m.LM(), 8)
 	if err != nil {
 		return nil, err
 	}
-	gen, err := generate.New(m.Trainer.Backend, m.Trainer.Store, cfg, w)
-	if err != nil {
-		return nil, err
-	}
-	return &Scorer{m: m, exec: exec, gen: gen}, nil
+	return &Scorer{m: m, ev: ev}, nil
 }
 
-// LogProbs returns log p(cont[i] | prompt, cont[:i]) for each continuation id. The prompt's
-// oldest ids are cut when the whole does not fit the context.
-func (s *Scorer) LogProbs(prompt, cont []int) ([]float64, error) {
-	T := s.m.Cfg.Model.SeqLen
-	if len(cont) == 0 {
-		return nil, nil
-	}
-	if len(cont) > T {
-		return nil, fmt.Errorf("continuation of %d tokens does not fit the context of %d", len(cont), T)
-	}
-	if len(prompt) == 0 {
-		prompt = []int{max(s.m.Tok.EOT(), 0)}
-	}
-	all := append(append([]int{}, prompt...), cont...)
-	if len(all) > T+1 {
-		all = all[len(all)-(T+1):]
-	}
-	in, tg := make([]int32, T), make([]int32, T)
-	for i := 0; i+1 < len(all); i++ {
-		in[i], tg[i] = int32(all[i]), int32(all[i+1])
-	}
-	out, err := s.exec.Call(tensors.FromFlatDataAndDimensions(in, 1, T), tensors.FromFlatDataAndDimensions(tg, T))
+// LogProb returns log p(cont | prompt) summed over cont's ids (the prompt's oldest ids are
+// cut when the whole does not fit the context).
+func (s *Scorer) LogProb(prompt, cont []int) (float64, error) {
+	r, err := s.ev.LoglikelihoodTokens([]evaluate.TokenRequest{{Context: prompt, Continuation: cont}}, nil)
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
-	lp := tensors.MustCopyFlatData[float32](out[0])
-	n := len(all) - 1
-	res := make([]float64, len(cont))
-	for i := range cont {
-		res[i] = float64(lp[n-len(cont)+i])
+	if r[0].Skipped {
+		return 0, fmt.Errorf("continuation of %d tokens does not fit the context of %d", len(cont), s.m.Cfg.Model.SeqLen)
 	}
-	return res, nil
+	return r[0].LogProb, nil
 }
 
 // encodeSegments tokenizes segments as training does, without the closing end-of-text id.
@@ -239,9 +203,19 @@ func encodeSegments(segs []Segment, tok tokenizer.Tokenizer) []int {
 	return ids
 }
 
+// evalItem is one query's prompt and reference in ids.
+type evalItem struct {
+	q           *Example
+	promptSegs  []Segment
+	prompt, ref []int
+	shotIDs     int // ids of the shots at the start of prompt
+}
+
 // Evaluate runs k-shot prompts of the queries (shots drawn from pool) through the model:
 // greedy generation for exact / final-answer match, the reference's NLL, and, for
-// classification data, which label scores highest.
+// classification data, which label scores highest. A reference longer than the context is
+// skipped; a prompt that does not fit with its reference loses its oldest ids (the shots
+// first); both are counted, and cut shots are reported on opts.Log.
 func (s *Scorer) Evaluate(queries, pool []Example, opts ShotOptions) (*EvalResult, error) {
 	res := &EvalResult{K: opts.K, Accuracy: math.NaN()}
 	if opts.MaxTokens == 0 {
@@ -250,48 +224,59 @@ func (s *Scorer) Evaluate(queries, pool []Example, opts ShotOptions) (*EvalResul
 	if opts.Limit > 0 && len(queries) > opts.Limit {
 		queries = queries[:opts.Limit]
 	}
-	tok := s.m.Tok
+	tok, T := s.m.Tok, s.m.Cfg.Model.SeqLen
 	labels := (&Dataset{Examples: pool}).Labels()
-	var nll float64
-	var nTok, exact, answer, correct, nLabel int
+	var items []evalItem
+	var reqs []evaluate.TokenRequest
 	for i := range queries {
 		q := &queries[i]
-		promptSegs := KShotSegments(pool, q, opts)
-		prompt := encodeSegments(promptSegs, tok)
-		ref := q.Answer()
-		refIDs := encodeSegments(q.Segments[q.lastTrainedRun():], tok)
+		it := evalItem{q: q, promptSegs: KShotSegments(pool, q, opts)}
+		it.prompt = encodeSegments(it.promptSegs, tok)
+		it.shotIDs = len(it.prompt) - len(encodeSegments(q.Segments[:q.lastTrainedRun()], tok))
+		it.ref = encodeSegments(q.Segments[q.lastTrainedRun():], tok)
 		if tok.EOT() >= 0 {
-			refIDs = append(refIDs, tok.EOT())
+			it.ref = append(it.ref, tok.EOT())
 		}
-		lps, err := s.LogProbs(prompt, refIDs)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", q.Where, err)
+		if len(it.ref) > T {
+			res.Skipped++
+			continue
 		}
-		smp := EvalSample{Where: q.Where, Prompt: (&Example{Segments: promptSegs}).Text(), Reference: ref}
-		for _, lp := range lps {
-			smp.NLL -= lp
+		if over := len(it.prompt) + len(it.ref) - (T + 1); over > 0 {
+			res.Truncated++
+			if opts.K > 0 && it.shotIDs > 0 {
+				res.ShotsCut++
+			}
 		}
+		items = append(items, it)
+		reqs = append(reqs, evaluate.TokenRequest{Context: it.prompt, Continuation: it.ref})
+	}
+	if res.ShotsCut > 0 && opts.Log != nil {
+		fmt.Fprintf(opts.Log, "eval k=%d: %d of %d prompts do not fit the %d-token context with their answer: their shots were cut from the left, so they saw fewer than %d shots; use fewer shots or a base with a longer context\n",
+			opts.K, res.ShotsCut, len(items), T, opts.K)
+	}
+	nlls, err := s.ev.LoglikelihoodTokens(reqs, nil)
+	if err != nil {
+		return nil, err
+	}
+	var nll float64
+	var nTok, exact, answer, correct, nLabel int
+	for i, it := range items {
+		q := it.q
+		ref := q.Answer()
+		smp := EvalSample{Where: q.Where, Prompt: (&Example{Segments: it.promptSegs}).Text(), Reference: ref}
+		smp.NLL = -nlls[i].LogProb
 		nll += smp.NLL
-		nTok += len(lps)
-		smp.NLL /= float64(max(1, len(lps)))
-		ids, err := s.gen.Generate(prompt, generate.Options{MaxTokens: opts.MaxTokens, StopAt: tok.EOT()})
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", q.Where, err)
-		}
-		if len(ids) > 0 && ids[len(ids)-1] == tok.EOT() {
-			ids = ids[:len(ids)-1]
-		}
-		out := tok.Decode(ids)
+		nTok += nlls[i].Tokens
+		smp.NLL /= float64(max(1, nlls[i].Tokens))
 		stops := []string{opts.sep()}
 		for _, seg := range q.Segments[q.lastTrainedRun():] {
 			if seg.Markup && strings.TrimSpace(seg.Text) != "" {
 				stops = append(stops, seg.Text) // e.g. the template's end-of-turn
 			}
 		}
-		for _, st := range stops {
-			if j := strings.Index(out, st); j >= 0 {
-				out = out[:j]
-			}
+		out, err := s.ev.GenerateTokens(it.prompt, opts.MaxTokens, stops)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", q.Where, err)
 		}
 		smp.Output = out
 		smp.Exact = strings.TrimSpace(out) == strings.TrimSpace(ref)
@@ -303,28 +288,28 @@ func (s *Scorer) Evaluate(queries, pool []Example, opts ShotOptions) (*EvalResul
 			answer++
 		}
 		if q.Format == "classification" && len(labels) > 0 {
-			best, bestLP := "", math.Inf(-1)
-			for _, l := range labels {
-				lps, err := s.LogProbs(prompt, encodeSegments([]Segment{{Text: l, Train: true}}, tok))
-				if err != nil {
-					return nil, err
-				}
-				sum := 0.0
-				for _, x := range lps {
-					sum += x
-				}
-				if sum > bestLP {
-					best, bestLP = l, sum
+			lreqs := make([]evaluate.TokenRequest, len(labels))
+			for j, l := range labels {
+				lreqs[j] = evaluate.TokenRequest{Context: it.prompt, Continuation: encodeSegments([]Segment{{Text: l, Train: true}}, tok)}
+			}
+			lr, err := s.ev.LoglikelihoodTokens(lreqs, nil)
+			if err != nil {
+				return nil, err
+			}
+			best := 0
+			for j := range lr {
+				if lr[j].LogProb > lr[best].LogProb {
+					best = j
 				}
 			}
 			nLabel++
-			if best == q.Label {
+			if labels[best] == q.Label {
 				correct++
 			}
 		}
 		res.Samples = append(res.Samples, smp)
 	}
-	res.N = len(queries)
+	res.N = len(items)
 	if res.N > 0 {
 		res.ExactMatch, res.AnswerMatch = float64(exact)/float64(res.N), float64(answer)/float64(res.N)
 	}

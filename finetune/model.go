@@ -14,6 +14,7 @@ import (
 
 	"github.com/golem-ml/golem/checkpoint"
 	"github.com/golem-ml/golem/config"
+	"github.com/golem-ml/golem/evaluate"
 	"github.com/golem-ml/golem/generate"
 	"github.com/golem-ml/golem/models/transformer"
 	"github.com/golem-ml/golem/safetensors"
@@ -264,3 +265,8 @@ func sameShape(a, b transformer.Config) bool {
 type bytesBuffer struct{ b []byte }
 
 func (w *bytesBuffer) Write(p []byte) (int, error) { w.b = append(w.b, p...); return len(p), nil }
+
+// LM is the model as the evaluation scorer sees it (weights with the adapter, if any).
+func (m *Model) LM() evaluate.LM {
+	return evaluate.LM{Backend: m.Trainer.Backend, Store: m.Trainer.Store, Cfg: m.Cfg.Model, Weights: m.Weights(), Tok: m.Tok}
+}

@@ -229,17 +229,14 @@ func TestLoRA(t *testing.T) {
 	}
 	tok := unmerged.Tok
 	prompt, cont := tok.Encode("Name three colors.\n\n=> "), tok.Encode("Red, green and blue.")
-	var lp [3][]float64
+	var lp [3]float64
 	for i, m := range []*Model{unmerged, merged, plain} {
-		lp[i] = must.M1(must.M1(NewScorer(m)).LogProbs(prompt, cont))
+		lp[i] = must.M1(must.M1(NewScorer(m)).LogProb(prompt, cont))
 	}
-	differs := false
-	for i := range lp[0] {
-		if d := math.Abs(lp[0][i] - lp[1][i]); d > 1e-5 {
-			t.Errorf("token %d: log p %v unmerged, %v merged", i, lp[0][i], lp[1][i])
-		}
-		differs = differs || math.Abs(lp[0][i]-lp[2][i]) > 1e-4
+	if d := math.Abs(lp[0] - lp[1]); d > 1e-4 {
+		t.Errorf("log p %v unmerged, %v merged", lp[0], lp[1])
 	}
+	differs := math.Abs(lp[0]-lp[2]) > 1e-4
 	if !differs {
 		t.Error("the adapter does not change the model's outputs")
 	}
@@ -470,5 +467,31 @@ func TestLoRAAccumulationAndBFloat16(t *testing.T) {
 	}
 	if norm == 0 {
 		t.Error("adapter B did not train")
+	}
+}
+
+// TestEvalFitsContext (issue 10, item 14): an answer longer than the context is skipped and
+// counted instead of aborting the evaluation, and k-shot prompts whose shots are cut to fit
+// are counted and reported, so k=0 and k=3 scoring alike is never silent.
+func TestEvalFitsContext(t *testing.T) {
+	s := must.M1(NewScorer(must.M1(Load(backend(), tinyBase(t), ""))))
+	gsm := read(t, dataCfg(nil), sft("gsm8k_first40.jsonl"))
+	r, err := s.Evaluate(gsm.Examples[:6], gsm.Examples, ShotOptions{MaxTokens: 2})
+	if err != nil {
+		t.Fatalf("eval aborted: %v", err)
+	}
+	if r.Skipped == 0 || r.N+r.Skipped != 6 || len(r.Samples) != r.N {
+		t.Errorf("GSM8K answers in a 128-byte context: %d scored, %d skipped of 6", r.N, r.Skipped)
+	}
+	cfg := ftConfig(t)
+	ds := must.M1(ReadFiles(cfg.Data.Train, cfg.Data))
+	var log strings.Builder
+	r0 := must.M1(s.Evaluate(ds.Examples[:4], ds.Examples, ShotOptions{MaxTokens: 2, Log: &log}))
+	r3 := must.M1(s.Evaluate(ds.Examples[:4], ds.Examples, ShotOptions{K: 3, MaxTokens: 2, Log: &log}))
+	if r0.ShotsCut != 0 || r3.ShotsCut == 0 || r3.Truncated < r3.ShotsCut {
+		t.Errorf("shots cut: k=0 %d, k=3 %d (truncated %d)", r0.ShotsCut, r3.ShotsCut, r3.Truncated)
+	}
+	if !strings.Contains(log.String(), "their shots were cut") || !strings.Contains(r3.String(), "lost shots") {
+		t.Errorf("no warning about cut shots: %q / %s", log.String(), r3)
 	}
 }

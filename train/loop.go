@@ -96,6 +96,9 @@ func Loop(ctx context.Context, t *Trainer, src Source, tok tokenizer.Tokenizer, 
 		if opts.OnEval != nil {
 			opts.OnEval(t, vl, improved)
 		}
+		if opts.Benchmarks != nil {
+			opts.Benchmarks(t, tok)
+		}
 		return metrics.Write(Metric{Step: t.Step, ValLoss: vl, ValPPL: math.Exp(vl)})
 	}
 

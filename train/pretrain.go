@@ -36,6 +36,9 @@ type Options struct {
 	OnEval func(t *Trainer, valLoss float64, improved bool)
 	// Stop, checked after each validation pass, ends the run early (early stopping).
 	Stop func() bool
+	// Benchmarks, when not nil, runs after each validation pass with the run's tokenizer (e.g.
+	// evaluate.TrainHook: zero-/few-shot tasks every train.eval_every steps).
+	Benchmarks func(t *Trainer, tok tokenizer.Tokenizer)
 }
 
 // Summary is what a finished run reports.

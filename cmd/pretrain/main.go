@@ -1,6 +1,7 @@
 // Command pretrain trains a GPT/Llama-style model from a YAML config.
 //
 //	pretrain --config configs/small.yaml [--set optimizer.lr=3e-4 ...] [--resume | --overwrite] [--backend go|xla:cuda]
+//	         [--eval-tasks piqa,arc_easy --eval-limit 100]
 //
 // Ctrl-C (SIGINT) or SIGTERM stops after the current step with a checkpoint and exits 130 or 143.
 package main
@@ -13,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/golem-ml/golem/checkpoint"
+	"github.com/golem-ml/golem/evaluate"
 	"github.com/golem-ml/golem/train"
 )
 
@@ -30,6 +32,9 @@ func main() {
 	backendName := flag.String("backend", "", "compute backend: go, xla, xla:cuda, xla:/path/plugin.so (default: $GOMLX_BACKEND, else XLA if a plugin is installed, else go)")
 	quiet := flag.Bool("quiet", false, "no progress bar")
 	stopAfter := flag.Int("stop-after", 0, "stop (with a checkpoint) after this many steps in this process")
+	evalTasks := flag.String("eval-tasks", "", "benchmark tasks (tasks/*.yaml) to score after each validation pass, e.g. piqa,arc_easy")
+	evalLimit := flag.Int("eval-limit", 100, "items per benchmark task in training (0 = all)")
+	dataDir := flag.String("eval-data-dir", "../shared/data", "folder the tasks' data paths are relative to")
 	flag.Parse()
 
 	// Fault injection for crash tests: GOLEM_FAULT=STAGE@N kills the process with SIGKILL the
@@ -58,7 +63,15 @@ func main() {
 		fail(err)
 	}
 	ctx, interrupted := train.InterruptContext()
-	sum, err := train.Pretrain(ctx, cfg, train.Options{Backend: backend, Resume: *resume, Overwrite: *overwrite, Quiet: *quiet, StopAfter: *stopAfter})
+	opts := train.Options{Backend: backend, Resume: *resume, Overwrite: *overwrite, Quiet: *quiet, StopAfter: *stopAfter}
+	if *evalTasks != "" {
+		tasks, err := evaluate.LoadTasks("tasks", strings.Split(*evalTasks, ","))
+		if err != nil {
+			fail(err)
+		}
+		opts.Benchmarks = evaluate.TrainHook(tasks, evaluate.Options{DataDir: *dataDir, NumFewshot: -1, Seed: 1234, Limit: *evalLimit, BootstrapIters: -1}, 8, os.Stderr)
+	}
+	sum, err := train.Pretrain(ctx, cfg, opts)
 	if err != nil {
 		fail(err)
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/golem-ml/golem/convert"
 	"github.com/golem-ml/golem/data"
+	"github.com/golem-ml/golem/evaluate"
 	"github.com/golem-ml/golem/finetune"
 	"github.com/golem-ml/golem/tokenizer"
 	"github.com/golem-ml/golem/train"
@@ -60,6 +61,17 @@ var readers = map[string]func(t *testing.T, path string) (string, error){
 		if rep != nil {
 			return rep.String(), err
 		}
+		return "", err
+	},
+	"eval-task": func(t *testing.T, path string) (string, error) {
+		if st, err := os.Stat(path); err == nil && st.IsDir() {
+			path = filepath.Join(path, "task.yaml") // a task with its data.jsonl
+		}
+		task, err := evaluate.LoadTask(path)
+		if err != nil {
+			return "", err
+		}
+		_, _, err = evaluate.Requests(task, 0, evaluate.Options{DataDir: filepath.Dir(path)})
 		return "", err
 	},
 	"finetune-data": func(t *testing.T, path string) (string, error) {
