@@ -264,3 +264,8 @@ func sameShape(a, b transformer.Config) bool {
 type bytesBuffer struct{ b []byte }
 
 func (w *bytesBuffer) Write(p []byte) (int, error) { w.b = append(w.b, p...); return len(p), nil }
+
+// Generation is the model (with its adapter, if any) for generate.NewEngine.
+func (m *Model) Generation() generate.Model {
+	return generate.Model{Backend: m.Trainer.Backend, Store: m.Trainer.Store, Cfg: m.Cfg.Model, Weights: m.Weights(), Tok: m.Tok}
+}

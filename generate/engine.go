@@ -34,8 +34,8 @@ type Model struct {
 //
 // Safe for concurrent use: calls are serialised (Scheduler batches concurrent requests).
 type Engine struct {
-	m               Model
-	prefill, decode *model.Exec
+	m                      Model
+	prefill, decode, score *model.Exec
 	mu              sync.Mutex
 }
 
@@ -73,6 +73,15 @@ func NewEngine(m Model) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	// score: tokens [B, P] -> logits [B, P, V], the training forward pass (finetune's scorer's).
+	e.score, err = model.NewExec(m.Backend, m.Store, func(_ *model.Scope, tokens *Node) *Node {
+		tm := &transformer.Model{Cfg: cfg, W: m.Weights(tokens.Graph())}
+		return tm.Logits(tokens)
+	})
+	if err != nil {
+		return nil, err
+	}
+	e.score.SetMaxCache(16)
 	e.prefill.SetMaxCache(64)
 	e.decode.SetMaxCache(64)
 	return e, nil
@@ -86,6 +95,45 @@ func stackF32(xs []*Node) *Node {
 		xs[i] = ConvertDType(xs[i], dtypes.Float32)
 	}
 	return Stack(xs, 0)
+}
+
+// Score returns the log-probability of each prompt id after the ones before it (the first id
+// has none: lps[0] is 0) and, with nTop > 0, the nTop most likely ids at each position: how
+// OpenAI's echo + logprobs + max_tokens 0 scores a text (lm-evaluation-harness does this).
+func (e *Engine) Score(prompt []int, nTop int) (lps []float64, top [][]TokenLogProb, err error) {
+	cfg := e.m.Cfg
+	if len(prompt) > cfg.SeqLen {
+		return nil, nil, fmt.Errorf("prompt of %d tokens exceeds the model's context of %d tokens (model.seq_len)", len(prompt), cfg.SeqLen)
+	}
+	P := cacheBucket(len(prompt), cfg.SeqLen)
+	tokens := make([]int32, P)
+	for i, id := range prompt {
+		if id < 0 || id >= cfg.VocabSize {
+			return nil, nil, fmt.Errorf("prompt token %d: id %d outside the vocabulary [0, %d)", i, id, cfg.VocabSize)
+		}
+		tokens[i] = int32(id)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out, err := e.score.Call(tensors.FromFlatDataAndDimensions(tokens, 1, P))
+	if err != nil {
+		return nil, nil, fmt.Errorf("scoring: %w", err)
+	}
+	defer finalize(out)
+	V := cfg.VocabSize
+	lps = make([]float64, len(prompt))
+	top = make([][]TokenLogProb, len(prompt))
+	tensors.MustConstFlatData[float32](out[0], func(logits []float32) {
+		for i := 1; i < len(prompt); i++ {
+			row := logits[(i-1)*V : i*V]
+			lse := logSumExp(row)
+			lps[i] = float64(row[prompt[i]]) - lse
+			if nTop > 0 {
+				top[i] = topN(row, nTop, lse)
+			}
+		}
+	})
+	return lps, top, nil
 }
 
 // Token is one generated token, as a stream sees it.
