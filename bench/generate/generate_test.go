@@ -4,21 +4,32 @@
 // on aidreams260K as the anchor when GOLEM_RUNC names its binary (built outside the repo:
 // `gcc -Ofast -march=native -o run run.c -lm`). Run it with
 //
-//	GOEXPERIMENT=simd go test -run XXX -bench Generate -benchtime 1x ./bench/generate/
+//	GOEXPERIMENT=simd go test -run XXX -bench 'Generate|Serve' -benchtime 1x ./bench/generate/
+//
+// GOLEM_BENCH_BACKEND picks the backend (default go; e.g. go:ops_sequential).
 package generate_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/golem-ml/golem/convert"
 	"github.com/golem-ml/golem/generate"
+	"github.com/golem-ml/golem/serve"
+	"github.com/golem-ml/golem/tokenizer"
 	"github.com/golem-ml/golem/train"
 )
 
@@ -148,4 +159,54 @@ func BenchmarkDecodeAidreams(b *testing.B) {
 		e.Generate(context.Background(), [][]int{{1}}, p)
 	}
 	b.ReportMetric(float64(b.N*100)/b.Elapsed().Seconds(), "tok/s")
+}
+
+// BenchmarkServe loads serve (aidreams260K, loopback) with a bounded load: C clients each send
+// R/C completion requests of 32 tokens back to back. Prints requests/s, generated tokens/s and
+// the p50/p99 request latency.
+func BenchmarkServe(b *testing.B) {
+	m := models(b)["aidreams260K"]
+	e, err := generate.NewEngine(m)
+	if err != nil {
+		b.Fatal(err)
+	}
+	tok := m.Tok.(tokenizer.Tokenizer)
+	fmt.Printf("| clients | requests | req/s | generated tok/s | p50 ms | p99 ms |\n| --- | --- | --- | --- | --- | --- |\n")
+	for _, C := range []int{1, 8} {
+		s := serve.New(e, tok, serve.Options{MaxBatch: 8})
+		hs := httptest.NewServer(s.Handler())
+		R := 8 * C
+		prompts := []string{"I dream of", "Once upon a time", "The sky is", "a", "Hello, world", "Contrast", "Echoes", "Pixels"}
+		lat := make([]time.Duration, R)
+		var tokens atomic.Int64
+		var wg sync.WaitGroup
+		start := time.Now()
+		for c := range C {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := c; i < R; i += C {
+					body, _ := json.Marshal(map[string]any{"prompt": prompts[i%len(prompts)], "max_tokens": 32, "temperature": 0.8, "seed": i})
+					t0 := time.Now()
+					resp, err := http.Post(hs.URL+"/v1/completions", "application/json", bytes.NewReader(body))
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					var out struct{ Usage struct{ CompletionTokens int `json:"completion_tokens"` } }
+					json.NewDecoder(resp.Body).Decode(&out)
+					resp.Body.Close()
+					lat[i] = time.Since(t0)
+					tokens.Add(int64(out.Usage.CompletionTokens))
+				}
+			}()
+		}
+		wg.Wait()
+		total := time.Since(start)
+		hs.Close()
+		s.Close()
+		slices.Sort(lat)
+		fmt.Printf("| %d | %d | %.1f | %.0f | %.0f | %.0f |\n", C, R, float64(R)/total.Seconds(), float64(tokens.Load())/total.Seconds(),
+			lat[R/2].Seconds()*1000, lat[min(R-1, R*99/100)].Seconds()*1000)
+	}
 }
