@@ -61,7 +61,6 @@ func main() {
 
 func done(err error) {
 	if err != nil {
-		fmt.Println()
 		fail(err)
 	}
 	fmt.Println()
