@@ -6,7 +6,8 @@
 //
 //	GOEXPERIMENT=simd go test -run XXX -bench 'Generate|Serve' -benchtime 1x ./bench/generate/
 //
-// GOLEM_BENCH_BACKEND picks the backend (default go; e.g. go:ops_sequential).
+// GOLEM_BENCH_BACKEND picks the backend (default: train.NewInferenceBackend, go:ops_sequential;
+// "go" runs graph nodes in parallel).
 package generate_test
 
 import (
@@ -39,7 +40,7 @@ var (
 )
 
 func models(b *testing.B) map[string]generate.Model {
-	backend, err := train.NewBackend(os.Getenv("GOLEM_BENCH_BACKEND")) // default: go
+	backend, err := train.NewInferenceBackend(os.Getenv("GOLEM_BENCH_BACKEND")) // default: go:ops_sequential
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -35,7 +35,7 @@ func main() {
 		fail(fmt.Errorf("--no-interactive needs --prompt"))
 	}
 
-	backend, err := train.NewBackend(*backendName)
+	backend, err := train.NewInferenceBackend(*backendName)
 	check(err)
 	m, err := finetune.Load(backend, *ckpt, *adapter)
 	check(err)

@@ -28,7 +28,7 @@ func main() {
 	backendName := flag.String("backend", "", "compute backend (default: $GOMLX_BACKEND, else XLA if installed, else go)")
 	flag.Parse()
 
-	backend, err := train.NewBackend(*backendName)
+	backend, err := train.NewInferenceBackend(*backendName)
 	if err != nil {
 		fail(err)
 	}

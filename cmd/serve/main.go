@@ -38,7 +38,7 @@ func main() {
 	backendName := flag.String("backend", "", "compute backend (default: $GOMLX_BACKEND, else XLA if installed, else go)")
 	flag.Parse()
 
-	backend, err := train.NewBackend(*backendName)
+	backend, err := train.NewInferenceBackend(*backendName)
 	check(err)
 	m, err := finetune.Load(backend, *ckpt, *adapter)
 	check(err)
