@@ -277,3 +277,36 @@ func TestQueueFullIs429(t *testing.T) {
 		t.Errorf("status %d, body %s", rec.Code, rec.Body)
 	}
 }
+
+// Shutting down (what SIGTERM does in cmd/serve) lets a streaming request in flight finish
+// with [DONE] while new requests get 503.
+func TestShutdownFinishesInFlight(t *testing.T) {
+	s, _, _, hs := newTestServer(t, Options{})
+	resp, err := http.Post(hs.URL+"/v1/completions", "application/json", strings.NewReader(`{"prompt": "I dream of", "max_tokens": 100, "stream": true, "temperature": 0}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	if !sc.Scan() || !strings.HasPrefix(sc.Text(), "data: ") { // the request is running
+		t.Fatalf("first line %q", sc.Text())
+	}
+	s.Drain()
+	if code, _ := post(t, hs.URL+"/v1/completions", `{"prompt": "x", "max_tokens": 1}`); code != 503 {
+		t.Errorf("new request while draining: status %d, want 503", code)
+	}
+	shut := make(chan error, 1)
+	go func() { shut <- hs.Config.Shutdown(context.Background()) }()
+	last := ""
+	for sc.Scan() {
+		if l := sc.Text(); l != "" {
+			last = l
+		}
+	}
+	if last != "data: [DONE]" {
+		t.Errorf("in-flight stream ended with %q, want data: [DONE]", last)
+	}
+	if err := <-shut; err != nil {
+		t.Errorf("shutdown: %v", err)
+	}
+}
