@@ -2,6 +2,8 @@ package convert
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
 	"math"
 	"os"
 	"path/filepath"
@@ -164,5 +166,54 @@ func TestLlama2CTokenizerExport(t *testing.T) {
 	}
 	if err := ExportLlama2CTokenizer(gpt2Tok, out); err == nil {
 		t.Error("a byte-level BPE exported as tokenizer.bin")
+	}
+}
+
+// Greedy `sample` on the aidreams260K import writes exactly run.c's text (prompt included)
+// for each prompt in testdata/models/aidreams260K/runc_greedy.json: BOS first, the prompt's
+// dummy-prefix space handled, the continuation's leading spaces kept (decoded incrementally).
+func TestAidreamsSampleMatchesRunC(t *testing.T) {
+	m, err := ImportLlama2C(aidreams, tok512)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := Save(m, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	backend, err := train.NewBackend("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, tok, err := train.Load(dir, backend)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := generate.NewEngine(generate.Model{Backend: backend, Store: tr.Store, Cfg: tr.Cfg.Model, Weights: tr.Weights, Tok: tok})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join("..", "testdata", "models", "aidreams260K", "runc_greedy.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases []struct {
+		Prompt, Text string
+		Steps        int
+	}
+	if err := json.Unmarshal(b, &cases); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cases {
+		ids := generate.PromptIDs(tok, c.Prompt)
+		var out strings.Builder
+		// run.c runs `steps` forward passes from BOS on, so it ends with steps+1 tokens; it stops only at a BOS.
+		_, err := e.WriteSample(context.Background(), ids, generate.Params{MaxTokens: c.Steps + 1 - len(ids), StopIDs: []int{1}}, &out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out.String() != c.Text {
+			t.Errorf("prompt %q:\n golem %q\n run.c %q", c.Prompt, out.String(), c.Text)
+		}
 	}
 }

@@ -270,3 +270,8 @@ func (w *bytesBuffer) Write(p []byte) (int, error) { w.b = append(w.b, p...); re
 func (m *Model) LM() evaluate.LM {
 	return evaluate.LM{Backend: m.Trainer.Backend, Store: m.Trainer.Store, Cfg: m.Cfg.Model, Weights: m.Weights(), Tok: m.Tok}
 }
+
+// Generation is the model (with its adapter, if any) for generate.NewEngine.
+func (m *Model) Generation() generate.Model {
+	return generate.Model{Backend: m.Trainer.Backend, Store: m.Trainer.Store, Cfg: m.Cfg.Model, Weights: m.Weights(), Tok: m.Tok}
+}

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/golem-ml/golem/tokenizer"
 )
 
 // Template renders chat messages into text. System and User hold {content}; an assistant turn
@@ -161,4 +163,31 @@ func (t *Template) GenerationPrompt(messages []map[string]any) (string, error) {
 	}
 	ex := Example{Segments: segs}
 	return ex.Prompt(), nil
+}
+
+// ChatPrompt renders messages plus the assistant prefix into the ids a model continues to
+// answer, tokenized as training tokenizes them (markup as special tokens where the tokenizer has
+// them), and returns the end-of-turn text (the assistant suffix, trimmed) a reply stops at.
+func (t *Template) ChatPrompt(messages []map[string]any, tok tokenizer.Tokenizer) (ids []int, stop string, err error) {
+	list := make([]any, len(messages)+1)
+	for i, m := range messages {
+		list[i] = m
+	}
+	list[len(messages)] = map[string]any{"role": "assistant", "content": "x"}
+	segs, err := t.Render(list)
+	if err != nil {
+		return nil, "", err
+	}
+	cut := len(segs)
+	for cut > 0 && !(segs[cut-1].Train && !segs[cut-1].Markup) { // the placeholder reply
+		cut--
+	}
+	tk := Tokenize(&Example{Segments: segs[:cut-1]}, tok, false)
+	for _, id := range tk.IDs {
+		ids = append(ids, int(id))
+	}
+	if tok.EOT() >= 0 {
+		ids = ids[:len(ids)-1]
+	}
+	return ids, strings.TrimSpace(t.AssistantSuffix), nil
 }

@@ -1,8 +1,14 @@
-// Package generate samples text from a model: greedy, temperature, top-k and top-p (nucleus),
-// seeded so a given seed always gives the same text.
+// Package generate produces text from a model.
 //
-// Each new token runs the model over the (left-aligned, fixed-length) context window, so one
-// compiled graph serves every position; prompts longer than the context keep their last T tokens.
+// Engine (engine.go, batch.go) is the fast path: a key/value cache, so a prompt runs through
+// the model once and each new token costs one row of work; rows of a batch keep their own
+// positions, and rows join and leave between steps (continuous batching). Params (params.go)
+// are the sampling settings; Detokenizer (detok.go) turns ids into text incrementally.
+//
+// Generator (this file) is the original sampler: each new token runs the model over the
+// (left-aligned, fixed-length) context window, so one compiled graph serves every position and
+// prompts longer than the context keep their last T tokens. It is the reference the engine is
+// tested against, and `sample --slide` uses it to go past the context.
 package generate
 
 import (

@@ -64,3 +64,19 @@ func NewBackend(name string) (b compute.Backend, err error) {
 
 // noSIMDWarning is printed when the Go backend runs in a binary built without SIMD kernels.
 const noSIMDWarning = "golem: built without GOEXPERIMENT=simd: the Go backend runs about 20x slower; rebuild with `make build` or `GOEXPERIMENT=simd go build`"
+
+// NewInferenceBackend is NewBackend for generation. On the Go backend it runs graph nodes one
+// at a time (ops_sequential): a decode step is a few hundred tiny ops, and running them in
+// parallel cost about 3x the CPU time in goroutine hand-offs (aidreams260K, bench/generate);
+// each matmul still uses every core. An explicit "go:..." configuration is kept as given.
+func NewInferenceBackend(name string) (compute.Backend, error) {
+	if name == "" {
+		name = os.Getenv(compute.ConfigEnvVar)
+	}
+	b, err := NewBackend(name)
+	if err != nil || b.String() != "go" || (name != "" && name != "go") {
+		return b, err
+	}
+	b.Finalize()
+	return NewBackend("go:ops_sequential")
+}

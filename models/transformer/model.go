@@ -124,20 +124,22 @@ func causalMask(g *Graph, T int) *Node {
 // is rotated by angle t·θ^(-2i/D).
 func (m *Model) rope(x *Node) *Node {
 	T, D := x.Shape().Dim(2), x.Shape().Dim(3)
-	cos, sin := make([]float32, T*D), make([]float32, T*D)
+	cos, sin := ropeTables(T, D, m.Cfg.RopeTheta)
+	g := x.Graph()
+	return rotate(x, Reshape(Const(g, cos), 1, 1, T, D), Reshape(Const(g, sin), 1, 1, T, D))
+}
+
+// ropeTables are cos and sin of the RoPE angles for positions [0, T): each [T*D].
+func ropeTables(T, D int, theta float64) (cos, sin []float32) {
+	cos, sin = make([]float32, T*D), make([]float32, T*D)
 	for t := 0; t < T; t++ {
 		for i := 0; i < D/2; i++ {
-			a := float64(t) * math.Pow(m.Cfg.RopeTheta, -2*float64(i)/float64(D))
+			a := float64(t) * math.Pow(theta, -2*float64(i)/float64(D))
 			cos[t*D+i], cos[t*D+i+D/2] = float32(math.Cos(a)), float32(math.Cos(a))
 			sin[t*D+i], sin[t*D+i+D/2] = float32(math.Sin(a)), float32(math.Sin(a))
 		}
 	}
-	g := x.Graph()
-	cosN := ConvertDType(Reshape(Const(g, cos), 1, 1, T, D), x.DType())
-	sinN := ConvertDType(Reshape(Const(g, sin), 1, 1, T, D), x.DType())
-	x1, x2 := Slice(x, AxisRange(), AxisRange(), AxisRange(), AxisRange(0, D/2)), Slice(x, AxisRange(), AxisRange(), AxisRange(), AxisRange(D/2))
-	rotated := Concatenate([]*Node{Neg(x2), x1}, -1)
-	return Add(Mul(x, cosN), Mul(rotated, sinN))
+	return cos, sin
 }
 
 // mlp is the feed-forward block: x [B*T, C] -> [B*T, C].

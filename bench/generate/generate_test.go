@@ -1,0 +1,220 @@
+// Package generate_test measures generation speed: prefill and decode tokens/s at batch 1 and
+// 8, the KV-cache engine against full recomputation (the old sampler: the whole window per
+// token), on the `small` config and the aidreams260K llama2.c import, plus llama2.c's own run.c
+// on aidreams260K as the anchor when GOLEM_RUNC names its binary (built outside the repo:
+// `gcc -Ofast -march=native -o run run.c -lm`). Run it with
+//
+//	GOEXPERIMENT=simd go test -run XXX -bench 'Generate|Serve' -benchtime 1x ./bench/generate/
+//
+// GOLEM_BENCH_BACKEND picks the backend (default: train.NewInferenceBackend, go:ops_sequential;
+// "go" runs graph nodes in parallel).
+package generate_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/golem-ml/golem/convert"
+	"github.com/golem-ml/golem/generate"
+	"github.com/golem-ml/golem/serve"
+	"github.com/golem-ml/golem/tokenizer"
+	"github.com/golem-ml/golem/train"
+)
+
+var (
+	aidreams = filepath.Join("..", "..", "testdata", "models", "aidreams260K", "aidreams260K.bin")
+	tok512   = filepath.Join("..", "..", "testdata", "tokenizer", "tok512.bin")
+)
+
+func models(b *testing.B) map[string]generate.Model {
+	backend, err := train.NewInferenceBackend(os.Getenv("GOLEM_BENCH_BACKEND")) // default: go:ops_sequential
+	if err != nil {
+		b.Fatal(err)
+	}
+	out := map[string]generate.Model{}
+	cfg, err := train.LoadConfig(filepath.Join("..", "..", "configs", "small.yaml"), []string{"model.vocab_size=257"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg.Model.Defaults()
+	tr, err := train.New(cfg, backend)
+	if err != nil {
+		b.Fatal(err)
+	}
+	out["small"] = generate.Model{Backend: backend, Store: tr.Store, Cfg: cfg.Model, Weights: tr.Weights}
+
+	m, err := convert.ImportLlama2C(aidreams, tok512)
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir, err := convert.Save(m, b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	ta, tok, err := train.Load(dir, backend)
+	if err != nil {
+		b.Fatal(err)
+	}
+	out["aidreams260K"] = generate.Model{Backend: backend, Store: ta.Store, Cfg: ta.Cfg.Model, Weights: ta.Weights, Tok: tok}
+	return out
+}
+
+// best is the shortest of 5 runs of f: the figure least disturbed by other load on the machine.
+func best(f func()) time.Duration {
+	d := time.Duration(1 << 62)
+	for range 5 {
+		start := time.Now()
+		f()
+		d = min(d, time.Since(start))
+	}
+	return d
+}
+
+// BenchmarkGenerate prints one table; b.N is ignored (each cell is timed on its own).
+func BenchmarkGenerate(b *testing.B) {
+	fmt.Printf("| model | batch | method | prefill tok/s | decode tok/s |\n| --- | --- | --- | --- | --- |\n")
+	ctx := context.Background()
+	for _, name := range []string{"small", "aidreams260K"} {
+		m := models(b)[name]
+		T := m.Cfg.SeqLen
+		P, N := T/4, T-T/4 // prompt and generated tokens
+		e, err := generate.NewEngine(m)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, B := range []int{1, 8} {
+			prompts := make([][]int, B)
+			for i := range prompts {
+				for j := range P {
+					prompts[i] = append(prompts[i], (i*7+j*3+1)%m.Cfg.VocabSize)
+				}
+			}
+			// Warm up: compile the graphs of these shapes.
+			if _, err := e.Generate(ctx, prompts, generate.Params{MaxTokens: N}); err != nil {
+				b.Fatal(err)
+			}
+			prefill := best(func() {
+				if _, err := e.Generate(ctx, prompts, generate.Params{MaxTokens: 1}); err != nil {
+					b.Fatal(err)
+				}
+			})
+			decode := best(func() {
+				if _, err := e.Generate(ctx, prompts, generate.Params{MaxTokens: N}); err != nil {
+					b.Fatal(err)
+				}
+			}) - prefill
+			fmt.Printf("| %s | %d | KV cache | %.0f | %.0f |\n", name, B, float64(B*P)/prefill.Seconds(), float64(B*(N-1))/decode.Seconds())
+		}
+		// Before: the old sampler recomputes the window for every token, one prompt at a time
+		// (batch 8 is 8 runs in a row, so its rate is batch 1's).
+		g, err := generate.New(m.Backend, m.Store, m.Cfg, m.Weights)
+		if err != nil {
+			b.Fatal(err)
+		}
+		prompt := make([]int, P)
+		g.Generate(prompt, generate.Options{MaxTokens: 2, StopAt: -1})
+		n := min(N, 64)
+		prefill := best(func() { g.Generate(prompt, generate.Options{MaxTokens: 1, StopAt: -1}) })
+		decode := best(func() { g.Generate(prompt, generate.Options{MaxTokens: n, StopAt: -1}) })
+		fmt.Printf("| %s | 1 | full recompute | %.0f | %.0f |\n", name, float64(P)/prefill.Seconds(), float64(n)/decode.Seconds())
+	}
+	if runc := os.Getenv("GOLEM_RUNC"); runc != "" {
+		abs, _ := filepath.Abs(aidreams)
+		tabs, _ := filepath.Abs(tok512)
+		var best float64
+		for range 5 {
+			out, err := exec.Command(runc, abs, "-z", tabs, "-t", "0", "-n", "128", "-i", "I dream of").CombinedOutput()
+			if err != nil {
+				b.Fatalf("%s: %v\n%s", runc, err, out)
+			}
+			m := regexp.MustCompile(`achieved tok/s: ([0-9.]+)`).FindSubmatch(out)
+			if m == nil {
+				b.Fatalf("%s printed no tok/s:\n%s", runc, out)
+			}
+			var v float64
+			fmt.Sscan(string(m[1]), &v)
+			best = max(best, v)
+		}
+		fmt.Printf("| aidreams260K | 1 | llama2.c run.c (best of 5, 128 steps) | - | %.0f |\n", best)
+	}
+}
+
+// BenchmarkDecodeAidreams times one batch-1 generation of 100 tokens on aidreams260K (for
+// profiles: -cpuprofile).
+func BenchmarkDecodeAidreams(b *testing.B) {
+	m := models(b)["aidreams260K"]
+	e, err := generate.NewEngine(m)
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := generate.Params{MaxTokens: 100}
+	e.Generate(context.Background(), [][]int{{1}}, p)
+	b.ResetTimer()
+	for range b.N {
+		e.Generate(context.Background(), [][]int{{1}}, p)
+	}
+	b.ReportMetric(float64(b.N*100)/b.Elapsed().Seconds(), "tok/s")
+}
+
+// BenchmarkServe loads serve (aidreams260K, loopback) with a bounded load: C clients each send
+// R/C completion requests of 32 tokens back to back. Prints requests/s, generated tokens/s and
+// the p50/p99 request latency.
+func BenchmarkServe(b *testing.B) {
+	m := models(b)["aidreams260K"]
+	e, err := generate.NewEngine(m)
+	if err != nil {
+		b.Fatal(err)
+	}
+	tok := m.Tok.(tokenizer.Tokenizer)
+	fmt.Printf("| clients | requests | req/s | generated tok/s | p50 ms | p99 ms |\n| --- | --- | --- | --- | --- | --- |\n")
+	for _, C := range []int{1, 8} {
+		s := serve.New(e, tok, serve.Options{MaxBatch: 8})
+		hs := httptest.NewServer(s.Handler())
+		R := 8 * C
+		prompts := []string{"I dream of", "Once upon a time", "The sky is", "a", "Hello, world", "Contrast", "Echoes", "Pixels"}
+		lat := make([]time.Duration, R)
+		var tokens atomic.Int64
+		var wg sync.WaitGroup
+		start := time.Now()
+		for c := range C {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := c; i < R; i += C {
+					body, _ := json.Marshal(map[string]any{"prompt": prompts[i%len(prompts)], "max_tokens": 32, "temperature": 0.8, "seed": i})
+					t0 := time.Now()
+					resp, err := http.Post(hs.URL+"/v1/completions", "application/json", bytes.NewReader(body))
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					var out struct{ Usage struct{ CompletionTokens int `json:"completion_tokens"` } }
+					json.NewDecoder(resp.Body).Decode(&out)
+					resp.Body.Close()
+					lat[i] = time.Since(t0)
+					tokens.Add(int64(out.Usage.CompletionTokens))
+				}
+			}()
+		}
+		wg.Wait()
+		total := time.Since(start)
+		hs.Close()
+		s.Close()
+		slices.Sort(lat)
+		fmt.Printf("| %d | %d | %.1f | %.0f | %.0f | %.0f |\n", C, R, float64(R)/total.Seconds(), float64(tokens.Load())/total.Seconds(),
+			lat[R/2].Seconds()*1000, lat[min(R-1, R*99/100)].Seconds()*1000)
+	}
+}

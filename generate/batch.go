@@ -1,0 +1,233 @@
+package generate
+
+import (
+	"fmt"
+
+	"github.com/gomlx/gomlx/core/tensors"
+)
+
+// Batch is the rows being decoded together and their key/value cache on the host:
+// k[l], v[l] [B, K, S, D] per layer, slot b of every layer belonging to rows[b] (nil = free).
+// Rows join (Admit) and leave (when done) between steps: that is continuous batching.
+type Batch struct {
+	e    *Engine
+	rows []*Row
+	k, v []*tensors.Tensor
+	S    int // cache slots per row
+}
+
+// NewBatch starts an empty batch.
+func (e *Engine) NewBatch() *Batch { return &Batch{e: e} }
+
+// Active counts the rows still generating.
+func (b *Batch) Active() int {
+	n := 0
+	for _, r := range b.rows {
+		if r != nil {
+			n++
+		}
+	}
+	return n
+}
+
+// Admit runs the rows' prompts through the model together (prefill), puts their keys and
+// values in free cache slots (growing the cache as needed) and picks each row's first token.
+func (b *Batch) Admit(rows []*Row) error {
+	e := b.e
+	var live []*Row
+	maxP, needS := 0, b.S
+	for _, r := range rows {
+		if !r.done {
+			live = append(live, r)
+			maxP = max(maxP, len(r.ids))
+			needS = max(needS, len(r.ids)+r.req.Params.MaxTokens)
+		}
+	}
+	if len(live) == 0 {
+		return nil
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	cfg := e.m.Cfg
+	P := cacheBucket(maxP, cfg.SeqLen)
+	Bp := pow2(len(live))
+	tokens, last := make([]int32, Bp*P), make([]int32, Bp)
+	for i, r := range live {
+		for j, id := range r.ids {
+			tokens[i*P+j] = int32(id)
+		}
+		last[i] = int32(len(r.ids) - 1)
+	}
+	out, err := e.prefill.Call(tensors.FromFlatDataAndDimensions(tokens, Bp, P), tensors.FromFlatDataAndDimensions(last, Bp))
+	if err != nil {
+		return fmt.Errorf("prefill: %w", err)
+	}
+	defer finalize(out)
+	if err := b.reserve(b.Active()+len(live), needS); err != nil {
+		return err
+	}
+	K, D, S, V := cfg.KVHeads, cfg.HeadDim(), b.S, cfg.VocabSize
+	slot := 0
+	for i, r := range live {
+		for b.rows[slot] != nil {
+			slot++
+		}
+		b.rows[slot] = r
+		n := len(r.ids)
+		for l := 0; l < cfg.Layers; l++ {
+			for kv, src := range [2]*tensors.Tensor{out[1], out[2]} {
+				dst := [2][]*tensors.Tensor{b.k, b.v}[kv][l]
+				tensors.MustConstFlatData[float32](src, func(from []float32) {
+					tensors.MustMutableFlatData[float32](dst, func(to []float32) {
+						for h := 0; h < K; h++ {
+							f := (((l*Bp+i)*K + h) * P) * D
+							t := ((slot*K + h) * S) * D
+							copy(to[t:t+n*D], from[f:f+n*D])
+						}
+					})
+				})
+			}
+		}
+		tensors.MustConstFlatData[float32](out[0], func(logits []float32) { r.accept(logits[i*V : (i+1)*V]) })
+	}
+	b.retire()
+	return nil
+}
+
+// Step decodes one token for every active row.
+func (b *Batch) Step() error {
+	e := b.e
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	cfg := e.m.Cfg
+	B, S, K, D, V, L := len(b.rows), b.S, cfg.KVHeads, cfg.HeadDim(), cfg.VocabSize, cfg.Layers
+	tokens, pos, mask := make([]int32, B), make([]int32, B), make([]float32, B*S)
+	for i := range mask {
+		mask[i] = -1e30
+	}
+	for slot, r := range b.rows {
+		if r == nil {
+			continue // a free slot attends to itself only; its output is ignored
+		}
+		t := len(r.ids) - 1
+		tokens[slot], pos[slot] = int32(r.ids[t]), int32(t)
+		clear(mask[slot*S : slot*S+t])
+	}
+	args := make([]any, 0, 3+2*L)
+	args = append(args, tensors.FromFlatDataAndDimensions(tokens, B, 1), tensors.FromFlatDataAndDimensions(pos, B, 1),
+		tensors.FromFlatDataAndDimensions(mask, B, S))
+	for _, t := range b.k {
+		args = append(args, t)
+	}
+	for _, t := range b.v {
+		args = append(args, t)
+	}
+	out, err := e.decode.Call(args...)
+	if err != nil {
+		return fmt.Errorf("decode: %w", err)
+	}
+	defer finalize(out)
+	for kv, src := range [2]*tensors.Tensor{out[1], out[2]} { // [L, B, K, 1, D] into slot pos of each row
+		cache := [2][]*tensors.Tensor{b.k, b.v}[kv]
+		tensors.MustConstFlatData[float32](src, func(from []float32) {
+			for l := 0; l < L; l++ {
+				tensors.MustMutableFlatData[float32](cache[l], func(to []float32) {
+					for slot, r := range b.rows {
+						if r == nil {
+							continue
+						}
+						t := len(r.ids) - 1
+						for h := 0; h < K; h++ {
+							f := ((l*B+slot)*K + h) * D
+							d := ((slot*K+h)*S + t) * D
+							copy(to[d:d+D], from[f:f+D])
+						}
+					}
+				})
+			}
+		})
+	}
+	tensors.MustConstFlatData[float32](out[0], func(logits []float32) {
+		for slot, r := range b.rows {
+			if r != nil {
+				r.accept(logits[slot*V : (slot+1)*V])
+			}
+		}
+	})
+	b.retire()
+	return nil
+}
+
+// retire frees the slots of finished rows, and the whole cache when none is left.
+func (b *Batch) retire() {
+	for i, r := range b.rows {
+		if r != nil && r.done {
+			b.rows[i] = nil
+		}
+	}
+	if b.Active() == 0 {
+		b.rows, b.k, b.v, b.S = nil, nil, nil, 0
+	}
+}
+
+// reserve grows the cache to hold at least n rows of at least s slots, copying the occupied rows.
+func (b *Batch) reserve(n, s int) error {
+	cfg := b.e.m.Cfg
+	newB, newS := max(len(b.rows), pow2(n)), max(b.S, cacheBucket(s, cfg.SeqLen))
+	if newB == len(b.rows) && newS == b.S {
+		return nil
+	}
+	K, D := cfg.KVHeads, cfg.HeadDim()
+	grow := func(old []*tensors.Tensor) ([]*tensors.Tensor, error) {
+		next := make([]*tensors.Tensor, cfg.Layers)
+		for l := range next {
+			t, err := hostTensor(b.e.m.Backend, newB, K, newS, D)
+			if err != nil {
+				return nil, err
+			}
+			next[l] = t
+			if old == nil {
+				continue
+			}
+			tensors.MustConstFlatData[float32](old[l], func(from []float32) {
+				tensors.MustMutableFlatData[float32](t, func(to []float32) {
+					for slot, r := range b.rows {
+						if r == nil {
+							continue
+						}
+						for h := 0; h < K; h++ {
+							f, d := (slot*K+h)*b.S*D, (slot*K+h)*newS*D
+							copy(to[d:d+b.S*D], from[f:f+b.S*D])
+						}
+					}
+				})
+			})
+			old[l].FinalizeAll()
+		}
+		return next, nil
+	}
+	var err error
+	if b.k, err = grow(b.k); err != nil {
+		return err
+	}
+	if b.v, err = grow(b.v); err != nil {
+		return err
+	}
+	b.rows = append(b.rows, make([]*Row, newB-len(b.rows))...)
+	b.S = newS
+	return nil
+}
+
+func pow2(n int) int {
+	p := 1
+	for p < n {
+		p *= 2
+	}
+	return p
+}
+
+func finalize(ts []*tensors.Tensor) {
+	for _, t := range ts {
+		t.FinalizeAll()
+	}
+}
