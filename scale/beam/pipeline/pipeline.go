@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"strings"
 	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -99,7 +100,7 @@ func Run(ctx context.Context, cfg Config, run func(context.Context, *beam.Pipeli
 	}
 	res, err := run(ctx, p)
 	if err != nil {
-		return nil, Metrics{}, err
+		return nil, Metrics{}, cause(err)
 	}
 	m := metricsOf(res)
 	b, err := readOutput(ctx, cfg.Out, ReportFile)
@@ -111,4 +112,15 @@ func Run(ctx context.Context, cfg Config, run func(context.Context, *beam.Pipeli
 		return nil, m, fmt.Errorf("reading %s: %w", ReportFile, err)
 	}
 	return &rep, m, nil
+}
+
+// cause cuts a runner's job error (execution plans, "caused by" chains) down to what the
+// failing DoFn returned, which names the input and what to change.
+func cause(err error) error {
+	msg := err.Error()
+	const mark = "] failed:\n"
+	if i := strings.LastIndex(msg, mark); i >= 0 {
+		return fmt.Errorf("pipeline failed: %s", strings.TrimSpace(msg[i+len(mark):]))
+	}
+	return err
 }

@@ -12,6 +12,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -33,6 +34,7 @@ var (
 	dedup      = flag.String("dedup", "exact,minhash", "deduplication: exact, minhash, both (comma-separated) or none")
 	workers    = flag.Int("workers", 0, "goroutines per input file on a worker (default: all its cores)")
 	maxBad     = flag.Float64("max-bad-fraction", 0.1, "fail when a shard's bad records exceed this share")
+	verbose    = flag.Bool("v", false, "show the runner's log (Prism logs every stage and the full job error)")
 )
 
 func main() {
@@ -42,6 +44,9 @@ func main() {
 	}
 	flag.Parse()
 	beam.Init() // on a worker, this runs the worker and never returns
+	if !*verbose {
+		slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError + 1})))
+	}
 	if flag.NArg() == 0 || *out == "" {
 		flag.Usage()
 		os.Exit(2)
