@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem/memfs"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/runners/prism"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
 	"github.com/golem-ml/golem/data"
@@ -178,5 +180,40 @@ func TestBadRecords(t *testing.T) {
 	_, _, err = Run(context.Background(), cfg, runPrism)
 	if err == nil || !strings.Contains(err.Error(), "bad.jsonl") || !strings.Contains(err.Error(), "max-bad-fraction") {
 		t.Fatalf("over the limit: %v", err)
+	}
+}
+
+// TestBeamFilesystem reads inputs from and writes outputs to a Beam filesystem (memfs://,
+// standing in for gs:// and s3://): listing a glob, copying inputs to the worker, copying
+// outputs back, reading the report. The shards are the same as from local paths.
+func TestBeamFilesystem(t *testing.T) {
+	wet, err := os.ReadFile("../../../testdata/commoncrawl/whirlwind.warc.wet.gz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	memfs.Write("memfs://in/whirlwind.warc.wet.gz", wet)
+	memfs.Write("memfs://in/docs.jsonl", []byte(`{"text":"a document read from a Beam filesystem"}`+"\n"))
+	cfg := Config{Inputs: []string{"memfs://in/*"}, Out: "memfs://out/", Filters: data.MinimalFilters(), Dedup: data.DefaultDedup(), MaxBadFraction: 0.1, Workers: 1}
+	rep, _, err := Run(context.Background(), cfg, runPrism)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Shards != 2 || rep.Kept != 2 || rep.PerShard[1].Source != "memfs://in/whirlwind.warc.wet.gz" {
+		t.Fatalf("report: %+v", rep)
+	}
+	local := t.TempDir()
+	os.WriteFile(filepath.Join(local, "whirlwind.warc.wet.gz"), wet, 0o644)
+	os.WriteFile(filepath.Join(local, "docs.jsonl"), []byte(`{"text":"a document read from a Beam filesystem"}`+"\n"), 0o644)
+	cfg.Inputs, cfg.Out = []string{local}, t.TempDir()
+	if _, _, err := Run(context.Background(), cfg, runPrism); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{data.OutputName(0), data.OutputName(1)} {
+		fs := memfs.New(context.Background())
+		got, err := filesystem.Read(context.Background(), fs, "memfs://out/"+name)
+		want, _ := os.ReadFile(filepath.Join(cfg.Out, name))
+		if err != nil || len(want) == 0 || !bytes.Equal(got, want) {
+			t.Errorf("%s: %v, %d bytes, want %d", name, err, len(got), len(want))
+		}
 	}
 }
