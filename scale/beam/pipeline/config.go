@@ -67,7 +67,7 @@ func (c *Config) encode() (string, error) {
 	return string(b), err
 }
 
-// prepareConfig rebuilds the data.PrepareConfig a worker scans with.
+// decodeConfig rebuilds the data.PrepareConfig a worker scans with.
 func decodeConfig(s string) (data.PrepareConfig, error) {
 	var w workerConfig
 	if err := json.Unmarshal([]byte(s), &w); err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -12,6 +13,10 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 	"github.com/golem-ml/golem/data"
 )
+
+// tokenizerProbe checks that the tokenizer the workers rebuild from tokenizer.json encodes
+// as the one given: spaces, digits, punctuation, accents, CJK, emoji.
+const tokenizerProbe = "Hello,  world! 1234 naïve café\n\tdéjà vu — 東京 🙂 <|endoftext|>"
 
 // shardRef is one input shard: its index in the sorted input list (which decides the
 // output name and which duplicate is kept) and its path.
@@ -43,12 +48,6 @@ func Build(ctx context.Context, p *beam.Pipeline, cfg Config) error {
 	if cfg.Out == "" {
 		return fmt.Errorf("--out: no output folder given")
 	}
-	if err := cfg.Filters.Validate("filters"); err != nil {
-		return err
-	}
-	if cfg.MaxBadFraction < 0 || cfg.MaxBadFraction > 1 {
-		return fmt.Errorf("--max-bad-fraction %g must be in [0, 1]", cfg.MaxBadFraction)
-	}
 	if cfg.Dedup.MinHash && cfg.Dedup.Bands > exactTask {
 		return fmt.Errorf("dedup bands %d: at most %d", cfg.Dedup.Bands, exactTask)
 	}
@@ -56,8 +55,18 @@ func Build(ctx context.Context, p *beam.Pipeline, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	if cfg.Tokenizer.EOT() < 0 {
-		return fmt.Errorf("--tokenizer has no end-of-text token to separate documents")
+	// Check the options here, with prepare's checks, on what the workers will decode.
+	pc, err := decodeConfig(enc)
+	if err != nil {
+		return err
+	}
+	sc, err := data.NewScanner(pc)
+	if err != nil {
+		return err
+	}
+	sc.Close()
+	if !slices.Equal(pc.Tokenizer.Encode(tokenizerProbe), cfg.Tokenizer.Encode(tokenizerProbe)) || pc.Tokenizer.EOT() != cfg.Tokenizer.EOT() {
+		return fmt.Errorf("--tokenizer: the workers get it as tokenizer.json, and that copy encodes differently; convert it to tokenizer.json (tokenizer convert) and check it")
 	}
 	files, err := listInputs(ctx, cfg.Inputs)
 	if err != nil {

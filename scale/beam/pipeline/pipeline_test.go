@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -214,6 +215,40 @@ func TestBeamFilesystem(t *testing.T) {
 		want, _ := os.ReadFile(filepath.Join(cfg.Out, name))
 		if err != nil || len(want) == 0 || !bytes.Equal(got, want) {
 			t.Errorf("%s: %v, %d bytes, want %d", name, err, len(got), len(want))
+		}
+	}
+}
+
+// TestTokenizersReachWorkers: workers rebuild the tokenizer from its tokenizer.json; for
+// the shipped GPT-2, tiktoken and Llama 2 vocabularies that copy encodes a Common Crawl
+// page exactly as the original (else the shards would differ from prepare's).
+func TestTokenizersReachWorkers(t *testing.T) {
+	var page string
+	for d, err := range data.Documents([]string{ccSample}, data.ReadOptions{}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(d.Text) > len(page) {
+			page = d.Text
+		}
+	}
+	for _, path := range []string{"gpt2", "r50k_base.tiktoken", "llama2/tokenizer.bin", "llama2/tokenizer.model"} {
+		tok, err := tokenizer.LoadAny(filepath.Join("../../../testdata/tokenizer", path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := Config{Tokenizer: tok}
+		enc, err := cfg.encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		pc, err := decodeConfig(enc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, want := pc.Tokenizer.Encode(page), tok.Encode(page)
+		if !slices.Equal(got, want) || pc.Tokenizer.EOT() != tok.EOT() || pc.Tokenizer.VocabSize() != tok.VocabSize() {
+			t.Errorf("%s: the worker's copy encodes %d tokens, the original %d", path, len(got), len(want))
 		}
 	}
 }
