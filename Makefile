@@ -11,11 +11,13 @@ export GOMLX_NO_AUTO_INSTALL := 1
 pretrain:
 	go run ./cmd/pretrain --config configs/small.yaml $(ARGS)
 
-# The whole test suite (what CI runs): Go tests, the vendored worker pool's test, and the
-# notebooks run headless (installs Jupyter from Debian and gonb on first use).
+# The whole test suite (what CI runs): Go tests, the vendored worker pool's test, the Beam
+# pipeline's module (scale/beam, its own go.mod; a cold build compiles Beam's SDK, minutes),
+# and the notebooks run headless (installs Jupyter from Debian and gonb on first use).
 test:
 	go vet ./... && go test -count=1 -timeout 60m ./...
 	cd third_party/compute && go test -count=1 ./internal/gobackend/workerspool/
+	cd scale/beam && go vet ./... && go test -count=1 ./...
 	scripts/notebook-test.sh
 
 # Every command into bin/ (bin/pretrain, bin/sample, ...), with the SIMD kernels.

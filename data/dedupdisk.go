@@ -310,11 +310,51 @@ func (u unionFind) union(a, b uint64) {
 // dropSet maps shard index -> document ordinal -> reason (exact_duplicate or near_duplicate).
 type dropSet map[uint32]map[uint32]string
 
+// DocKey names a document of a run: its input shard's index << 32 | its ordinal among
+// the shard's documents. Smaller keys come first in input order.
+func DocKey(shard int, ord uint32) uint64 { return uint64(shard)<<32 | uint64(ord) }
+
+// Clusters decides which duplicates to drop from duplicate pairs, whatever found them
+// (Prepare's on-disk merge, or a GroupByKey on another engine): union-find over the
+// pairs; in each cluster the first document in input order is kept.
+type Clusters struct{ exact, all unionFind }
+
+// NewClusters starts with no pairs.
+func NewClusters() *Clusters { return &Clusters{exact: unionFind{}, all: unionFind{}} }
+
+// Add records that documents a and b (DocKeys) share an exact-dedup key (exact) or an
+// LSH band key.
+func (c *Clusters) Add(a, b uint64, exact bool) {
+	if exact {
+		c.exact.union(a, b)
+	}
+	c.all.union(a, b)
+}
+
+// Drops calls drop for every document to leave out, in DocKey order. A document that is
+// not the first of its exact-duplicate cluster is an exact_duplicate; one that is not the
+// first of its cluster over exact and near pairs is a near_duplicate.
+func (c *Clusters) Drops(drop func(key uint64, reason string)) {
+	keys := make([]uint64, 0, len(c.all))
+	for k := range c.all {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
+	for _, k := range keys {
+		if c.all.find(k) == k {
+			continue
+		}
+		reason := "near_duplicate"
+		if _, ok := c.exact[k]; ok && c.exact.find(k) != k {
+			reason = "exact_duplicate"
+		}
+		drop(k, reason)
+	}
+}
+
 // loadDrops reads every pairs file of the tasks and decides which documents to drop.
-// A document that is not the first of its exact-duplicate cluster is an exact_duplicate;
-// one that is not the first of its cluster over exact and near pairs is a near_duplicate.
 func loadDrops(dupDir string, tasks []string) (dropSet, error) {
-	exact, all := unionFind{}, unionFind{}
+	c := NewClusters()
 	for _, task := range tasks {
 		p := filepath.Join(dupDir, task+".pairs")
 		f, err := os.Open(p)
@@ -332,32 +372,17 @@ func loadDrops(dupDir string, tasks []string) (dropSet, error) {
 				return nil, fmt.Errorf("%s: corrupt pairs file (%v); delete it and rerun --stage dedup", p, err)
 			}
 			a := uint64(binary.LittleEndian.Uint32(b[0:]))<<32 | uint64(binary.LittleEndian.Uint32(b[4:]))
-			c := uint64(binary.LittleEndian.Uint32(b[8:]))<<32 | uint64(binary.LittleEndian.Uint32(b[12:]))
-			if task == "exact" {
-				exact.union(a, c)
-			}
-			all.union(a, c)
+			d := uint64(binary.LittleEndian.Uint32(b[8:]))<<32 | uint64(binary.LittleEndian.Uint32(b[12:]))
+			c.Add(a, d, task == "exact")
 		}
 	}
 	drops := dropSet{}
-	keys := make([]uint64, 0, len(all))
-	for k := range all {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
-	for _, k := range keys {
-		if all.find(k) == k {
-			continue
-		}
-		reason := "near_duplicate"
-		if _, ok := exact[k]; ok && exact.find(k) != k {
-			reason = "exact_duplicate"
-		}
+	c.Drops(func(k uint64, reason string) {
 		shard, doc := uint32(k>>32), uint32(k)
 		if drops[shard] == nil {
 			drops[shard] = map[uint32]string{}
 		}
 		drops[shard][doc] = reason
-	}
+	})
 	return drops, nil
 }

@@ -136,15 +136,9 @@ func Prepare(cfg PrepareConfig) (*Report, error) {
 		return nil, err
 	}
 	start := time.Now()
-	files, err := Expand(cfg.Inputs)
+	files, err := InputFiles(cfg.Inputs)
 	if err != nil {
-		return nil, fmt.Errorf("inputs: %w", err)
-	}
-	files = slices.DeleteFunc(files, func(f string) bool { // dot files, our own work state
-		return strings.HasPrefix(filepath.Base(f), ".") || strings.Contains(f, string(filepath.Separator)+".work"+string(filepath.Separator))
-	})
-	if len(files) == 0 {
-		return nil, fmt.Errorf("inputs: no files in %v", cfg.Inputs)
+		return nil, err
 	}
 	for _, d := range []string{cfg.Out, cfg.WorkDir} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
@@ -221,6 +215,23 @@ func Prepare(cfg PrepareConfig) (*Report, error) {
 		}
 	}
 	return rep, nil
+}
+
+// InputFiles lists the input shards of a run in the order that numbers them (and decides
+// which duplicate is kept): Expand's sorted list without dot files and prepare's own
+// .work folder.
+func InputFiles(specs []string) ([]string, error) {
+	files, err := Expand(specs)
+	if err != nil {
+		return nil, fmt.Errorf("inputs: %w", err)
+	}
+	files = slices.DeleteFunc(files, func(f string) bool {
+		return strings.HasPrefix(filepath.Base(f), ".") || strings.Contains(f, string(filepath.Separator)+".work"+string(filepath.Separator))
+	})
+	if len(files) == 0 {
+		return nil, fmt.Errorf("inputs: no files in %v", specs)
+	}
+	return files, nil
 }
 
 // checkSettings records the settings that decide which documents are kept (format,
@@ -382,9 +393,8 @@ func (p *pipeline) runBatch(b *docBatch) {
 // streamShard reads a shard, runs work on every document in the worker pool and hands
 // the results to consume in document order. At most queueCap batches of the shard are
 // in flight.
-func (p *pipeline) streamShard(i int, st *ShardStats, work func(d *Document, r *docResult), consume func(r *docResult) error) error {
+func (p *pipeline) streamShard(i int, path string, st *ShardStats, work func(d *Document, r *docResult), consume func(r *docResult) error) error {
 	p.startWorkers()
-	path := p.files[i]
 	probs := &Problems{MaxSamples: 20, Log: func(pr Problem) { p.logf("%s", pr) }}
 	opts := p.cfg.Read
 	opts.Problems = probs
@@ -526,13 +536,7 @@ func (p *pipeline) signatures(i int) (ShardStats, error) {
 		return st, err
 	}
 	var idx []byte
-	err = p.streamShard(i, &st, func(d *Document, r *docResult) {
-		var text string
-		if text, r.reason, r.edits = p.filter.ApplyEdits(d); r.reason == "" {
-			r.sig = set.compute(text)
-			r.tokens = append(append(make([]int, 0, len(text)/3+2), eot), tok.Encode(text)...)
-		}
-	}, func(r *docResult) error {
+	err = p.streamShard(i, p.files[i], &st, p.scanWork(set), func(r *docResult) error {
 		if r.reason != "" {
 			return nil
 		}
@@ -561,6 +565,20 @@ func (p *pipeline) signatures(i int) (ShardStats, error) {
 	}
 	p.logf("%s: signatures of %d/%d documents", p.files[i], st.Kept, st.Documents)
 	return st, writeFileAtomic(done, nil)
+}
+
+// scanWork is stage 1's work on one document: clean and filter; for a kept one, its dedup
+// keys and its tokens after an end-of-text token.
+func (p *pipeline) scanWork(set *sigSet) func(d *Document, r *docResult) {
+	tok := p.cfg.Tokenizer
+	eot := tok.EOT()
+	return func(d *Document, r *docResult) {
+		var text string
+		if text, r.reason, r.edits = p.filter.ApplyEdits(d); r.reason == "" {
+			r.sig = set.compute(text)
+			r.tokens = append(append(make([]int, 0, len(text)/3+2), eot), tok.Encode(text)...)
+		}
+	}
 }
 
 // tokenCache describes a shard's cached tokens: stage 1's stats and the tokenizer used.
@@ -702,7 +720,7 @@ func (p *pipeline) tokenize(i int) (ShardStats, error) {
 		return st, err
 	}
 	drops := p.drops[uint32(i)]
-	err = p.streamShard(i, &st, func(d *Document, r *docResult) {
+	err = p.streamShard(i, p.files[i], &st, func(d *Document, r *docResult) {
 		var text string
 		if text, r.reason, r.edits = p.filter.ApplyEdits(d); r.reason != "" {
 			return

@@ -106,7 +106,7 @@ func (c *Config) encodeRaw(key string, specs []string, tok tokenizer.Tokenizer, 
 	dropped := map[string]int64{}
 	for i := range files {
 		st := newStats(i, files[i])
-		err := p.streamShard(i, &st, func(d *Document, r *docResult) {
+		err := p.streamShard(i, files[i], &st, func(d *Document, r *docResult) {
 			var text string
 			if text, r.reason = p.filter.Apply(d); r.reason == "" {
 				if dc.Enabled() {
