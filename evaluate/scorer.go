@@ -7,7 +7,9 @@
 package evaluate
 
 import (
+	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -42,7 +44,7 @@ type Scorer struct {
 	// log p(target) [B*S], target is the argmax [B*S]. S (scored positions per row) is padded
 	// like P, so the vocabulary projection runs only where a continuation is scored.
 	exec *model.Exec
-	gen  *generate.Generator
+	gen  *generate.Engine
 }
 
 // NewScorer compiles nothing yet: graphs are built per padded length on first use.
@@ -277,28 +279,44 @@ type GenRequest struct {
 	MaxTokens int
 }
 
-// GenerateUntil answers generation requests greedily. The only generator call is in
-// generateIDs, so a faster generator (a KV cache) slots in there.
+// GenerateUntil answers generation requests greedily on the KV-cache engine, BatchSize
+// requests at a time (a row's output does not depend on its neighbours).
 func (s *Scorer) GenerateUntil(reqs []GenRequest, progress func(int)) ([]string, error) {
 	out := make([]string, len(reqs))
-	for i, r := range reqs {
-		text, err := s.GenerateTokens(s.LM.Tok.Encode(r.Context), r.MaxTokens, r.Until)
-		if err != nil {
-			return nil, fmt.Errorf("generating for request %d: %w", i, err)
+	for lo := 0; lo < len(reqs); lo += s.BatchSize {
+		hi := min(lo+s.BatchSize, len(reqs))
+		batch := make([]*generate.Request, 0, hi-lo)
+		for _, r := range reqs[lo:hi] {
+			batch = append(batch, s.untilRequest(s.LM.Tok.Encode(r.Context), r.MaxTokens, r.Until))
 		}
-		out[i] = text
+		res, err := s.generate(batch)
+		if err != nil {
+			return nil, fmt.Errorf("generating for requests %d-%d: %w", lo, hi-1, err)
+		}
+		for i, r := range res {
+			out[lo+i] = r.Text
+		}
 		if progress != nil {
-			progress(1)
+			progress(hi - lo)
 		}
 	}
 	return out, nil
 }
 
 // GenerateTokens continues prompt ids greedily by up to maxTokens (0 = 256) tokens, stopping
-// at end-of-text or before the first of until in the decoded text. A prompt longer than the
-// context minus maxTokens loses its oldest ids first (lm-eval's left truncation); with a context
-// shorter than that, the generator's window slides.
+// at end-of-text or before the first of until in the decoded text.
 func (s *Scorer) GenerateTokens(prompt []int, maxTokens int, until []string) (string, error) {
+	res, err := s.generate([]*generate.Request{s.untilRequest(prompt, maxTokens, until)})
+	if err != nil {
+		return "", err
+	}
+	return res[0].Text, nil
+}
+
+// untilRequest is one greedy generate-until request. A prompt longer than the context minus
+// maxTokens loses its oldest ids first (lm-eval's left truncation). When the context is not
+// longer than maxTokens, the prompt keeps its newest half-context and the answer gets the rest.
+func (s *Scorer) untilRequest(prompt []int, maxTokens int, until []string) *generate.Request {
 	ids := prompt
 	if len(ids) == 0 {
 		ids = []int{s.prefixToken()}
@@ -306,44 +324,31 @@ func (s *Scorer) GenerateTokens(prompt []int, maxTokens int, until []string) (st
 	if maxTokens <= 0 {
 		maxTokens = 256
 	}
-	if T := s.LM.Cfg.SeqLen; T > maxTokens && len(ids) > T-maxTokens {
-		ids = ids[len(ids)-(T-maxTokens):] // as lm-eval: the prompt keeps room for the answer
+	T := s.LM.Cfg.SeqLen
+	keep := T - maxTokens // as lm-eval: the prompt keeps room for the answer
+	if keep < 1 {
+		keep = max(T/2, 1)
 	}
-	var gen []int
-	text := ""
-	for len(gen) < maxTokens {
-		step := min(32, maxTokens-len(gen)) // check the stop strings every 32 tokens
-		more, err := s.generateIDs(append(append([]int{}, ids...), gen...), step)
-		if err != nil {
-			return "", err
-		}
-		gen = append(gen, more...)
-		eot := len(more) > 0 && more[len(more)-1] == s.LM.Tok.EOT()
-		keep := gen
-		if eot {
-			keep = gen[:len(gen)-1]
-		}
-		text = s.LM.Tok.Decode(keep)
-		if cut, ok := cutAtStop(text, until); ok {
-			return cut, nil
-		}
-		if eot || len(more) < step {
-			break
-		}
+	if len(ids) > keep {
+		ids = ids[len(ids)-keep:]
 	}
-	return text, nil
+	maxTokens = min(maxTokens, T-len(ids))
+	p := generate.Params{MaxTokens: maxTokens, Stop: slices.DeleteFunc(slices.Clone(until), func(u string) bool { return u == "" })}
+	if eot := s.LM.Tok.EOT(); eot >= 0 {
+		p.StopIDs = []int{eot}
+	}
+	return &generate.Request{Prompt: ids, Params: p}
 }
 
-// generateIDs returns up to n greedy ids after prompt (stopping at end-of-text).
-func (s *Scorer) generateIDs(prompt []int, n int) ([]int, error) {
+func (s *Scorer) generate(reqs []*generate.Request) ([]generate.Result, error) {
 	if s.gen == nil {
-		g, err := generate.New(s.LM.Backend, s.LM.Store, s.LM.Cfg, s.LM.Weights)
+		e, err := generate.NewEngine(generate.Model{Backend: s.LM.Backend, Store: s.LM.Store, Cfg: s.LM.Cfg, Weights: s.LM.Weights, Tok: s.LM.Tok})
 		if err != nil {
 			return nil, err
 		}
-		s.gen = g
+		s.gen = e
 	}
-	return s.gen.Generate(prompt, generate.Options{MaxTokens: n, StopAt: s.LM.Tok.EOT()})
+	return s.gen.Run(context.Background(), reqs)
 }
 
 // cutAtStop cuts text before the earliest stop string, if any occurs.
