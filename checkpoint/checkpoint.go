@@ -15,6 +15,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/golem-ml/golem/internal/atomicfile"
 )
 
 // Marker is the manifest file written last; its presence makes a checkpoint complete.
@@ -58,7 +60,7 @@ func (m *Manager) Save(step int64, files map[string][]byte) (string, error) {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		if err := writeSynced(filepath.Join(tmp, n), files[n]); err != nil {
+		if err := atomicfile.WriteFile(filepath.Join(tmp, n), files[n]); err != nil {
 			return "", fmt.Errorf("checkpoint %s: %w", final, err)
 		}
 		sum := sha256.Sum256(files[n])
@@ -67,10 +69,10 @@ func (m *Manager) Save(step int64, files map[string][]byte) (string, error) {
 	}
 	fault("before-marker")
 	mb, _ := json.MarshalIndent(man, "", "  ")
-	if err := writeSynced(filepath.Join(tmp, Marker), mb); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(tmp, Marker), mb); err != nil {
 		return "", fmt.Errorf("checkpoint %s: %w", final, err)
 	}
-	if err := syncDir(tmp); err != nil {
+	if err := atomicfile.SyncDir(tmp); err != nil {
 		return "", err
 	}
 	fault("before-rename")
@@ -80,7 +82,7 @@ func (m *Manager) Save(step int64, files map[string][]byte) (string, error) {
 	if err := os.Rename(tmp, final); err != nil {
 		return "", fmt.Errorf("checkpoint: renaming into %s: %w", final, err)
 	}
-	if err := syncDir(m.Dir); err != nil {
+	if err := atomicfile.SyncDir(m.Dir); err != nil {
 		return "", err
 	}
 	return final, m.prune()
@@ -191,7 +193,7 @@ func remove(dir string) error {
 	if err := os.Remove(filepath.Join(dir, Marker)); err != nil && !os.IsNotExist(err) {
 		return err
 	}
-	if err := syncDir(dir); err != nil {
+	if err := atomicfile.SyncDir(dir); err != nil {
 		return err
 	}
 	fault("pruning:" + filepath.Base(dir))
@@ -243,7 +245,7 @@ func (m *Manager) Clean() ([]string, error) {
 		done = append(done, "removed "+name)
 	}
 	if len(done) > 0 {
-		return done, syncDir(m.Dir)
+		return done, atomicfile.SyncDir(m.Dir)
 	}
 	return nil, nil
 }
@@ -266,7 +268,7 @@ func (m *Manager) RemoveAll() error {
 			}
 		}
 	}
-	return syncDir(m.Dir)
+	return atomicfile.SyncDir(m.Dir)
 }
 
 // isStepName reports whether name is a checkpoint folder name, step-NNNNNNNN.
@@ -305,32 +307,4 @@ func fault(stage string) {
 	if FaultHook != nil {
 		FaultHook(stage)
 	}
-}
-
-func writeSynced(path string, b []byte) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("syncing %s: %w", path, err)
-	}
-	return f.Close()
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("checkpoint: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("checkpoint: syncing folder %s: %w", dir, err)
-	}
-	return nil
 }

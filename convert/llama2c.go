@@ -1,13 +1,13 @@
 package convert
 
 import (
-	"bufio"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"math"
-	"os"
 	"path/filepath"
 
+	"github.com/golem-ml/golem/internal/atomicfile"
 	"github.com/golem-ml/golem/models/transformer"
 	"github.com/golem-ml/golem/safetensors"
 )
@@ -261,42 +261,35 @@ func ExportLlama2C(m *Model, path string) error {
 	for _, p := range llama2cPieces(h) {
 		pieces[p.Src] = p
 	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	w := bufio.NewWriterSize(f, 1<<20)
-	vocab := h.Vocab
-	if !h.Shared {
-		vocab = -vocab
-	}
-	for _, v := range []int{h.Dim, h.Hidden, h.Layers, h.Heads, h.KVHeads, vocab, h.SeqLen} {
-		binary.Write(w, binary.LittleEndian, int32(v))
-	}
-	cos, sin := freqCis(h)
-	var buf []float32
-	for _, t := range llama2cLayout(h) {
-		switch t.name {
-		case "freq_cis_real":
-			w.Write(f32bytes(cos))
-		case "freq_cis_imag":
-			w.Write(f32bytes(sin))
-		default:
-			buf = extract(m, pieces[t.name], buf)
-			w.Write(leBytes(buf))
+	return atomicfile.Write(path, func(w io.Writer) error {
+		vocab := h.Vocab
+		if !h.Shared {
+			vocab = -vocab
 		}
-	}
-	err = w.Flush()
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
+		for _, v := range []int{h.Dim, h.Hidden, h.Layers, h.Heads, h.KVHeads, vocab, h.SeqLen} {
+			if err := binary.Write(w, binary.LittleEndian, int32(v)); err != nil {
+				return err
+			}
+		}
+		cos, sin := freqCis(h)
+		var buf []float32
+		for _, t := range llama2cLayout(h) {
+			var b []byte
+			switch t.name {
+			case "freq_cis_real":
+				b = f32bytes(cos)
+			case "freq_cis_imag":
+				b = f32bytes(sin)
+			default:
+				buf = extract(m, pieces[t.name], buf)
+				b = leBytes(buf)
+			}
+			if _, err := w.Write(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // freqCis are the RoPE tables llama2.c's model.py precomputes in float32 ([T, D/2] each);

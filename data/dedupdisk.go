@@ -11,6 +11,8 @@ import (
 	"slices"
 	"sort"
 	"syscall"
+
+	"github.com/golem-ml/golem/internal/atomicfile"
 )
 
 // On-disk deduplication, in datatrove's three steps, so no step holds more than one
@@ -137,7 +139,7 @@ func (s *sigSet) write(dir, shard string) error {
 			}
 			buf = binary.LittleEndian.AppendUint32(buf, r.doc)
 		}
-		if err := writeFileAtomic(filepath.Join(dir, shard+"."+task), buf); err != nil {
+		if err := atomicfile.WriteFile(filepath.Join(dir, shard+"."+task), buf); err != nil {
 			return err
 		}
 	}
@@ -232,50 +234,42 @@ func mergeTask(sigDir, dupDir string, shards []string, task string) (int64, erro
 	if err := os.MkdirAll(dupDir, 0o755); err != nil {
 		return 0, err
 	}
-	tmp := fmt.Sprintf("%s.tmp-%d", out, os.Getpid())
-	f, err := os.Create(tmp)
-	if err != nil {
-		return 0, err
-	}
-	w := bufio.NewWriterSize(f, 1<<20)
 	var pairs int64
-	var first sigRec
-	have := false
-	var rec [16]byte
-	for h.Len() > 0 {
-		r := h[0]
-		cur := r.cur
-		if have && cur.h1 == first.h1 && cur.h2 == first.h2 {
-			binary.LittleEndian.PutUint32(rec[0:], first.shard)
-			binary.LittleEndian.PutUint32(rec[4:], first.doc)
-			binary.LittleEndian.PutUint32(rec[8:], cur.shard)
-			binary.LittleEndian.PutUint32(rec[12:], cur.doc)
-			w.Write(rec[:])
-			pairs++
-		} else {
-			first, have = cur, true
+	// A write, flush or sync error fails the merge and leaves no pairs file, so a rerun
+	// does the task again instead of trusting a short one.
+	err := atomicfile.Write(out, func(w io.Writer) error {
+		var first sigRec
+		have := false
+		var rec [16]byte
+		for h.Len() > 0 {
+			r := h[0]
+			cur := r.cur
+			if have && cur.h1 == first.h1 && cur.h2 == first.h2 {
+				binary.LittleEndian.PutUint32(rec[0:], first.shard)
+				binary.LittleEndian.PutUint32(rec[4:], first.doc)
+				binary.LittleEndian.PutUint32(rec[8:], cur.shard)
+				binary.LittleEndian.PutUint32(rec[12:], cur.doc)
+				if _, err := w.Write(rec[:]); err != nil {
+					return err
+				}
+				pairs++
+			} else {
+				first, have = cur, true
+			}
+			ok, err := r.next()
+			if err != nil {
+				return err
+			}
+			if ok {
+				heap.Fix(&h, 0)
+			} else {
+				r.f.Close()
+				heap.Pop(&h)
+			}
 		}
-		ok, err := r.next()
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-			return 0, err
-		}
-		if ok {
-			heap.Fix(&h, 0)
-		} else {
-			r.f.Close()
-			heap.Pop(&h)
-		}
-	}
-	if err := w.Flush(); err == nil {
-		err = f.Sync()
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return 0, err
-	}
-	return pairs, commitFile(tmp, out)
+		return nil
+	})
+	return pairs, err
 }
 
 // unionFind over document keys (shard<<32 | doc); only documents in some pair appear.

@@ -17,6 +17,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/golem-ml/golem/internal/atomicfile"
 	"github.com/golem-ml/golem/tokenizer"
 )
 
@@ -176,7 +177,7 @@ func Prepare(cfg PrepareConfig) (*Report, error) {
 		if b, err := json.MarshalIndent(rep, "", "  "); err == nil {
 			name := fmt.Sprintf("%s-%d-of-%d.json", cfg.Stage, cfg.ShardIndex, cfg.NumShards)
 			os.MkdirAll(filepath.Join(cfg.WorkDir, "reports"), 0o755)
-			writeFileAtomic(filepath.Join(cfg.WorkDir, "reports", name), b)
+			atomicfile.WriteFile(filepath.Join(cfg.WorkDir, "reports", name), b)
 		}
 	}()
 	if cfg.Dedup.Enabled() && (cfg.Stage == StageAll || cfg.Stage == StageSignatures) {
@@ -255,7 +256,7 @@ func checkSettings(cfg PrepareConfig) error {
 		}
 		return nil
 	}
-	return writeFileAtomic(path, b)
+	return atomicfile.WriteFile(path, b)
 }
 
 // checkTokenizer saves the tokenizer as out/tokenizer.json, or checks that the one there
@@ -272,7 +273,7 @@ func checkTokenizer(out string, tok tokenizer.Tokenizer) error {
 		}
 		return nil
 	}
-	return writeFileAtomic(path, b)
+	return atomicfile.WriteFile(path, b)
 }
 
 type pipeline struct {
@@ -554,17 +555,17 @@ func (p *pipeline) signatures(i int) (ShardStats, error) {
 	}
 	c := tokenCache{Stats: st, VocabSize: tok.VocabSize(), EOT: eot}
 	b, _ := json.Marshal(c)
-	if err := writeFileAtomic(cache+".idx", idx); err != nil {
+	if err := atomicfile.WriteFile(cache+".idx", idx); err != nil {
 		return st, err
 	}
-	if err := writeFileAtomic(cache+".json", b); err != nil {
+	if err := atomicfile.WriteFile(cache+".json", b); err != nil {
 		return st, err
 	}
 	if err := set.write(p.sigDir(), shardKey(i)); err != nil {
 		return st, err
 	}
 	p.logf("%s: signatures of %d/%d documents", p.files[i], st.Kept, st.Documents)
-	return st, writeFileAtomic(done, nil)
+	return st, atomicfile.WriteFile(done, nil)
 }
 
 // scanWork is stage 1's work on one document: clean and filter; for a kept one, its dedup
@@ -754,7 +755,7 @@ func (p *pipeline) finishShard(i int, out, statsFile string, st ShardStats) erro
 		return err
 	}
 	p.logf("%s: kept %d/%d documents, %d tokens -> %s", p.files[i], st.Kept, st.Documents, st.Tokens, out)
-	return writeFileAtomic(statsFile, b)
+	return atomicfile.WriteFile(statsFile, b)
 }
 
 func readShardStats(path string) (*ShardStats, error) {
@@ -825,5 +826,5 @@ func writeSamples(path string, samples []DroppedSample) error {
 			return err
 		}
 	}
-	return writeFileAtomic(path, b.Bytes())
+	return atomicfile.WriteFile(path, b.Bytes())
 }

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"unsafe"
+
+	"github.com/golem-ml/golem/internal/atomicfile"
 )
 
 // Token shards use llm.c's binary format, so shards made by llm.c's FineWeb scripts load
@@ -41,13 +43,13 @@ func ShardVersionFor(vocabSize int) int {
 // same folder, and Close writes the header, fsyncs and renames it into place, so a shard
 // either exists complete or not at all.
 type ShardWriter struct {
-	path, tmp string
-	f         *os.File
-	w         *bufio.Writer
-	version   int
-	n         int64
-	crc       uint32
-	buf       []byte
+	path    string
+	f       *atomicfile.File
+	w       *bufio.Writer
+	version int
+	n       int64
+	crc     uint32
+	buf     []byte
 }
 
 // CreateShard starts a shard for tokens of the given version (ShardVersion16 or 32).
@@ -55,12 +57,11 @@ func CreateShard(path string, version int) (*ShardWriter, error) {
 	if version != ShardVersion16 && version != ShardVersion32 {
 		return nil, fmt.Errorf("%s: shard version %d; use 1 (uint16) or 2 (uint32)", path, version)
 	}
-	tmp := fmt.Sprintf("%s.tmp-%d", path, os.Getpid())
-	f, err := os.Create(tmp)
+	f, err := atomicfile.Create(path)
 	if err != nil {
 		return nil, err
 	}
-	sw := &ShardWriter{path: path, tmp: tmp, f: f, w: bufio.NewWriterSize(f, 1<<20), version: version}
+	sw := &ShardWriter{path: path, f: f, w: bufio.NewWriterSize(f, 1<<20), version: version}
 	if _, err := sw.w.Write(make([]byte, ShardHeaderBytes)); err != nil {
 		sw.Abort()
 		return nil, err
@@ -97,7 +98,7 @@ func (sw *ShardWriter) Tokens() int64 { return sw.n }
 // CRC32C is the Castagnoli CRC of the token bytes (header excluded) written so far.
 func (sw *ShardWriter) CRC32C() uint32 { return sw.crc }
 
-// Close finishes the shard: header, fsync, rename, fsync of the folder.
+// Close finishes the shard: header, then atomicfile's fsync, rename and folder fsync.
 func (sw *ShardWriter) Close() error {
 	if err := sw.w.Flush(); err != nil {
 		sw.Abort()
@@ -115,59 +116,11 @@ func (sw *ShardWriter) Close() error {
 		sw.Abort()
 		return err
 	}
-	if err := sw.f.Sync(); err != nil {
-		sw.Abort()
-		return err
-	}
-	if err := sw.f.Close(); err != nil {
-		os.Remove(sw.tmp)
-		return err
-	}
-	return commitFile(sw.tmp, sw.path)
+	return sw.f.Commit()
 }
 
 // Abort removes the unfinished shard.
-func (sw *ShardWriter) Abort() {
-	sw.f.Close()
-	os.Remove(sw.tmp)
-}
-
-// commitFile renames a finished, synced temporary file into place and syncs the folder.
-func commitFile(tmp, path string) error {
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if d, err := os.Open(filepath.Dir(path)); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
-}
-
-// writeFileAtomic writes b to path through a synced temporary file and a rename.
-func writeFileAtomic(path string, b []byte) error {
-	tmp := fmt.Sprintf("%s.tmp-%d", path, os.Getpid())
-	f, err := os.Create(tmp)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return commitFile(tmp, path)
-}
+func (sw *ShardWriter) Abort() { sw.f.Abort() }
 
 // ShardHeader reads and checks a shard's header against its size. The error names the
 // file and what is wrong.
@@ -331,7 +284,7 @@ func (m *Manifest) Write(path string) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(path, append(b, '\n'))
+	return atomicfile.WriteFile(path, append(b, '\n'))
 }
 
 // ShardSet is the concatenation of memory-mapped token shards, in order. It implements

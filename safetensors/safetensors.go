@@ -14,6 +14,8 @@ import (
 	"math"
 	"os"
 	"sort"
+
+	"github.com/golem-ml/golem/internal/atomicfile"
 )
 
 // MaxHeaderSize bounds the JSON header (100 MB, as in the reference implementation).
@@ -131,21 +133,9 @@ func Write(w io.Writer, tensors map[string]Tensor, metadata map[string]string) e
 	return nil
 }
 
-// WriteFile saves tensors to path (not atomically: callers write into a temporary folder).
+// WriteFile saves tensors to path atomically (see internal/atomicfile).
 func WriteFile(path string, tensors map[string]Tensor, metadata map[string]string) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := Write(f, tensors, metadata); err != nil {
-		f.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("syncing %s: %w", path, err)
-	}
-	return f.Close()
+	return atomicfile.Write(path, func(w io.Writer) error { return Write(w, tensors, metadata) })
 }
 
 // File is a parsed safetensors file.

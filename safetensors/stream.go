@@ -1,13 +1,13 @@
 package safetensors
 
 import (
-	"bufio"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"sort"
+
+	"github.com/golem-ml/golem/internal/atomicfile"
 )
 
 // Info describes a tensor to be written: its name, dtype and shape.
@@ -107,25 +107,7 @@ func WriteStream(w io.Writer, infos []Info, metadata map[string]string, data fun
 	return nil
 }
 
-// WriteStreamFile is WriteStream into a new file at path, synced before it returns.
+// WriteStreamFile is WriteStream into path, atomically (see internal/atomicfile).
 func WriteStreamFile(path string, infos []Info, metadata map[string]string, data func(name string) ([]byte, error)) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	bw := bufio.NewWriterSize(f, 1<<20)
-	err = WriteStream(bw, infos, metadata, data)
-	if err == nil {
-		err = bw.Flush()
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
+	return atomicfile.Write(path, func(w io.Writer) error { return WriteStream(w, infos, metadata, data) })
 }

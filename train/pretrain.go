@@ -14,6 +14,7 @@ import (
 	"github.com/golem-ml/golem/checkpoint"
 	"github.com/golem-ml/golem/config"
 	"github.com/golem-ml/golem/data"
+	"github.com/golem-ml/golem/internal/atomicfile"
 	"github.com/golem-ml/golem/tokenizer"
 )
 
@@ -197,9 +198,5 @@ func writeRunConfig(cfg Config) error {
 	if err != nil {
 		return err
 	}
-	tmp := filepath.Join(cfg.OutDir, ".config.yaml.tmp")
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, filepath.Join(cfg.OutDir, ConfigFile))
+	return atomicfile.WriteFile(filepath.Join(cfg.OutDir, ConfigFile), b)
 }

@@ -8,10 +8,11 @@ import (
 	"strings"
 
 	"github.com/golem-ml/golem/checkpoint"
+	"github.com/golem-ml/golem/internal/atomicfile"
 )
 
 // runFiles are the files a run writes into its out_dir besides checkpoint folders.
-var runFiles = []string{ConfigFile, "metrics.jsonl", "loss.png", ".config.yaml.tmp"}
+var runFiles = []string{ConfigFile, "metrics.jsonl", "loss.png", ".config.yaml.tmp"} // the last from before atomicfile
 
 // prepareRunDir makes out_dir ready for a run. A fresh run never mixes with an earlier
 // one: a folder that holds anything is refused unless the run resumes (--resume) or
@@ -34,8 +35,13 @@ func prepareRunDir(mgr *checkpoint.Manager, opts Options, log io.Writer) error {
 		if err := mgr.RemoveAll(); err != nil {
 			return err
 		}
+		// The run's files, and any temporary config a killed run left (see atomicfile.Create).
+		paths, _ := atomicfile.Leftovers(filepath.Join(mgr.Dir, ConfigFile))
 		for _, f := range runFiles {
-			if err := os.Remove(filepath.Join(mgr.Dir, f)); err != nil && !os.IsNotExist(err) {
+			paths = append(paths, filepath.Join(mgr.Dir, f))
+		}
+		for _, p := range paths {
+			if err := os.Remove(p); err != nil && !os.IsNotExist(err) {
 				return fmt.Errorf("--overwrite: %w", err)
 			}
 		}
