@@ -26,14 +26,14 @@ func (gpt2) Config(c HFConfig) (transformer.Config, error) {
 		SeqLen:    r.int("n_positions", r.int("n_ctx", 1024)),
 		MLPHidden: r.int("n_inner", 0),
 		NormEps:   r.float("layer_norm_epsilon", 1e-5),
-		Positions: "learned", Norm: "layernorm", Bias: true,
+		Positions: transformer.Learned, Norm: transformer.LayerNorm, Bias: true,
 		Tied: r.bool("tie_word_embeddings", true),
 	}
 	switch act := r.string("activation_function", "gelu_new"); act {
 	case "gelu_new", "gelu_pytorch_tanh", "gelu_fast":
-		cfg.MLP = "gelu_tanh"
+		cfg.MLP = transformer.GELUTanh
 	case "gelu":
-		cfg.MLP = "gelu"
+		cfg.MLP = transformer.GELU
 	default:
 		r.fail("activation_function %q is not supported; golem has gelu and gelu_new (tanh)", act)
 	}
@@ -52,17 +52,17 @@ func (gpt2) Config(c HFConfig) (transformer.Config, error) {
 
 func (gpt2) HFConfig(cfg transformer.Config) (map[string]any, error) {
 	switch {
-	case cfg.Positions != "learned":
+	case cfg.Positions != transformer.Learned:
 		return nil, fmt.Errorf("positions %q: GPT-2 has learned positions", cfg.Positions)
-	case cfg.Norm != "layernorm" || !cfg.Bias:
+	case cfg.Norm != transformer.LayerNorm || !cfg.Bias:
 		return nil, fmt.Errorf("norm %q, bias %v: GPT-2 has LayerNorm and biases everywhere", cfg.Norm, cfg.Bias)
-	case cfg.MLP != "gelu" && cfg.MLP != "gelu_tanh":
+	case cfg.MLP != transformer.GELU && cfg.MLP != transformer.GELUTanh:
 		return nil, fmt.Errorf("mlp %q: GPT-2 has a GELU MLP", cfg.MLP)
 	case cfg.KVHeads != cfg.Heads:
 		return nil, fmt.Errorf("kv_heads %d != heads %d: GPT-2 has no grouped-query attention", cfg.KVHeads, cfg.Heads)
 	}
 	act := "gelu_new"
-	if cfg.MLP == "gelu" {
+	if cfg.MLP == transformer.GELU {
 		act = "gelu"
 	}
 	return map[string]any{
@@ -85,7 +85,7 @@ func (gpt2) Pieces(cfg transformer.Config) []Piece {
 		{Src: "transformer.wpe.weight", Dims: []int{cfg.SeqLen, C}, Dst: "wpe"}, // [T, C]
 	}
 	for l := 0; l < cfg.Layers; l++ {
-		h, g := fmt.Sprintf("transformer.h.%d.", l), fmt.Sprintf("h%d/", l)
+		h, g := fmt.Sprintf("transformer.h.%d.", l), transformer.LayerPrefix(l)
 		ps = append(ps,
 			Piece{Src: h + "ln_1.weight", Dims: []int{C}, Dst: g + "ln1/gain"},
 			Piece{Src: h + "ln_1.bias", Dims: []int{C}, Dst: g + "ln1/bias"},

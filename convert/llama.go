@@ -30,7 +30,7 @@ func (a llama) Config(c HFConfig) (transformer.Config, error) {
 		SeqLen:    r.int("max_position_embeddings", 2048),
 		NormEps:   r.float("rms_norm_eps", 1e-6),
 		RopeTheta: r.float("rope_theta", 10000),
-		Positions: "rope", Norm: "rmsnorm", MLP: "swiglu",
+		Positions: transformer.RoPE, Norm: transformer.RMSNorm, MLP: transformer.SwiGLU,
 		Tied: r.bool("tie_word_embeddings", false),
 	}
 	cfg.KVHeads = r.int("num_key_value_heads", cfg.Heads)
@@ -60,11 +60,11 @@ func (a llama) Config(c HFConfig) (transformer.Config, error) {
 
 func (a llama) HFConfig(cfg transformer.Config) (map[string]any, error) {
 	switch {
-	case cfg.Positions != "rope":
+	case cfg.Positions != transformer.RoPE:
 		return nil, fmt.Errorf("positions %q: Llama uses rope", cfg.Positions)
-	case cfg.Norm != "rmsnorm":
+	case cfg.Norm != transformer.RMSNorm:
 		return nil, fmt.Errorf("norm %q: Llama uses rmsnorm", cfg.Norm)
-	case cfg.MLP != "swiglu":
+	case cfg.MLP != transformer.SwiGLU:
 		return nil, fmt.Errorf("mlp %q: Llama uses swiglu", cfg.MLP)
 	case cfg.Bias:
 		return nil, fmt.Errorf("bias true: Llama has no biases")
@@ -87,7 +87,7 @@ func (llama) Pieces(cfg transformer.Config) []Piece {
 	H, K := cfg.Heads, cfg.KVHeads
 	ps := []Piece{{Src: "model.embed_tokens.weight", Dims: []int{V, C}, Dst: "wte"}} // [V, C]
 	for l := 0; l < cfg.Layers; l++ {
-		h, g := fmt.Sprintf("model.layers.%d.", l), fmt.Sprintf("h%d/", l)
+		h, g := fmt.Sprintf("model.layers.%d.", l), transformer.LayerPrefix(l)
 		ps = append(ps,
 			Piece{Src: h + "input_layernorm.weight", Dims: []int{C}, Dst: g + "ln1/gain"},
 			Piece{Src: h + "self_attn.q_proj.weight", Dims: []int{H * D, C}, Dst: g + "attn/wqkv", Transpose: true},

@@ -44,8 +44,8 @@ type llama2cHeader struct {
 func (h llama2cHeader) config() transformer.Config {
 	return transformer.Config{
 		VocabSize: h.Vocab, SeqLen: h.SeqLen, Layers: h.Layers, Width: h.Dim, Heads: h.Heads,
-		KVHeads: h.KVHeads, MLPHidden: h.Hidden, Positions: "rope", RopeTheta: llama2cTheta,
-		Norm: "rmsnorm", NormEps: llama2cEps, MLP: "swiglu", Tied: h.Shared,
+		KVHeads: h.KVHeads, MLPHidden: h.Hidden, Positions: transformer.RoPE, RopeTheta: llama2cTheta,
+		Norm: transformer.RMSNorm, NormEps: llama2cEps, MLP: transformer.SwiGLU, Tied: h.Shared,
 	}
 }
 
@@ -120,7 +120,7 @@ func llama2cPieces(h llama2cHeader) []Piece {
 	H, K := h.Heads, h.KVHeads
 	ps := []Piece{{Src: "tok_embeddings", Dims: []int{V, C}, Dst: "wte"}}
 	for l := 0; l < h.Layers; l++ {
-		s, g := fmt.Sprintf("layers.%d.", l), fmt.Sprintf("h%d/", l)
+		s, g := fmt.Sprintf("layers.%d.", l), transformer.LayerPrefix(l)
 		ps = append(ps,
 			Piece{Src: s + "attention_norm", Dims: []int{C}, Dst: g + "ln1/gain"},
 			Piece{Src: s + "wq", Dims: []int{H * D, C}, Dst: g + "attn/wqkv", Transpose: true, Perm: ropePerm(H, D)},
@@ -248,7 +248,7 @@ func importLlama2C(path string, opts ImportOptions) (*Model, error) {
 func ExportLlama2C(m *Model, path string) error {
 	c := m.Config
 	switch {
-	case c.Positions != "rope" || c.Norm != "rmsnorm" || c.MLP != "swiglu" || c.Bias:
+	case c.Positions != transformer.RoPE || c.Norm != transformer.RMSNorm || c.MLP != transformer.SwiGLU || c.Bias:
 		return fmt.Errorf("llama2.c export needs rope, rmsnorm, swiglu and no biases; this model has %s, %s, %s, bias %v", c.Positions, c.Norm, c.MLP, c.Bias)
 	case c.RopeTheta != llama2cTheta:
 		return fmt.Errorf("llama2.c export: rope_theta %g, but run.c hard-codes 10000", c.RopeTheta)

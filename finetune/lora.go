@@ -81,7 +81,7 @@ func ResolveTargets(m transformer.Config, names []string) ([]Target, error) {
 			return nil, fmt.Errorf("lora.targets: unknown target %q", n)
 		}
 		for _, a := range al {
-			if a == "gate" && m.MLP != "swiglu" && n != "gate" {
+			if a == "gate" && m.MLP != transformer.SwiGLU && n != "gate" {
 				continue // the alias covers the gate only where there is one
 			}
 			want[a] = true
@@ -90,7 +90,7 @@ func ResolveTargets(m transformer.Config, names []string) ([]Target, error) {
 	D, H, K, C, F := m.HeadDim(), m.Heads, m.KVHeads, m.Width, m.MLPHidden
 	var ts []Target
 	for l := 0; l < m.Layers; l++ {
-		p := fmt.Sprintf("h%d/", l)
+		p := transformer.LayerPrefix(l)
 		add := func(kind, param string, in, col0, cols int) {
 			if want[kind] {
 				ts = append(ts, Target{Name: p + strings.Split(param, "/")[0] + "/" + kind, Param: p + param, In: in, Col0: col0, Cols: cols})
@@ -102,7 +102,7 @@ func ResolveTargets(m transformer.Config, names []string) ([]Target, error) {
 		add("k", "attn/wqkv", C, H*D, K*D)
 		add("v", "attn/wqkv", C, (H+K)*D, K*D)
 		add("o", "attn/wo", H*D, 0, C)
-		if want["gate"] && m.MLP != "swiglu" {
+		if want["gate"] && m.MLP != transformer.SwiGLU {
 			return nil, fmt.Errorf("lora.targets: gate: the model's MLP is %s, which has no gate matrix", m.MLP)
 		}
 		add("gate", "mlp/w_gate", C, 0, F)

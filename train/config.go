@@ -86,7 +86,7 @@ func DefaultConfig() Config {
 		Name:      "run",
 		Tokenizer: TokenizerConfig{Path: "byte"},
 		Data:      data.Config{ValFraction: 0.1},
-		Model:     transformer.Config{Positions: "learned", Norm: "layernorm", MLP: "gelu", Bias: true, Tied: true},
+		Model:     transformer.Config{Positions: transformer.Learned, Norm: transformer.LayerNorm, MLP: transformer.GELU, Bias: true, Tied: true},
 		Optimizer: OptimizerConfig{LR: 1e-3, MinLR: 1e-4, WarmupSteps: 100, Beta1: 0.9, Beta2: 0.95, Eps: 1e-8, WeightDecay: 0.1, GradClip: 1.0},
 		Train:     LoopConfig{Steps: 1000, BatchSize: 16, Seed: 1337, DType: "float32", EvalEvery: 250, EvalBatches: 8, LogEvery: 10, MaxBadSteps: 5, DataParallel: "auto"},
 		Ckpt:      CheckpointConfig{Every: 500, KeepLast: 3},

@@ -93,18 +93,18 @@ func ParamCount(c transformer.Config) float64 {
 	}
 	qkv := float64(c.Heads+2*c.KVHeads) * D
 	norm := C
-	if c.Bias && c.Norm == "layernorm" {
+	if c.Bias && c.Norm == transformer.LayerNorm {
 		norm = 2 * C
 	}
 	layer := 2*norm + C*qkv + float64(c.Heads)*D*C + 2*C*F
-	if c.MLP == "swiglu" {
+	if c.MLP == transformer.SwiGLU {
 		layer += C * F
 	}
 	if c.Bias {
 		layer += qkv + C + F + C
 	}
 	n := V*C + L*layer + norm
-	if c.Positions == "learned" {
+	if c.Positions == transformer.Learned {
 		n += T * C
 	}
 	if !c.Tied {

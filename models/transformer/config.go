@@ -3,7 +3,33 @@ package transformer
 import (
 	"fmt"
 	"math"
+	"strconv"
 )
+
+// PositionEncoding is how the model knows token positions (`model.positions`).
+type PositionEncoding string
+
+// NormKind is the normalisation before each block and at the end (`model.norm`).
+type NormKind string
+
+// MLPKind is the feed-forward block's activation (`model.mlp`).
+type MLPKind string
+
+const (
+	Learned PositionEncoding = "learned" // a learned table wpe [T, C] added to the embeddings (GPT-2)
+	RoPE    PositionEncoding = "rope"    // rotary embeddings on queries and keys (Llama)
+
+	LayerNorm NormKind = "layernorm"
+	RMSNorm   NormKind = "rmsnorm"
+
+	GELU     MLPKind = "gelu"      // exact GELU
+	GELUTanh MLPKind = "gelu_tanh" // GPT-2's tanh approximation
+	SwiGLU   MLPKind = "swiglu"    // gated: Swish(x·w_gate) * (x·w_up)
+)
+
+// LayerPrefix is the prefix of block l's parameter names ("h3/" for l = 3): the one place
+// the naming scheme is written, for the model, importers, exporters and LoRA.
+func LayerPrefix(l int) string { return "h" + strconv.Itoa(l) + "/" }
 
 // Config is the shape of a decoder-only transformer. It is the `model:` section of a run config.
 type Config struct {
@@ -15,15 +41,15 @@ type Config struct {
 	KVHeads   int `yaml:"kv_heads"`   // K: key/value heads (grouped-query attention); 0 = Heads
 	MLPHidden int `yaml:"mlp_hidden"` // F: hidden width of the MLP; 0 = 4C (gelu) or 8C/3 rounded up to 64 (swiglu)
 
-	Positions string  `yaml:"positions"`  // "learned" (GPT-2) or "rope" (Llama)
-	RopeTheta float64 `yaml:"rope_theta"` // RoPE base; 0 = 10000
-	Norm      string  `yaml:"norm"`       // "layernorm" or "rmsnorm"
-	NormEps   float64 `yaml:"norm_eps"`   // 0 = 1e-5
-	MLP       string  `yaml:"mlp"`        // "gelu" (exact), "gelu_tanh" (GPT-2's approximation) or "swiglu"
-	Bias      bool    `yaml:"bias"`       // biases in linear layers and LayerNorm
-	Tied      bool    `yaml:"tied_embeddings"`
-	Dropout   float64 `yaml:"dropout"`  // on attention output, MLP output and embeddings, training only
-	InitStd   float64 `yaml:"init_std"` // 0 = 0.02; residual projections get InitStd/sqrt(2L)
+	Positions PositionEncoding `yaml:"positions"`  // Learned or RoPE; "" = learned
+	RopeTheta float64          `yaml:"rope_theta"` // RoPE base; 0 = 10000
+	Norm      NormKind         `yaml:"norm"`       // LayerNorm or RMSNorm; "" = layernorm
+	NormEps   float64          `yaml:"norm_eps"`   // 0 = 1e-5
+	MLP       MLPKind          `yaml:"mlp"`        // GELU, GELUTanh or SwiGLU; "" = gelu
+	Bias      bool             `yaml:"bias"`       // biases in linear layers and LayerNorm
+	Tied      bool             `yaml:"tied_embeddings"`
+	Dropout   float64          `yaml:"dropout"`  // on attention output, MLP output and embeddings, training only
+	InitStd   float64          `yaml:"init_std"` // 0 = 0.02; residual projections get InitStd/sqrt(2L)
 }
 
 // Defaults fills the zero-valued derived fields. It is the one place derived values are computed.
@@ -32,20 +58,20 @@ func (c *Config) Defaults() {
 		c.KVHeads = c.Heads
 	}
 	if c.MLPHidden == 0 {
-		if c.MLP == "swiglu" {
+		if c.MLP == SwiGLU {
 			c.MLPHidden = (8*c.Width/3 + 63) / 64 * 64
 		} else {
 			c.MLPHidden = 4 * c.Width
 		}
 	}
 	if c.Positions == "" {
-		c.Positions = "learned"
+		c.Positions = Learned
 	}
 	if c.Norm == "" {
-		c.Norm = "layernorm"
+		c.Norm = LayerNorm
 	}
 	if c.MLP == "" {
-		c.MLP = "gelu"
+		c.MLP = GELU
 	}
 	if c.RopeTheta == 0 {
 		c.RopeTheta = 10000
@@ -75,13 +101,13 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("model.heads: %d does not divide model.width %d; pick heads so width/heads is a whole head size", c.Heads, c.Width)
 	case c.KVHeads <= 0 || c.Heads%c.KVHeads != 0:
 		return fmt.Errorf("model.kv_heads: %d must divide model.heads %d", c.KVHeads, c.Heads)
-	case c.Positions != "learned" && c.Positions != "rope":
+	case c.Positions != Learned && c.Positions != RoPE:
 		return fmt.Errorf("model.positions: %q is not one of learned, rope", c.Positions)
-	case c.Positions == "rope" && (c.Width/c.Heads)%2 != 0:
+	case c.Positions == RoPE && (c.Width/c.Heads)%2 != 0:
 		return fmt.Errorf("model.positions: rope needs an even head size, got width/heads = %d", c.Width/c.Heads)
-	case c.Norm != "layernorm" && c.Norm != "rmsnorm":
+	case c.Norm != LayerNorm && c.Norm != RMSNorm:
 		return fmt.Errorf("model.norm: %q is not one of layernorm, rmsnorm", c.Norm)
-	case c.MLP != "gelu" && c.MLP != "gelu_tanh" && c.MLP != "swiglu":
+	case c.MLP != GELU && c.MLP != GELUTanh && c.MLP != SwiGLU:
 		return fmt.Errorf("model.mlp: %q is not one of gelu, gelu_tanh, swiglu", c.MLP)
 	case !(c.Dropout >= 0 && c.Dropout < 1): // written so that NaN fails too
 		return fmt.Errorf("model.dropout: %g must be in [0, 1)", c.Dropout)
@@ -109,16 +135,16 @@ func (c *Config) ParamShapes() []ParamShape {
 	}
 	norm := func(prefix string) {
 		add(prefix+"/gain", KindNorm, C)
-		if c.Bias && c.Norm == "layernorm" {
+		if c.Bias && c.Norm == LayerNorm {
 			add(prefix+"/bias", KindBias, C)
 		}
 	}
 	add("wte", KindEmbedding, V, C)
-	if c.Positions == "learned" {
+	if c.Positions == Learned {
 		add("wpe", KindEmbedding, c.SeqLen, C)
 	}
 	for l := 0; l < c.Layers; l++ {
-		p := fmt.Sprintf("h%d/", l)
+		p := LayerPrefix(l)
 		norm(p + "ln1")
 		add(p+"attn/wqkv", KindWeight, C, qkv)
 		if c.Bias {
@@ -129,7 +155,7 @@ func (c *Config) ParamShapes() []ParamShape {
 			add(p+"attn/bo", KindBias, C)
 		}
 		norm(p + "ln2")
-		if c.MLP == "swiglu" {
+		if c.MLP == SwiGLU {
 			add(p+"mlp/w_gate", KindWeight, C, F)
 		}
 		add(p+"mlp/w_up", KindWeight, C, F)

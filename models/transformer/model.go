@@ -11,7 +11,6 @@ package transformer
 
 import (
 	"math"
-	"strconv"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
@@ -61,13 +60,13 @@ func (m *Model) Hidden(tokens *Node) *Node {
 	c := &m.Cfg
 	B, T := tokens.Shape().Dim(0), tokens.Shape().Dim(1)
 	x := Gather(m.w("wte"), Reshape(tokens, B*T, 1)) // [B*T, C]
-	if c.Positions == "learned" {
+	if c.Positions == Learned {
 		pos := Slice(m.w("wpe"), AxisRange(0, T)) // [T, C]
 		x = Reshape(Add(Reshape(x, B, T, c.Width), ExpandAxes(pos, 0)), B*T, c.Width)
 	}
 	x = m.dropout(x)
 	for l := 0; l < c.Layers; l++ {
-		p := "h" + strconv.Itoa(l) + "/"
+		p := LayerPrefix(l)
 		if m.Checkpoint {
 			x = x.Checkpoint() // only the block's input is kept for the backward pass
 		}
@@ -87,7 +86,7 @@ func (m *Model) attention(x *Node, p string, B, T int) *Node {
 	qkv := m.linear(x, p+"attn/wqkv", p+"attn/bqkv") // [B*T, (H+2K)*D]
 	qkvHeads := splitHeads(qkv, B, T, D, H, K, K)    // each [B, n, T, D]
 	q, k, v := qkvHeads[0], qkvHeads[1], qkvHeads[2]
-	if c.Positions == "rope" {
+	if c.Positions == RoPE {
 		q, k = m.rope(q), m.rope(k)
 	}
 	var out *Node // [B, H, T, D]
@@ -146,9 +145,9 @@ func ropeTables(T, D int, theta float64) (cos, sin []float32) {
 func (m *Model) mlp(x *Node, p string) *Node {
 	var h *Node // [B*T, F]
 	switch m.Cfg.MLP {
-	case "swiglu":
+	case SwiGLU:
 		h = Mul(activation.Swish(m.linear(x, p+"mlp/w_gate", "")), m.linear(x, p+"mlp/w_up", p+"mlp/b_up"))
-	case "gelu_tanh":
+	case GELUTanh:
 		h = m.linear(x, p+"mlp/w_up", p+"mlp/b_up")
 		h = Mul(MulScalar(h, 0.5), OnePlus(Tanh(MulScalar(Add(h, MulScalar(Mul(h, Mul(h, h)), 0.044715)), math.Sqrt(2/math.Pi)))))
 	default:
@@ -167,7 +166,7 @@ func (m *Model) norm(x *Node, p string) *Node {
 	dt := x.DType()
 	x = ConvertDType(x, dtypes.Float32)
 	gain := m.W(p + "/gain")
-	if m.Cfg.Norm == "rmsnorm" {
+	if m.Cfg.Norm == RMSNorm {
 		ms := ReduceAndKeep(Square(x), ReduceMean, -1)
 		x = Mul(Div(x, Sqrt(AddScalar(ms, m.Cfg.NormEps))), ExpandLeftToRank(gain, x.Rank())) // (Rsqrt has no gradient in GoMLX)
 	} else {
