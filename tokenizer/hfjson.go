@@ -9,7 +9,8 @@ import (
 	"strings"
 )
 
-// hfFile is the part of a Hugging Face tokenizer.json that golem reads and writes.
+// hfFile is the part of a Hugging Face tokenizer.json that golem reads and writes: one
+// struct both ways, so a field added for reading is written back too.
 type hfFile struct {
 	Version       string          `json:"version"`
 	Truncation    json.RawMessage `json:"truncation"`
@@ -33,20 +34,6 @@ type hfAddedToken struct {
 }
 
 type hfModel struct {
-	Type                    string            `json:"type"`
-	Dropout                 *float64          `json:"dropout"`
-	UnkToken                *string           `json:"unk_token"`
-	ContinuingSubwordPrefix *string           `json:"continuing_subword_prefix"`
-	EndOfWordSuffix         *string           `json:"end_of_word_suffix"`
-	FuseUnk                 bool              `json:"fuse_unk"`
-	ByteFallback            bool              `json:"byte_fallback"`
-	IgnoreMerges            bool              `json:"ignore_merges,omitempty"`
-	Vocab                   hfVocab           `json:"vocab"`
-	Merges                  []json.RawMessage `json:"merges"`
-}
-
-// hfModelOut is hfModel as written: merges are "left right" strings.
-type hfModelOut struct {
 	Type                    string   `json:"type"`
 	Dropout                 *float64 `json:"dropout"`
 	UnkToken                *string  `json:"unk_token"`
@@ -59,20 +46,53 @@ type hfModelOut struct {
 	Merges                  hfMerges `json:"merges"`
 }
 
-// hfMerges writes a merges list quickly (a big vocabulary has a million of them).
-type hfMerges []string
+// hfMerges is a merges list, (left, right) pairs by rank. It is read from "left right"
+// strings or ["left", "right"] arrays and written as strings, quickly (a big vocabulary
+// has a million of them).
+type hfMerges [][2]string
 
 func (m hfMerges) MarshalJSON() ([]byte, error) {
 	b := make([]byte, 0, 16*len(m)+2)
 	b = append(b, '[')
-	for i, s := range m {
+	for i, p := range m {
 		if i > 0 {
 			b = append(b, ',')
 		}
 		b = append(b, "\n  "...)
-		b = appendJSONString(b, s)
+		b = appendJSONString(b, p[0]+" "+p[1])
 	}
 	return append(b, "\n]"...), nil
+}
+
+func (m *hfMerges) UnmarshalJSON(data []byte) error {
+	var raws []json.RawMessage
+	if err := json.Unmarshal(data, &raws); err != nil {
+		return err
+	}
+	if raws == nil { // "merges": null reads as absent, as for any list
+		*m = nil
+		return nil
+	}
+	*m = make(hfMerges, len(raws))
+	for i, raw := range raws {
+		var s string
+		var arr []string
+		if len(raw) >= 2 && raw[0] == '"' && raw[len(raw)-1] == '"' && bytes.IndexByte(raw, '\\') < 0 {
+			s = string(raw[1 : len(raw)-1]) // no escapes: the common case, and much faster
+		}
+		if s != "" || json.Unmarshal(raw, &s) == nil {
+			a, b, ok := strings.Cut(s, " ")
+			if !ok || a == "" || b == "" {
+				return fmt.Errorf("model.merges[%d] %q: want \"left right\" (two tokens separated by one space)", i, s)
+			}
+			(*m)[i] = [2]string{a, b}
+		} else if json.Unmarshal(raw, &arr) == nil && len(arr) == 2 {
+			(*m)[i] = [2]string{arr[0], arr[1]}
+		} else {
+			return fmt.Errorf("model.merges[%d] is %s; want \"left right\" or [\"left\", \"right\"]", i, truncate(string(raw)))
+		}
+	}
+	return nil
 }
 
 // appendJSONString appends s as a JSON string (s is valid UTF-8).
@@ -89,19 +109,6 @@ func appendJSONString(b []byte, s string) []byte {
 		}
 	}
 	return append(b, '"')
-}
-
-// hfFileOut is hfFile as written.
-type hfFileOut struct {
-	Version       string          `json:"version"`
-	Truncation    json.RawMessage `json:"truncation"`
-	Padding       json.RawMessage `json:"padding"`
-	AddedTokens   []hfAddedToken  `json:"added_tokens"`
-	Normalizer    json.RawMessage `json:"normalizer"`
-	PreTokenizer  json.RawMessage `json:"pre_tokenizer"`
-	PostProcessor json.RawMessage `json:"post_processor"`
-	Decoder       json.RawMessage `json:"decoder"`
-	Model         hfModelOut      `json:"model"`
 }
 
 // hfVocab is token -> id, written in id order.
@@ -241,25 +248,7 @@ func parseHF(b []byte) (Tokenizer, error) {
 	if p := f.Model.EndOfWordSuffix; p != nil && *p != "" {
 		return nil, fmt.Errorf("model.end_of_word_suffix %q is not supported; set it to null", *p)
 	}
-	pairs := make([][2]string, len(f.Model.Merges))
-	for i, raw := range f.Model.Merges {
-		var s string
-		var arr []string
-		if len(raw) >= 2 && raw[0] == '"' && raw[len(raw)-1] == '"' && bytes.IndexByte(raw, '\\') < 0 {
-			s = string(raw[1 : len(raw)-1]) // no escapes: the common case, and much faster
-		}
-		if s != "" || json.Unmarshal(raw, &s) == nil {
-			a, b, ok := strings.Cut(s, " ")
-			if !ok || a == "" || b == "" {
-				return nil, fmt.Errorf("model.merges[%d] %q: want \"left right\" (two tokens separated by one space)", i, s)
-			}
-			pairs[i] = [2]string{a, b}
-		} else if json.Unmarshal(raw, &arr) == nil && len(arr) == 2 {
-			pairs[i] = [2]string{arr[0], arr[1]}
-		} else {
-			return nil, fmt.Errorf("model.merges[%d] is %s; want \"left right\" or [\"left\", \"right\"]", i, truncate(string(raw)))
-		}
-	}
+	pairs := f.Model.Merges
 	norms, err := flatten(f.Normalizer, "normalizer")
 	if err != nil {
 		return nil, err
@@ -509,14 +498,14 @@ func mergeStrings(m merges, name func(id int32) string) hfMerges {
 	sm := sortedMerges(m)
 	out := make(hfMerges, len(sm))
 	for i, p := range sm {
-		out[i] = name(p[0]) + " " + name(p[1])
+		out[i] = [2]string{name(p[0]), name(p[1])}
 	}
 	return out
 }
 
 // MarshalJSON writes the tokenizer as a Hugging Face tokenizer.json (byte-level BPE).
 func (t *BPE) MarshalJSON() ([]byte, error) {
-	f := hfFileOut{Version: "1.0", Truncation: rawJSON(nil), Padding: rawJSON(nil), PostProcessor: rawJSON(nil)}
+	f := hfFile{Version: "1.0", Truncation: rawJSON(nil), Padding: rawJSON(nil), PostProcessor: rawJSON(nil)}
 	vocab := make(hfVocab, len(t.tokens))
 	isAdded := map[int32]bool{}
 	for s, id := range t.special {
@@ -560,7 +549,7 @@ func (t *BPE) MarshalJSON() ([]byte, error) {
 		f.PreTokenizer = rawJSON(bl)
 	}
 	f.Decoder = rawJSON(hfComponent{Type: "ByteLevel", AddPrefixSpace: &yes, TrimOffsets: &yes, UseRegex: &yes})
-	f.Model = hfModelOut{Type: "BPE", IgnoreMerges: t.wholeWord, Vocab: vocab,
+	f.Model = hfModel{Type: "BPE", IgnoreMerges: t.wholeWord, Vocab: vocab,
 		Merges: mergeStrings(t.merges, func(id int32) string { return vocab[id] })}
 	return marshalHF(&f)
 }
@@ -569,7 +558,7 @@ func (t *BPE) MarshalJSON() ([]byte, error) {
 // (BPE with byte fallback, Prepend/Replace ▁ normalizer). Score-ranked vocabularies
 // (tokenizer.model, llama2.c) become a merges list ordered by score.
 func (t *SentencePiece) MarshalJSON() ([]byte, error) {
-	f := hfFileOut{Version: "1.0", Truncation: rawJSON(nil), Padding: rawJSON(nil), PostProcessor: rawJSON(nil),
+	f := hfFile{Version: "1.0", Truncation: rawJSON(nil), Padding: rawJSON(nil), PostProcessor: rawJSON(nil),
 		PreTokenizer: rawJSON(nil)}
 	vocab := make(hfVocab, len(t.pieces))
 	for id, p := range t.pieces {
@@ -619,7 +608,7 @@ func (t *SentencePiece) MarshalJSON() ([]byte, error) {
 	if t.unk >= 0 {
 		unk = &vocab[t.unk]
 	}
-	f.Model = hfModelOut{Type: "BPE", UnkToken: unk, FuseUnk: t.fuseUnk || t.scores != nil,
+	f.Model = hfModel{Type: "BPE", UnkToken: unk, FuseUnk: t.fuseUnk || t.scores != nil,
 		ByteFallback: t.byteFallback[0] >= 0, Vocab: vocab,
 		Merges: mergeStrings(t.merges, func(id int32) string { return vocab[id] })}
 	return marshalHF(&f)
@@ -627,7 +616,7 @@ func (t *SentencePiece) MarshalJSON() ([]byte, error) {
 
 // marshalHF writes f with the small sections indented and the big vocab and merges
 // one entry per line (json.MarshalIndent takes seconds on a 100k vocabulary).
-func marshalHF(f *hfFileOut) ([]byte, error) {
+func marshalHF(f *hfFile) ([]byte, error) {
 	vocab, err := f.Model.Vocab.MarshalJSON()
 	if err != nil {
 		return nil, err
