@@ -437,7 +437,7 @@ func TestBadBase(t *testing.T) {
 }
 
 // TestLoRAAccumulationAndBFloat16 checks adapters train with gradient accumulation (the same
-// update as one full batch) and in bfloat16 compute.
+// update as one full batch) and in bfloat16 compute (close to the float32 update).
 func TestLoRAAccumulationAndBFloat16(t *testing.T) {
 	mk := func(micro int, dtype string) (*train.Trainer, *Adapter) {
 		cfg := train.DefaultConfig()
@@ -476,6 +476,18 @@ func TestLoRAAccumulationAndBFloat16(t *testing.T) {
 	}
 	if norm == 0 {
 		t.Error("adapter B did not train")
+	}
+	// bfloat16 compute keeps float32 master weights: after 3 steps its adapter must be close
+	// to the float32 one (relative L2 distance), and not equal to it (bf16 really ran).
+	var diff float64
+	for i := range bs[0] {
+		d := float64(bs[2][i] - bs[0][i])
+		diff += d * d
+	}
+	rel := math.Sqrt(diff / norm)
+	t.Logf("bfloat16 adapter B vs float32: relative L2 distance %.4f", rel)
+	if rel > 0.1 || rel == 0 {
+		t.Errorf("bfloat16 adapter B is %.4f (relative L2) from the float32 one: want a small nonzero distance (under 0.1)", rel)
 	}
 }
 

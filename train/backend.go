@@ -11,7 +11,8 @@ import (
 	"github.com/gomlx/go-xla/compute/xla"
 )
 
-// poolPatchedEnv is set by patches/workerspool when the build links it in.
+// poolPatchedEnv is set to "1" by the worker pool of third_party/compute (go.mod replaces
+// github.com/gomlx/compute with it; see third_party/compute/GOLEM_PATCH.md) when it is linked in.
 const poolPatchedEnv = "GOLEM_WORKERSPOOL_PATCHED"
 
 // NewBackend picks the compute backend. An explicit name ("go", "xla", "xla:cuda",
@@ -45,9 +46,10 @@ func NewBackend(name string) (b compute.Backend, err error) {
 		fmt.Fprintln(os.Stderr, noSIMDWarning)
 	}
 	if name == "go" && os.Getenv(poolPatchedEnv) != "1" {
-		// Built without the Makefile's overlay: upstream's worker pool can deadlock when graph
-		// nodes run in parallel, so run them one at a time (each op still uses every core).
-		fmt.Fprintln(os.Stderr, "golem: built without patches/workerspool (use make, or see the Makefile); running the Go backend with ops_sequential to avoid a known deadlock")
+		// Built against upstream's compute module (go.mod's replace dropped or overridden): its
+		// worker pool can deadlock when graph nodes run in parallel, so run them one at a time
+		// (each op still uses every core).
+		fmt.Fprintln(os.Stderr, "golem: built without third_party/compute's worker pool (go.mod's replace of github.com/gomlx/compute is not in effect); running the Go backend with ops_sequential to avoid a known deadlock")
 		name = "go:ops_sequential"
 	}
 	defer func() { // compute.NewWithConfig panics on an unknown backend name

@@ -2,6 +2,7 @@ package transformer
 
 import (
 	"math"
+	"os"
 	"testing"
 
 	"github.com/gomlx/compute"
@@ -28,6 +29,12 @@ func TestFusedVJPsMatchAutodiff(t *testing.T) {
 	xs[3] = 0 // GELU at exactly zero
 	targets := []int32{0, 5, 36, 7, 7, 20}
 	rowW := []float32{1, 0, 0.5, 2, 1, 1}
+	// The fused node each case must build: without it the test would compare the plain
+	// formula with itself, and pass whatever the hand-written backward pass computes.
+	fusedType := map[string]NodeType{"softmax": NodeTypeFusedSoftmax, "gelu": NodeTypeFusedGelu}
+	if os.Getenv(FusionEnv) == "0" || os.Getenv(FusionEnv) == "false" {
+		t.Skipf("%s turns fused ops off: nothing fused to check", FusionEnv)
+	}
 	cases := map[string][2]func(x *Node) *Node{
 		"softmax": {softmax, func(x *Node) *Node {
 			e := Exp(Sub(x, StopGradient(ReduceAndKeep(x, ReduceMax, -1))))
@@ -39,8 +46,11 @@ func TestFusedVJPsMatchAutodiff(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			exec := must.M1(NewExec(backend, func(x, w *Node) []*Node {
 				var outs []*Node
-				for _, fn := range fns {
+				for i, fn := range fns {
 					y := fn(x)
+					if i == 0 && y.Type() != fusedType[name] {
+						t.Errorf("%s built a %s node, not %s: the fused path did not run", name, y.Type(), fusedType[name])
+					}
 					outs = append(outs, y, Gradient(ReduceAllSum(Mul(y, w)), x)[0])
 				}
 				return outs

@@ -74,7 +74,10 @@ func TestGradientMatchesFiniteDifferences(t *testing.T) {
 			out := gradExec.MustCall(in())
 			loss := func() float64 { return float64(tensors.ToScalar[float32](lossExec.MustCall(in())[0])) }
 			const eps = 1e-2
-			checked := 0
+			// significant counts the coordinates whose gradient is large enough for the
+			// comparison to mean something: a model whose gradients vanished would pass the
+			// tolerance at every coordinate, but fails here.
+			significant := 0
 			for i, p := range params {
 				grad := tensors.MustCopyFlatData[float32](out[i+1])
 				order := make([]int, len(grad))
@@ -99,11 +102,14 @@ func TestGradientMatchesFiniteDifferences(t *testing.T) {
 					if math.Abs(num-ana) > 2e-3+0.05*math.Abs(ana) {
 						t.Errorf("%s[%d]: autodiff %.6f, finite differences %.6f", p.Name, j, ana, num)
 					}
-					checked++
+					if math.Abs(ana) > 1e-3 {
+						significant++
+					}
 				}
 			}
-			if checked < 2*len(params) {
-				t.Fatalf("checked %d coordinates", checked)
+			// Each parameter's two largest gradient coordinates: all should be well above 1e-3.
+			if significant < 2*len(params) {
+				t.Fatalf("only %d of the %d coordinates checked have a gradient above 1e-3", significant, 2*len(params))
 			}
 		})
 	}
