@@ -28,6 +28,9 @@ type ReadOptions struct {
 	JSONL  JSONLOptions
 	// Problems receives bad-input reports; may be nil.
 	Problems *Problems
+	// Progress, if set, is called by Documents after each document with the bytes (as
+	// stored, compressed or not) of every shard consumed so far, for a progress bar.
+	Progress func(bytesRead int64)
 }
 
 // DetectFormat guesses a shard's format from its name, ignoring .gz/.zst/.zstd:
@@ -82,6 +85,7 @@ func Documents(specs []string, opts ReadOptions) iter.Seq2[Document, error] {
 			yield(Document{}, err)
 			return
 		}
+		var done int64 // bytes of the shards finished
 		for _, f := range files {
 			r, err := OpenDocs(f, opts)
 			if err != nil {
@@ -95,14 +99,18 @@ func Documents(specs []string, opts ReadOptions) iter.Seq2[Document, error] {
 				}
 				if err != nil {
 					r.Close()
-					yield(Document{}, err)
+					yield(Document{}, fmt.Errorf("%s: %w", f, err))
 					return
+				}
+				if opts.Progress != nil {
+					opts.Progress(done + r.Offset())
 				}
 				if !yield(d, nil) {
 					r.Close()
 					return
 				}
 			}
+			done += r.Offset()
 			r.Close()
 		}
 	}

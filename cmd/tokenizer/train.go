@@ -4,7 +4,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"iter"
 	"os"
 	"strings"
@@ -34,7 +33,7 @@ func train(args []string) error {
 	if err != nil {
 		return err
 	}
-	var total int64
+	var total int64 // for the progress bar: data.Documents reads the same files
 	for _, f := range files {
 		st, err := os.Stat(f)
 		if err != nil {
@@ -57,40 +56,20 @@ func train(args []string) error {
 	var readErr error
 	start := time.Now()
 	var textBytes int64
+	opts := data.ReadOptions{Format: *format, Problems: problems, Progress: func(n int64) { readBar.Set64(n) }}
 	docs := func(yield func(string) bool) {
-		var done int64
-		for _, f := range files {
-			r, err := data.OpenDocs(f, data.ReadOptions{Format: *format, Problems: problems})
+		defer func() { readTime = time.Since(start) }() // also when --max-bytes stops early
+		for d, err := range data.Documents(fs.Args(), opts) {
 			if err != nil {
 				readErr = err
 				return
 			}
-			for {
-				d, err := r.Next()
-				if err == io.EOF {
-					break
-				}
-				if err != nil {
-					r.Close()
-					readErr = fmt.Errorf("%s: %w", f, err)
-					return
-				}
-				readBar.Set64(done + r.Offset())
-				textBytes += int64(len(d.Text))
-				if !yield(d.Text) {
-					r.Close()
-					return
-				}
-				if *maxBytes > 0 && textBytes >= *maxBytes {
-					r.Close()
-					return
-				}
+			textBytes += int64(len(d.Text))
+			if !yield(d.Text) || *maxBytes > 0 && textBytes >= *maxBytes {
+				return
 			}
-			done += r.Offset()
-			r.Close()
 		}
 		readBar.Set64(total)
-		readTime = time.Since(start)
 	}
 	tok, err := tokenizer.Train(iter.Seq[string](docs), tokenizer.TrainOptions{
 		VocabSize: *vocab, Pattern: tokenizer.Pattern(*pattern), SpecialTokens: specials,
