@@ -1,0 +1,131 @@
+// The golem worker: one trainer in its own process, a step per request from the driver.
+
+package main
+
+import (
+	"bufio"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/golem-ml/golem/bench"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+
+	"github.com/golem-ml/golem/train"
+)
+
+// worker is the golem side: one trainer, steps on request.
+func worker(dir string) error {
+	backend, err := compute.NewWithConfig(*flagBackend)
+	if err != nil {
+		return err
+	}
+	if *flagPeakOnly {
+		fmt.Printf("peak %.2f\n", matmulPeak(backend, *flagPeakN))
+		return nil
+	}
+	var s spec
+	b, err := os.ReadFile(filepath.Join(dir, "spec.json"))
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	name := s.Name
+	if _, ok := bench.Presets[name]; ok {
+		name = ""
+	}
+	cfg, err := resolve(name, s.Overides)
+	if err != nil {
+		return err
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "tokens.bin"))
+	if err != nil {
+		return err
+	}
+	toks := make([]int32, len(raw)/4)
+	for i := range toks {
+		toks[i] = int32(binary.LittleEndian.Uint32(raw[4*i:]))
+	}
+	tr, err := train.New(cfg, backend)
+	if err != nil {
+		return err
+	}
+	if err := tr.InitOptimizer(); err != nil {
+		return err
+	}
+	fmt.Printf("ready params=%d backend=%q\n", cfg.Model.NumParams(), backend.Description())
+	per := s.Batch * (s.SeqLen + 1)
+	in := bufio.NewScanner(os.Stdin)
+	var prof *os.File
+	for in.Scan() {
+		f := strings.Fields(in.Text())
+		if len(f) == 0 {
+			continue
+		}
+		switch f[0] {
+		case "step":
+			i, _ := strconv.Atoi(f[1])
+			if i == *flagWarmup && *flagProfile != "" && prof == nil {
+				if prof, err = os.Create(*flagProfile); err != nil {
+					return err
+				}
+				pprof.StartCPUProfile(prof)
+			}
+			batch := toks[i*per : (i+1)*per]
+			start := time.Now()
+			r, err := tr.TrainStep(batch, nil, false)
+			ms := float64(time.Since(start).Microseconds()) / 1000
+			if err != nil {
+				return err
+			}
+			fmt.Printf("ok %.2f %.6f %.6f\n", ms, r.Loss, r.GradNorm)
+		case "quit":
+			if prof != nil {
+				pprof.StopCPUProfile()
+				prof.Close()
+			}
+			var ru syscall.Rusage
+			syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+			fmt.Printf("rss %d\n", ru.Maxrss)
+			return nil
+		}
+	}
+	return in.Err()
+}
+
+// matmulPeak is the median GFLOP/s of a few n×n×n float32 products after one warm-up.
+func matmulPeak(backend compute.Backend, n int) float64 {
+	exec := MustNewExec(backend, func(a, b *Node) *Node { return MatMul(a, b) })
+	defer exec.Finalize()
+	data := make([]float32, n*n)
+	for i := range data {
+		data[i] = float32(i%7) * 0.1
+	}
+	a := tensors.FromFlatDataAndDimensions(data, n, n)
+	_ = shapes.Make(dtypes.Float32, n, n)
+	var gs []float64
+	for i := 0; i < 5; i++ {
+		start := time.Now()
+		out := exec.MustCall1(a, a)
+		out.MaterializeLocal()
+		if i > 0 {
+			gs = append(gs, 2*float64(n)*float64(n)*float64(n)/time.Since(start).Seconds()/1e9)
+		}
+		out.FinalizeAll()
+	}
+	return median(gs)
+}
