@@ -1,15 +1,16 @@
 package convert
 
 import (
-	"bufio"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/golem-ml/golem/internal/atomicfile"
 	"github.com/golem-ml/golem/tokenizer"
 )
 
@@ -78,25 +79,20 @@ func ExportLlama2CTokenizer(tok tokenizer.Tokenizer, path string) error {
 		pieces[id] = p
 		maxLen = max(maxLen, len(p))
 	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	w := bufio.NewWriter(f)
-	binary.Write(w, binary.LittleEndian, int32(maxLen))
-	for id, p := range pieces {
-		binary.Write(w, binary.LittleEndian, math.Float32bits(scores[id]))
-		binary.Write(w, binary.LittleEndian, int32(len(p)))
-		w.WriteString(p)
-	}
-	err = w.Flush()
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
+	return atomicfile.Write(path, func(w io.Writer) error {
+		// bufio's sticky error: a failed write shows in atomicfile's Flush.
+		if err := binary.Write(w, binary.LittleEndian, int32(maxLen)); err != nil {
+			return err
+		}
+		for id, p := range pieces {
+			binary.Write(w, binary.LittleEndian, math.Float32bits(scores[id]))
+			binary.Write(w, binary.LittleEndian, int32(len(p)))
+			if _, err := io.WriteString(w, p); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // isBytePiece matches SentencePiece's byte-fallback pieces <0x00> ... <0xFF>.

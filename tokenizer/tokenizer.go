@@ -32,6 +32,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/golem-ml/golem/internal/atomicfile"
 )
 
 // Tokenizer encodes text to ids and decodes ids to text.
@@ -54,8 +56,8 @@ func Save(t Tokenizer, path string) error {
 	if err != nil {
 		return fmt.Errorf("encoding tokenizer for %s: %w", path, err)
 	}
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		return fmt.Errorf("writing tokenizer %s: %w", path, err)
+	if err := atomicfile.WriteFile(path, b); err != nil {
+		return fmt.Errorf("writing tokenizer: %w", err)
 	}
 	return nil
 }
