@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/golem-ml/golem/internal/atomicfile"
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	. "github.com/gomlx/gomlx/core/graph"
@@ -155,8 +156,7 @@ func cachedPeak(device, dtype string, measure func() float64) PeakInfo {
 	cache[key] = c
 	b, _ := json.MarshalIndent(cache, "", "  ")
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err == nil {
-		tmp := path + ".tmp"
-		if os.WriteFile(tmp, b, 0o644) == nil && os.Rename(tmp, path) == nil {
+		if atomicfile.WriteFile(path, b) == nil {
 			info.Source += ", cached in " + path + " (delete it to measure again)"
 		}
 	}

@@ -2,7 +2,6 @@ package transformer
 
 import (
 	"math"
-	"strconv"
 
 	"github.com/gomlx/compute/dtypes"
 	. "github.com/gomlx/gomlx/core/graph"
@@ -31,15 +30,15 @@ func (m *Model) Incremental(tokens, pos *Node, past *Past) (h *Node, ks, vs []*N
 	c := &m.Cfg
 	B, T := tokens.Shape().Dim(0), tokens.Shape().Dim(1)
 	x := Gather(m.w("wte"), Reshape(tokens, B*T, 1)) // [B*T, C]
-	if c.Positions == "learned" {
+	if c.Positions == Learned {
 		x = Add(x, Gather(m.w("wpe"), Reshape(pos, B*T, 1)))
 	}
 	var cos, sin *Node // [B, 1, T, D]
-	if c.Positions == "rope" {
+	if c.Positions == RoPE {
 		cos, sin = m.ropeAt(pos)
 	}
 	for l := 0; l < c.Layers; l++ {
-		p := "h" + strconv.Itoa(l) + "/"
+		p := LayerPrefix(l)
 		var pastK, pastV, mask *Node
 		if past != nil {
 			pastK, pastV, mask = past.K[l], past.V[l], past.Mask
