@@ -319,6 +319,17 @@ func reshapeToSupportedLayout(
 		return lhs, rhs, params, nil
 	}
 
+	// golem: a transposed lhs ([B, K, N]) needs no copy when an implementation reads it in place.
+	if layout := TransposedLHSLayoutForDotGeneral(lhs.Shape, params.LHSContractingAxes, params.LHSBatchAxes,
+		rhs.Shape, params.RHSContractingAxes, params.RHSBatchAxes); layout != LayoutIncompatible {
+		accDType := params.Config.AccumulatorDType
+		sameDType := accDType == dtypes.InvalidDType || accDType == params.InputDType
+		if sameDType && FindRegisteredImplementation(layout, params.InputDType, params.OutputDType) != nil {
+			params.Layout = layout
+			return lhs, rhs, params, nil
+		}
+	}
+
 	// We need to transpose inputs to a supported layout. Since the
 	// LayoutTransposed is the fastest, we transpose to that.
 	targetLayout := LayoutTransposed

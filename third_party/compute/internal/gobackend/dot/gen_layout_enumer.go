@@ -7,11 +7,11 @@ import (
 	"strings"
 )
 
-const _LayoutName = "NonTransposedTransposedIncompatible"
+const _LayoutName = "NonTransposedTransposedIncompatibleTransposedLHSTransposedLHSAndRHS"
 
-var _LayoutIndex = [...]uint8{0, 13, 23, 35}
+var _LayoutIndex = [...]uint8{0, 13, 23, 35, 48, 67}
 
-const _LayoutLowerName = "nontransposedtransposedincompatible"
+const _LayoutLowerName = "nontransposedtransposedincompatibletransposedlhstransposedlhsandrhs"
 
 func (i Layout) String() string {
 	if i < 0 || i >= Layout(len(_LayoutIndex)-1) {
@@ -27,9 +27,11 @@ func _LayoutNoOp() {
 	_ = x[LayoutNonTransposed-(0)]
 	_ = x[LayoutTransposed-(1)]
 	_ = x[LayoutIncompatible-(2)]
+	_ = x[LayoutTransposedLHS-(3)]
+	_ = x[LayoutTransposedLHSAndRHS-(4)]
 }
 
-var _LayoutValues = []Layout{LayoutNonTransposed, LayoutTransposed, LayoutIncompatible}
+var _LayoutValues = []Layout{LayoutNonTransposed, LayoutTransposed, LayoutIncompatible, LayoutTransposedLHS, LayoutTransposedLHSAndRHS}
 
 var _LayoutNameToValueMap = map[string]Layout{
 	_LayoutName[0:13]:       LayoutNonTransposed,
@@ -38,6 +40,10 @@ var _LayoutNameToValueMap = map[string]Layout{
 	_LayoutLowerName[13:23]: LayoutTransposed,
 	_LayoutName[23:35]:      LayoutIncompatible,
 	_LayoutLowerName[23:35]: LayoutIncompatible,
+	_LayoutName[35:48]:      LayoutTransposedLHS,
+	_LayoutLowerName[35:48]: LayoutTransposedLHS,
+	_LayoutName[48:67]:      LayoutTransposedLHSAndRHS,
+	_LayoutLowerName[48:67]: LayoutTransposedLHSAndRHS,
 }
 
 var _LayoutNames = []string{

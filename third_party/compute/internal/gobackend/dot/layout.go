@@ -28,6 +28,15 @@ const (
 	// underlying basic DotGeneral algorithms, and will require a Reshape or
 	// Transpose operation before the DotGeneral operation.
 	LayoutIncompatible
+
+	// LayoutTransposedLHS (golem) with lhs shaped [B, K, N]; rhs shaped [B, K, M] and output
+	// shaped [B, N, M]: the weight gradient xᵀ·dy. Only used when an implementation is registered
+	// for it (see TransposedLHSLayoutForDotGeneral); otherwise the lhs is transposed first.
+	LayoutTransposedLHS
+
+	// LayoutTransposedLHSAndRHS (golem) with lhs shaped [B, K, N]; rhs shaped [B, M, K] and output
+	// shaped [B, N, M]. Only used when an implementation is registered for it.
+	LayoutTransposedLHSAndRHS
 )
 
 // LayoutForDotGeneral returns the layout for DotGeneral given the shapes of the
@@ -72,6 +81,34 @@ func LayoutForDotGeneral(lhsShape shapes.Shape, lhsContractingAxes, lhsBatchAxes
 	}
 
 	return LayoutIncompatible
+}
+
+// TransposedLHSLayoutForDotGeneral (golem) returns LayoutTransposedLHS or
+// LayoutTransposedLHSAndRHS when lhs is [B..., K, N] (one contracting axis right after the
+// leading batch axes, one cross axis) and rhs is [B..., K, M] or [B..., M, K]; otherwise
+// LayoutIncompatible. Call it after MergeAxes.
+func TransposedLHSLayoutForDotGeneral(lhsShape shapes.Shape, lhsContractingAxes, lhsBatchAxes []int,
+	rhsShape shapes.Shape, rhsContractingAxes, rhsBatchAxes []int) Layout {
+	if len(lhsContractingAxes) != 1 || len(rhsContractingAxes) != 1 {
+		return LayoutIncompatible
+	}
+	numBatchAxes := len(lhsBatchAxes)
+	if numBatchAxes > 1 || len(rhsBatchAxes) != numBatchAxes {
+		return LayoutIncompatible
+	}
+	for i := range numBatchAxes {
+		if lhsBatchAxes[i] != i || rhsBatchAxes[i] != i {
+			return LayoutIncompatible
+		}
+	}
+	if lhsShape.Rank() != numBatchAxes+2 || rhsShape.Rank() != numBatchAxes+2 ||
+		lhsContractingAxes[0] != numBatchAxes {
+		return LayoutIncompatible
+	}
+	if rhsContractingAxes[0] == numBatchAxes {
+		return LayoutTransposedLHS
+	}
+	return LayoutTransposedLHSAndRHS
 }
 
 // AxisType represents the type of an axis, based on its function in the DotGeneral.
