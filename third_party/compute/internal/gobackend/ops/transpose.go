@@ -35,6 +35,17 @@ func Transpose(f *gobackend.Function, operandValue compute.Value, permutations .
 		// This should have been validated during graph build, but we check again just in case.
 		return nil, err
 	}
+	// golem: an identity permutation is the operand itself (no copy at all).
+	isIdentity := true
+	for i, axis := range permutations {
+		if axis != i {
+			isIdentity = false
+			break
+		}
+	}
+	if isIdentity {
+		return operand, nil
+	}
 	node, _ := f.GetOrCreateNode(opType, outputShape, inputs, permutations)
 	return node, nil
 }
@@ -59,6 +70,9 @@ func execTranspose(backend *gobackend.Backend, node *gobackend.Node, inputs []*g
 	output, err := backend.GetBuffer(node.Shape)
 	if err != nil {
 		return nil, err
+	}
+	if transposeBlocked(backend, operand, output, permutations) { // golem: transpose_blocked.go
+		return output, nil
 	}
 	it := NewTransposeIterator(operand.RawShape, permutations)
 	dtype := node.Shape.DType

@@ -37,6 +37,7 @@ import (
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/internal/gobackend"
 	"github.com/gomlx/compute/internal/gobackend/dot"
+	"github.com/gomlx/compute/internal/gobackend/tile"
 )
 
 const (
@@ -54,12 +55,6 @@ const (
 //
 //go:noescape
 func gemmF32Kernel6x64AVX512(kc int, a *float32, aRowStride, aKStride int, b, c *float32, ldc int, accumulate bool)
-
-// transpose16x16AVX512 (avx512_gemm_f32_amd64.s): dst[j*dstStride+i] = src[i*srcStride+j] for
-// i, j < 16.
-//
-//go:noescape
-func transpose16x16AVX512(src *float32, srcStride int, dst *float32, dstStride int)
 
 // gemmStrides describes where element (row, col) of one batch item of an operand lives:
 // flat[batch*batchStride + row*rowStride + col*colStride].
@@ -281,7 +276,7 @@ func gemmPackRHS(dst, rhs []float32, s gemmStrides, pc, kc, jc, nc int) {
 				cLen := min(16, cols-c0)
 				srcIdx := (jc+p+c0)*s.col + (pc+k0)*s.row
 				if kLen == 16 && cLen == 16 {
-					transpose16x16AVX512(&rhs[srcIdx], s.col, &panel[k0*gemmNR+c0], gemmNR)
+					tile.Transpose16x16Float32(rhs[srcIdx:], s.col, panel[k0*gemmNR+c0:], gemmNR)
 					continue
 				}
 				for c := range cLen {
