@@ -479,7 +479,9 @@ func execExp(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobacke
 	}
 	switch input.RawShape.DType {
 	case dtypes.Float32:
-		execExpGeneric(input.Flat.([]float32), output.Flat.([]float32))
+		if !execExpFloat32Fast(backend, input.Flat.([]float32), output.Flat.([]float32)) { // golem
+			execExpGeneric(input.Flat.([]float32), output.Flat.([]float32))
+		}
 	case dtypes.Float64:
 		execExpGeneric(input.Flat.([]float64), output.Flat.([]float64))
 	case dtypes.BFloat16:
@@ -631,7 +633,9 @@ func execLogistic(backend *gobackend.Backend, node *gobackend.Node, inputs []*go
 	}
 	switch input.RawShape.DType {
 	case dtypes.Float32:
-		execLogisticGeneric(input.Flat.([]float32), output.Flat.([]float32))
+		if !execLogisticFloat32Fast(backend, input.Flat.([]float32), output.Flat.([]float32)) { // golem
+			execLogisticGeneric(input.Flat.([]float32), output.Flat.([]float32))
+		}
 	case dtypes.Float64:
 		execLogisticGeneric(input.Flat.([]float64), output.Flat.([]float64))
 	case dtypes.BFloat16:
@@ -948,7 +952,9 @@ func execTanh(backend *gobackend.Backend, node *gobackend.Node, inputs []*goback
 	}
 	switch input.RawShape.DType {
 	case dtypes.Float32:
-		execTanhGeneric(input.Flat.([]float32), output.Flat.([]float32))
+		if !execTanhFloat32Fast(backend, input.Flat.([]float32), output.Flat.([]float32)) { // golem
+			execTanhGeneric(input.Flat.([]float32), output.Flat.([]float32))
+		}
 	case dtypes.Float64:
 		execTanhGeneric(input.Flat.([]float64), output.Flat.([]float64))
 	case dtypes.BFloat16:

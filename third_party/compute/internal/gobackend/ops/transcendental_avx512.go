@@ -1,0 +1,155 @@
+// Copyright 2023-2026 The GoMLX Authors. SPDX-License-Identifier: Apache-2.0
+
+//go:build amd64 && goexperiment.simd
+
+package ops
+
+// Vectorised float32 Exp, Logistic and Tanh for AVX-512 (golem, see GOLEM_PATCH.md).
+//
+// Why: the generic kernels call math.Exp/math.Tanh per element in float64. After any AVX-512
+// kernel has run (they leave the upper ZMM state dirty), math.Exp's legacy-SSE instructions pay
+// the SSE/AVX transition penalty: 0.9-2.7 µs per call instead of 17 ns. These kernels stay in
+// ZMM registers: Cephes' expf (range reduction by ln 2 split in two, degree-7 polynomial, exact
+// 2^n scaling), 16 lanes at a time, split over the workers for large tensors.
+
+import (
+	"math"
+	"simd/archsimd"
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/gomlx/compute/internal/gobackend"
+)
+
+var transcendentalAVX512 = archsimd.X86.AVX512()
+
+// exp16 returns e^x per lane, within 2 ulp of math.Exp over the float32 range; overflow gives
+// +Inf, underflow subnormals then 0, NaN stays NaN.
+func exp16(x archsimd.Float32x16) archsimd.Float32x16 {
+	const (
+		log2E = 1.44269504088896341
+		ln2Hi = 0.693359375
+		ln2Lo = -2.12194440e-4
+		p7    = 1.9875691500e-4
+		p6    = 1.3981999507e-3
+		p5    = 8.3334519073e-3
+		p4    = 4.1665795894e-2
+		p3    = 1.6666665459e-1
+		p2    = 5.0000001201e-1
+	)
+	// Clamp so that n = round(x / ln 2) stays in [-150, 128] (both halves of 2^n are normal).
+	xc := x.Max(archsimd.BroadcastFloat32x16(-104)).Min(archsimd.BroadcastFloat32x16(88.8))
+	z := xc.Mul(archsimd.BroadcastFloat32x16(log2E)).RoundToEvenScaled(0)
+	g := z.MulAdd(archsimd.BroadcastFloat32x16(-ln2Hi), xc)
+	g = z.MulAdd(archsimd.BroadcastFloat32x16(-ln2Lo), g)
+	p := g.MulAdd(archsimd.BroadcastFloat32x16(p7), archsimd.BroadcastFloat32x16(p6))
+	p = p.MulAdd(g, archsimd.BroadcastFloat32x16(p5))
+	p = p.MulAdd(g, archsimd.BroadcastFloat32x16(p4))
+	p = p.MulAdd(g, archsimd.BroadcastFloat32x16(p3))
+	p = p.MulAdd(g, archsimd.BroadcastFloat32x16(p2))
+	p = p.MulAdd(g.Mul(g), g.Add(archsimd.BroadcastFloat32x16(1)))
+	// 2^n as 2^(n>>1) * 2^(n-(n>>1)).
+	n := z.ConvertToInt32()
+	n1 := n.ShiftAllRight(1)
+	n2 := n.Sub(n1)
+	bias := archsimd.BroadcastInt32x16(127)
+	s1 := n1.Add(bias).ShiftAllLeft(23).AsFloat32x16()
+	s2 := n2.Add(bias).ShiftAllLeft(23).AsFloat32x16()
+	return p.Mul(s1).Mul(s2).Merge(x, x.Equal(x)) // x itself where x is NaN.
+}
+
+// unaryFloat32AVX512 applies kernel to 16 lanes at a time (the tail through a zero-padded
+// array) over inputs, split over the backend's workers when large.
+func unaryFloat32AVX512(backend *gobackend.Backend, inputs, outputs []float32, kernel func(archsimd.Float32x16) archsimd.Float32x16) {
+	run := func(in, out []float32) {
+		n := len(in)
+		out = out[:n]
+		i := 0
+		for ; i+16 <= n; i += 16 {
+			kernel(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Pointer(&in[i])))).
+				Store((*[16]float32)(unsafe.Pointer(&out[i])))
+		}
+		if i < n {
+			var tail [16]float32
+			copy(tail[:], in[i:])
+			kernel(archsimd.LoadFloat32x16(&tail)).Store(&tail)
+			copy(out[i:], tail[:n-i])
+		}
+	}
+	parallelChunks(backend, len(inputs), func(start, end int) { run(inputs[start:end], outputs[start:end]) })
+}
+
+// parallelChunks calls fn over [0, n) in chunks of at least unaryMinParallelizeChunk*4 elements,
+// pulled by the backend's workers (the caller works too); small n runs on the caller.
+func parallelChunks(backend *gobackend.Backend, n int, fn func(start, end int)) {
+	const chunk = 4 * unaryMinParallelizeChunk
+	if backend == nil || !backend.Workers.IsEnabled() || n <= 2*chunk {
+		fn(0, n)
+		return
+	}
+	var next atomic.Int64
+	backend.Workers.Saturate(func() {
+		for {
+			start := int(next.Add(chunk) - chunk)
+			if start >= n {
+				return
+			}
+			fn(start, min(start+chunk, n))
+		}
+	})
+}
+
+// logistic16 = 1 / (1 + e^-x), exact at the extremes (0 and 1).
+func logistic16(x archsimd.Float32x16) archsimd.Float32x16 {
+	one := archsimd.BroadcastFloat32x16(1)
+	return one.Div(one.Add(exp16(x.Mul(archsimd.BroadcastFloat32x16(-1)))))
+}
+
+// tanh16 = 1 - 2/(e^(2x) + 1) for |x| >= 0.625, and an odd polynomial (Cephes tanhf) below,
+// where the exp form would lose digits to cancellation.
+func tanh16(x archsimd.Float32x16) archsimd.Float32x16 {
+	const (
+		t4 = -5.70498872745e-3
+		t3 = 2.06390887954e-2
+		t2 = -5.37397155531e-2
+		t1 = 1.33314422036e-1
+		t0 = -3.33332819422e-1
+	)
+	one := archsimd.BroadcastFloat32x16(1)
+	two := archsimd.BroadcastFloat32x16(2)
+	large := one.Sub(two.Div(exp16(x.Mul(two)).Add(one)))
+	z := x.Mul(x)
+	p := z.MulAdd(archsimd.BroadcastFloat32x16(t4), archsimd.BroadcastFloat32x16(t3))
+	p = p.MulAdd(z, archsimd.BroadcastFloat32x16(t2))
+	p = p.MulAdd(z, archsimd.BroadcastFloat32x16(t1))
+	p = p.MulAdd(z, archsimd.BroadcastFloat32x16(t0))
+	small := p.Mul(z).MulAdd(x, x)
+	absX := x.AsInt32x16().And(archsimd.BroadcastInt32x16(math.MaxInt32)).AsFloat32x16()
+	return small.Merge(large, absX.Less(archsimd.BroadcastFloat32x16(0.625)))
+}
+
+// execExpFloat32Fast, execLogisticFloat32Fast and execTanhFloat32Fast return false when AVX-512
+// is not available (the callers then run the generic loops).
+func execExpFloat32Fast(backend *gobackend.Backend, inputs, outputs []float32) bool {
+	if !transcendentalAVX512 {
+		return false
+	}
+	unaryFloat32AVX512(backend, inputs, outputs, exp16)
+	return true
+}
+
+func execLogisticFloat32Fast(backend *gobackend.Backend, inputs, outputs []float32) bool {
+	if !transcendentalAVX512 {
+		return false
+	}
+	unaryFloat32AVX512(backend, inputs, outputs, logistic16)
+	return true
+}
+
+func execTanhFloat32Fast(backend *gobackend.Backend, inputs, outputs []float32) bool {
+	if !transcendentalAVX512 {
+		return false
+	}
+	unaryFloat32AVX512(backend, inputs, outputs, tanh16)
+	return true
+}
