@@ -79,10 +79,14 @@ func unaryFloat32AVX512(backend *gobackend.Backend, inputs, outputs []float32, k
 	parallelChunks(backend, len(inputs), func(start, end int) { run(inputs[start:end], outputs[start:end]) })
 }
 
-// parallelChunks calls fn over [0, n) in chunks of at least unaryMinParallelizeChunk*4 elements,
-// pulled by the backend's workers (the caller works too); small n runs on the caller.
+// parallelChunks calls fn over [0, n) in chunks of 4*unaryMinParallelizeChunk elements.
 func parallelChunks(backend *gobackend.Backend, n int, fn func(start, end int)) {
-	const chunk = 4 * unaryMinParallelizeChunk
+	parallelRange(backend, n, 4*unaryMinParallelizeChunk, fn)
+}
+
+// parallelRange calls fn over [0, n) in chunks of `chunk`, pulled by the backend's workers (the
+// caller works too); n of at most 2 chunks runs on the caller.
+func parallelRange(backend *gobackend.Backend, n, chunk int, fn func(start, end int)) {
 	if backend == nil || !backend.Workers.IsEnabled() || n <= 2*chunk {
 		fn(0, n)
 		return
@@ -90,7 +94,7 @@ func parallelChunks(backend *gobackend.Backend, n int, fn func(start, end int)) 
 	var next atomic.Int64
 	backend.Workers.Saturate(func() {
 		for {
-			start := int(next.Add(chunk) - chunk)
+			start := int(next.Add(int64(chunk)) - int64(chunk))
 			if start >= n {
 				return
 			}
