@@ -1,0 +1,129 @@
+// Copyright 2023-2026 The GoMLX Authors. SPDX-License-Identifier: Apache-2.0
+
+//go:build amd64 && goexperiment.simd
+
+package ops
+
+// Float32 ReduceSum with AVX-512, split over the workers (golem, see GOLEM_PATCH.md).
+//
+// The generic reduction walks the operand one element at a time through ReduceOutputIterator,
+// on one core. When the reduced axes are contiguous the operand is viewed as [outer, L, inner]
+// (L: the product of the reduced axes) and the output as [outer, inner]:
+//   - inner == 1 (rows, e.g. LayerNorm statistics over C): 16-lane partial sums per row, then
+//     one horizontal sum, rows split over the workers;
+//   - inner > 1 (columns, e.g. a bias gradient summed over the tokens): out[o, :] += in[o, l, :]
+//     with 16-lane adds, split over the workers by outer index or by column blocks.
+// Summation order differs from the sequential loop (float32 rounding may differ in the last
+// bits); other reductions, other dtypes and non-contiguous axes keep the generic executor.
+
+import (
+	"simd/archsimd"
+	"slices"
+	"unsafe"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/internal/gobackend"
+)
+
+func init() {
+	if !archsimd.X86.AVX512() {
+		return
+	}
+	gobackend.SetNodeExecutor(compute.OpTypeReduceSum, gobackend.PriorityArch, execReduceSumFloat32AVX512)
+}
+
+// reduceContiguous returns the operand as [outer, reduced, inner] when the reduce axes are
+// contiguous; ok is false otherwise.
+func reduceContiguous(dims, axes []int) (outer, reduced, inner int, ok bool) {
+	if len(axes) == 0 {
+		return 0, 0, 0, false
+	}
+	sorted := slices.Sorted(slices.Values(axes))
+	for i := 1; i < len(sorted); i++ {
+		if sorted[i] != sorted[i-1]+1 {
+			return 0, 0, 0, false
+		}
+	}
+	outer, reduced, inner = 1, 1, 1
+	for axis, d := range dims {
+		switch {
+		case axis < sorted[0]:
+			outer *= d
+		case axis <= sorted[len(sorted)-1]:
+			reduced *= d
+		default:
+			inner *= d
+		}
+	}
+	return outer, reduced, inner, true
+}
+
+func execReduceSumFloat32AVX512(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobackend.Buffer, inputsOwned []bool) (*gobackend.Buffer, error) {
+	operand := inputs[0]
+	axes, _ := node.Data.([]int)
+	outer, reduced, inner, ok := reduceContiguous(operand.RawShape.Dimensions, axes)
+	if operand.RawShape.DType != dtypes.Float32 || node.Shape.IsDynamic() || !ok || outer*reduced*inner < binaryFastMinSize {
+		return execReduce(backend, node, inputs, inputsOwned)
+	}
+	output, err := backend.GetBuffer(node.Shape)
+	if err != nil {
+		return nil, err
+	}
+	in, out := operand.Flat.([]float32), output.Flat.([]float32)
+	reduceSumFloat32(backend, in, out, outer, reduced, inner)
+	return output, nil
+}
+
+// reduceSumFloat32: out[o, j] = sum_l in[o, l, j] for in [outer, reduced, inner].
+func reduceSumFloat32(backend *gobackend.Backend, in, out []float32, outer, reduced, inner int) {
+	if inner == 1 {
+		parallelRows(backend, outer, reduced, func(o int) { out[o] = sumFloat32(in[o*reduced : (o+1)*reduced]) })
+		return
+	}
+	sumColumns := func(o, j0, j1 int) {
+		dst := out[o*inner+j0 : o*inner+j1]
+		clear(dst)
+		for l := range reduced {
+			src := in[(o*reduced+l)*inner+j0 : (o*reduced+l)*inner+j1]
+			binaryVV(binaryAdd, dst, src, dst)
+		}
+	}
+	if outer >= 8 {
+		parallelRows(backend, outer, reduced*inner, func(o int) { sumColumns(o, 0, inner) })
+		return
+	}
+	// Few outer items: split the columns (in blocks of 256 floats) instead.
+	const block = 256
+	blocks := (inner + block - 1) / block
+	parallelRows(backend, outer*blocks, reduced*block, func(item int) {
+		o, b := item/blocks, item%blocks
+		sumColumns(o, b*block, min((b+1)*block, inner))
+	})
+}
+
+// sumFloat32 returns the sum of x with 4 independent 16-lane accumulators.
+func sumFloat32(x []float32) float32 {
+	n := len(x)
+	var a0, a1, a2, a3 archsimd.Float32x16
+	i := 0
+	for ; i+64 <= n; i += 64 {
+		a0 = a0.Add(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Pointer(&x[i]))))
+		a1 = a1.Add(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Pointer(&x[i+16]))))
+		a2 = a2.Add(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Pointer(&x[i+32]))))
+		a3 = a3.Add(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Pointer(&x[i+48]))))
+	}
+	for ; i+16 <= n; i += 16 {
+		a0 = a0.Add(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Pointer(&x[i]))))
+	}
+	var lanes [16]float32
+	a0.Add(a1).Add(a2.Add(a3)).Store(&lanes)
+	var sum float32
+	for _, v := range lanes {
+		sum += v
+	}
+	for ; i < n; i++ {
+		sum += x[i]
+	}
+	return sum
+}
