@@ -59,6 +59,10 @@ func execFusedSoftmax(backend *gobackend.Backend, node *gobackend.Node, inputs [
 
 	switch input.RawShape.DType {
 	case dtypes.Float32:
+		rows, cols, inner := fusedSoftmaxComputeAxisStrides(node.Shape, axis)
+		if inner == 1 && fusedSoftmaxLastAxisFloat32(backend, input.Flat.([]float32), output.Flat.([]float32), rows, cols) { // golem
+			break
+		}
 		fusedSoftmax(input.Flat.([]float32), output.Flat.([]float32), axis, node.Shape, fastmath.Exp32)
 	case dtypes.Float64:
 		fusedSoftmax(input.Flat.([]float64), output.Flat.([]float64), axis, node.Shape, math.Exp)

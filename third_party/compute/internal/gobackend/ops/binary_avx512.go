@@ -156,7 +156,7 @@ func execBinaryFloat32AVX512(op binaryFloat32Op, generic gobackend.NodeExecutor,
 // workers in chunks of whole rows.
 func parallelRows(backend *gobackend.Backend, rows, rowLen int, fn func(row int)) {
 	rowsPerChunk := max(1, 4*unaryMinParallelizeChunk/max(rowLen, 1))
-	parallelRange(backend, rows, rowsPerChunk, func(start, end int) {
+	ParallelRange(backend, rows, rowsPerChunk, func(start, end int) {
 		for r := start; r < end; r++ {
 			fn(r)
 		}

@@ -9,8 +9,8 @@ package ops
 // Why: the generic kernels call math.Exp/math.Tanh per element in float64. After any AVX-512
 // kernel has run (they leave the upper ZMM state dirty), math.Exp's legacy-SSE instructions pay
 // the SSE/AVX transition penalty: 0.9-2.7 µs per call instead of 17 ns. These kernels stay in
-// ZMM registers: Cephes' expf (range reduction by ln 2 split in two, degree-7 polynomial, exact
-// 2^n scaling), 16 lanes at a time, split over the workers for large tensors.
+// ZMM registers (fastmath.Exp32x16: Cephes' expf, 16 lanes at a time), split over the workers
+// for large tensors.
 
 import (
 	"math"
@@ -18,45 +18,11 @@ import (
 	"sync/atomic"
 	"unsafe"
 
+	"github.com/gomlx/compute/internal/fastmath"
 	"github.com/gomlx/compute/internal/gobackend"
 )
 
 var transcendentalAVX512 = archsimd.X86.AVX512()
-
-// exp16 returns e^x per lane, within 2 ulp of math.Exp over the float32 range; overflow gives
-// +Inf, underflow subnormals then 0, NaN stays NaN.
-func exp16(x archsimd.Float32x16) archsimd.Float32x16 {
-	const (
-		log2E = 1.44269504088896341
-		ln2Hi = 0.693359375
-		ln2Lo = -2.12194440e-4
-		p7    = 1.9875691500e-4
-		p6    = 1.3981999507e-3
-		p5    = 8.3334519073e-3
-		p4    = 4.1665795894e-2
-		p3    = 1.6666665459e-1
-		p2    = 5.0000001201e-1
-	)
-	// Clamp so that n = round(x / ln 2) stays in [-150, 128] (both halves of 2^n are normal).
-	xc := x.Max(archsimd.BroadcastFloat32x16(-104)).Min(archsimd.BroadcastFloat32x16(88.8))
-	z := xc.Mul(archsimd.BroadcastFloat32x16(log2E)).RoundToEvenScaled(0)
-	g := z.MulAdd(archsimd.BroadcastFloat32x16(-ln2Hi), xc)
-	g = z.MulAdd(archsimd.BroadcastFloat32x16(-ln2Lo), g)
-	p := g.MulAdd(archsimd.BroadcastFloat32x16(p7), archsimd.BroadcastFloat32x16(p6))
-	p = p.MulAdd(g, archsimd.BroadcastFloat32x16(p5))
-	p = p.MulAdd(g, archsimd.BroadcastFloat32x16(p4))
-	p = p.MulAdd(g, archsimd.BroadcastFloat32x16(p3))
-	p = p.MulAdd(g, archsimd.BroadcastFloat32x16(p2))
-	p = p.MulAdd(g.Mul(g), g.Add(archsimd.BroadcastFloat32x16(1)))
-	// 2^n as 2^(n>>1) * 2^(n-(n>>1)).
-	n := z.ConvertToInt32()
-	n1 := n.ShiftAllRight(1)
-	n2 := n.Sub(n1)
-	bias := archsimd.BroadcastInt32x16(127)
-	s1 := n1.Add(bias).ShiftAllLeft(23).AsFloat32x16()
-	s2 := n2.Add(bias).ShiftAllLeft(23).AsFloat32x16()
-	return p.Mul(s1).Mul(s2).Merge(x, x.Equal(x)) // x itself where x is NaN.
-}
 
 // unaryFloat32AVX512 applies kernel to 16 lanes at a time (the tail through a zero-padded
 // array) over inputs, split over the backend's workers when large.
@@ -81,12 +47,12 @@ func unaryFloat32AVX512(backend *gobackend.Backend, inputs, outputs []float32, k
 
 // parallelChunks calls fn over [0, n) in chunks of 4*unaryMinParallelizeChunk elements.
 func parallelChunks(backend *gobackend.Backend, n int, fn func(start, end int)) {
-	parallelRange(backend, n, 4*unaryMinParallelizeChunk, fn)
+	ParallelRange(backend, n, 4*unaryMinParallelizeChunk, fn)
 }
 
-// parallelRange calls fn over [0, n) in chunks of `chunk`, pulled by the backend's workers (the
+// ParallelRange calls fn over [0, n) in chunks of `chunk`, pulled by the backend's workers (the
 // caller works too); n of at most 2 chunks runs on the caller.
-func parallelRange(backend *gobackend.Backend, n, chunk int, fn func(start, end int)) {
+func ParallelRange(backend *gobackend.Backend, n, chunk int, fn func(start, end int)) {
 	if backend == nil || !backend.Workers.IsEnabled() || n <= 2*chunk {
 		fn(0, n)
 		return
@@ -106,7 +72,7 @@ func parallelRange(backend *gobackend.Backend, n, chunk int, fn func(start, end 
 // logistic16 = 1 / (1 + e^-x), exact at the extremes (0 and 1).
 func logistic16(x archsimd.Float32x16) archsimd.Float32x16 {
 	one := archsimd.BroadcastFloat32x16(1)
-	return one.Div(one.Add(exp16(x.Mul(archsimd.BroadcastFloat32x16(-1)))))
+	return one.Div(one.Add(fastmath.Exp32x16(x.Mul(archsimd.BroadcastFloat32x16(-1)))))
 }
 
 // tanh16 = 1 - 2/(e^(2x) + 1) for |x| >= 0.625, and an odd polynomial (Cephes tanhf) below,
@@ -121,7 +87,7 @@ func tanh16(x archsimd.Float32x16) archsimd.Float32x16 {
 	)
 	one := archsimd.BroadcastFloat32x16(1)
 	two := archsimd.BroadcastFloat32x16(2)
-	large := one.Sub(two.Div(exp16(x.Mul(two)).Add(one)))
+	large := one.Sub(two.Div(fastmath.Exp32x16(x.Mul(two)).Add(one)))
 	z := x.Mul(x)
 	p := z.MulAdd(archsimd.BroadcastFloat32x16(t4), archsimd.BroadcastFloat32x16(t3))
 	p = p.MulAdd(z, archsimd.BroadcastFloat32x16(t2))
@@ -138,7 +104,7 @@ func execExpFloat32Fast(backend *gobackend.Backend, inputs, outputs []float32) b
 	if !transcendentalAVX512 {
 		return false
 	}
-	unaryFloat32AVX512(backend, inputs, outputs, exp16)
+	unaryFloat32AVX512(backend, inputs, outputs, fastmath.Exp32x16)
 	return true
 }
 

@@ -1,0 +1,82 @@
+// Copyright 2023-2026 The GoMLX Authors. SPDX-License-Identifier: Apache-2.0
+
+//go:build amd64 && goexperiment.simd
+
+package fusedops
+
+// Float32 softmax over the last axis with AVX-512, rows split over the workers (golem, see
+// GOLEM_PATCH.md): the three passes of fusedSoftmax (max, exp and sum, scale) run 16 lanes at a
+// time with fastmath.Exp32x16 instead of one fastmath.Exp32 call per element.
+
+import (
+	"math"
+	"simd/archsimd"
+	"unsafe"
+
+	"github.com/gomlx/compute/internal/fastmath"
+	"github.com/gomlx/compute/internal/gobackend"
+	"github.com/gomlx/compute/internal/gobackend/ops"
+)
+
+var softmaxAVX512 = archsimd.X86.AVX512()
+
+// fusedSoftmaxLastAxisFloat32 returns false when it does not apply (no AVX-512).
+func fusedSoftmaxLastAxisFloat32(backend *gobackend.Backend, input, output []float32, rows, cols int) bool {
+	if !softmaxAVX512 || cols < 16 {
+		return false
+	}
+	rowsPerChunk := max(1, 16384/cols)
+	ops.ParallelRange(backend, rows, rowsPerChunk, func(start, end int) {
+		for r := start; r < end; r++ {
+			softmaxRowFloat32(input[r*cols:(r+1)*cols], output[r*cols:(r+1)*cols])
+		}
+	})
+	return true
+}
+
+func softmaxRowFloat32(in, out []float32) {
+	n := len(in)
+	out = out[:n]
+	ptr := func(s []float32, i int) *[16]float32 { return (*[16]float32)(unsafe.Pointer(&s[i])) }
+	// Pass 1: max.
+	maxV := archsimd.BroadcastFloat32x16(float32(math.Inf(-1)))
+	i := 0
+	for ; i+16 <= n; i += 16 {
+		maxV = maxV.Max(archsimd.LoadFloat32x16(ptr(in, i)))
+	}
+	var lanes [16]float32
+	maxV.Store(&lanes)
+	m := lanes[0]
+	for _, v := range lanes[1:] {
+		m = max(m, v)
+	}
+	for j := i; j < n; j++ {
+		m = max(m, in[j])
+	}
+	// Pass 2: exp(x - max) and sum.
+	mv := archsimd.BroadcastFloat32x16(m)
+	var sumV archsimd.Float32x16
+	for i = 0; i+16 <= n; i += 16 {
+		e := fastmath.Exp32x16(archsimd.LoadFloat32x16(ptr(in, i)).Sub(mv))
+		e.Store(ptr(out, i))
+		sumV = sumV.Add(e)
+	}
+	sumV.Store(&lanes)
+	var sum float32
+	for _, v := range lanes {
+		sum += v
+	}
+	for j := i; j < n; j++ {
+		out[j] = fastmath.Exp32(in[j] - m)
+		sum += out[j]
+	}
+	// Pass 3: scale.
+	inv := 1 / sum
+	iv := archsimd.BroadcastFloat32x16(inv)
+	for i = 0; i+16 <= n; i += 16 {
+		archsimd.LoadFloat32x16(ptr(out, i)).Mul(iv).Store(ptr(out, i))
+	}
+	for j := i; j < n; j++ {
+		out[j] *= inv
+	}
+}
