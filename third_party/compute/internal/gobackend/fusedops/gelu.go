@@ -54,7 +54,7 @@ func execFusedGelu(backend *gobackend.Backend, node *gobackend.Node, inputs []*g
 	switch input.RawShape.DType {
 	case dtypes.Float32:
 		if data.exact {
-			geluParallelizeChunked(backend, input.Flat.([]float32), output.Flat.([]float32), geluChunk[float32])
+			geluParallelizeChunked(backend, input.Flat.([]float32), output.Flat.([]float32), geluChunkFloat32) // golem
 		} else {
 			geluParallelizeChunked(backend, input.Flat.([]float32), output.Flat.([]float32), geluApproxChunk[float32])
 		}

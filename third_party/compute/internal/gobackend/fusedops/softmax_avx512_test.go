@@ -84,3 +84,20 @@ func BenchmarkFusedSoftmaxFloat32(b *testing.B) {
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(in)), "ns/elem")
 	})
 }
+
+// TestGeluChunkFloat32 compares the AVX-512 exact GELU with the float64 math.Erf loop.
+func TestGeluChunkFloat32(t *testing.T) {
+	in := make([]float32, 100003)
+	for i := range in {
+		in[i] = float32(i-50000) / 5000 // [-10, 10]
+	}
+	want := make([]float32, len(in))
+	got := make([]float32, len(in))
+	geluChunk(in, want)
+	geluChunkFloat32(in, got)
+	for i := range want {
+		if diff := math.Abs(float64(got[i] - want[i])); diff > 2e-6*math.Max(1, math.Abs(float64(want[i]))) {
+			t.Fatalf("gelu(%g) = %g, want %g", in[i], got[i], want[i])
+		}
+	}
+}

@@ -123,3 +123,11 @@ func execTanhFloat32Fast(backend *gobackend.Backend, inputs, outputs []float32) 
 	unaryFloat32AVX512(backend, inputs, outputs, tanh16)
 	return true
 }
+
+func execErfFloat32Fast(backend *gobackend.Backend, inputs, outputs []float32) bool {
+	if !transcendentalAVX512 {
+		return false
+	}
+	unaryFloat32AVX512(backend, inputs, outputs, fastmath.Erf32x16)
+	return true
+}

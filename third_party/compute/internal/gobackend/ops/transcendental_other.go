@@ -10,3 +10,4 @@ import "github.com/gomlx/compute/internal/gobackend"
 func execExpFloat32Fast(*gobackend.Backend, []float32, []float32) bool      { return false }
 func execLogisticFloat32Fast(*gobackend.Backend, []float32, []float32) bool { return false }
 func execTanhFloat32Fast(*gobackend.Backend, []float32, []float32) bool     { return false }
+func execErfFloat32Fast(*gobackend.Backend, []float32, []float32) bool      { return false }

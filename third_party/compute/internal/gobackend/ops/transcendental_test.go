@@ -9,6 +9,9 @@ import (
 	"testing"
 )
 
+// erfMaxUlps bounds Erf's error (measured: 5 ulp, near x = 3.94 where erf(x) rounds to 1).
+const erfMaxUlps = 5
+
 // ulpDiff returns the distance in float32 units in the last place between got and want.
 func ulpDiff(got, want float32) float64 {
 	if got == want || (got != got && want != want) {
@@ -56,6 +59,7 @@ func TestTranscendentalFloat32(t *testing.T) {
 		{"Logistic", func(in, out []float32) bool { return execLogisticFloat32Fast(backend, in, out) },
 			func(x float64) float64 { return 1 / (1 + math.Exp(-x)) }, 3, 1.2e-38},
 		{"Tanh", func(in, out []float32) bool { return execTanhFloat32Fast(backend, in, out) }, math.Tanh, 3, 0},
+		{"Erf", func(in, out []float32) bool { return execErfFloat32Fast(backend, in, out) }, math.Erf, erfMaxUlps, 0},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if !c.fast(inputs, outputs) {

@@ -992,7 +992,9 @@ func execErf(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobacke
 	}
 	switch input.RawShape.DType {
 	case dtypes.Float32:
-		execErfGeneric(backend, input.Flat.([]float32), output.Flat.([]float32))
+		if !execErfFloat32Fast(backend, input.Flat.([]float32), output.Flat.([]float32)) { // golem
+			execErfGeneric(backend, input.Flat.([]float32), output.Flat.([]float32))
+		}
 	case dtypes.Float64:
 		execErfGeneric(backend, input.Flat.([]float64), output.Flat.([]float64))
 	case dtypes.BFloat16:
