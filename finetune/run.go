@@ -107,8 +107,8 @@ func PrepareData(dc DataConfig, tok tokenizer.Tokenizer, T int, seed uint64, log
 }
 
 // Run fine-tunes cfg.Base on cfg.Data (or resumes with opts.Resume): full or LoRA, on the
-// pretraining loop, with best-checkpoint tracking and early stopping. opts.OnEval, Stop and
-// ExtraFiles, when set, are called after the run's own.
+// pretraining loop, with best-checkpoint tracking and early stopping. opts.Callbacks, when
+// set, are called after the run's own.
 func Run(ctx context.Context, cfg Config, opts train.Options) (*Result, error) {
 	log := opts.Log
 	if log == nil {
@@ -242,71 +242,11 @@ func Run(ctx context.Context, cfg Config, opts train.Options) (*Result, error) {
 		return nil, err
 	}
 
-	userOnEval, userStop, userExtra := opts.OnEval, opts.Stop, opts.ExtraFiles
-	extra := func(t *train.Trainer) map[string][]byte {
-		files := map[string][]byte{FinetuneFile: cfgYAML}
-		files[StateFile], _ = json.MarshalIndent(fs, "", "  ")
-		if ad != nil {
-			af, err := ad.Files(baseDir)
-			if err != nil {
-				panic(fmt.Errorf("adapter files: %w", err)) // values read from the device; only fails on a broken backend
-			}
-			for k, v := range af {
-				files[k] = v
-			}
-		}
-		if userExtra != nil {
-			for k, v := range userExtra(t) {
-				files[k] = v
-			}
-		}
-		return files
-	}
-	bestMgr := &checkpoint.Manager{Dir: filepath.Join(cfg.OutDir, BestDir), KeepLast: 1}
-	var bestErr error
-	opts.OnEval = func(t *train.Trainer, vl float64, improved bool) {
-		onSchedule := t.Step == int64(tc.Train.Steps) || (tc.Train.EvalEvery > 0 && t.Step%int64(tc.Train.EvalEvery) == 0)
-		if !onSchedule || t.Step == fs.LastEval {
-			// train.Loop validates again when a process ends (StopAfter, interrupt, early stop):
-			// off the schedule, or a repeat of the step's pass. Counting it would make a
-			// resumed run track a different best than an uninterrupted one.
-			if userOnEval != nil {
-				userOnEval(t, vl, improved)
-			}
-			return
-		}
-		fs.LastEval = t.Step
-		if fs.BestValLoss == 0 || vl < fs.BestValLoss-cfg.EarlyStop.MinDelta {
-			fs.BestValLoss, fs.BestStep, fs.BadEvals = vl, t.Step, 0
-			files, err := t.Files(train.State{Step: t.Step, DataSeed: tc.Train.Seed, DataStep: t.Step, BestValLoss: vl}, tok)
-			if err == nil {
-				for k, v := range extra(t) {
-					files[k] = v
-				}
-				res.Best, err = bestMgr.Save(t.Step, files)
-			}
-			if err != nil && bestErr == nil {
-				bestErr = err
-			}
-		} else {
-			fs.BadEvals++
-		}
-		if userOnEval != nil {
-			userOnEval(t, vl, improved)
-		}
-	}
-	opts.Stop = func() bool {
-		if bestErr != nil {
-			return true
-		}
-		if cfg.EarlyStop.Patience > 0 && fs.BadEvals >= cfg.EarlyStop.Patience {
-			res.StoppedEarly = true
-			fmt.Fprintf(log, "\nearly stop: validation loss has not improved on %.4f (step %d) for %d validation passes\n", fs.BestValLoss, fs.BestStep, fs.BadEvals)
-			return true
-		}
-		return userStop != nil && userStop()
-	}
-	opts.ExtraFiles = extra
+	hooks := &runHooks{cfg: cfg, tc: tc, tok: tok, ad: ad, baseDir: baseDir, cfgYAML: cfgYAML, fs: &fs, res: res, log: log,
+		best: &checkpoint.Manager{Dir: filepath.Join(cfg.OutDir, BestDir), KeepLast: 1}}
+	bestMgr := hooks.best
+	// The run's own hooks go first, so the caller's see the best checkpoint already saved.
+	opts.Callbacks = append([]train.Callbacks{hooks}, opts.Callbacks...)
 	if resumeFrom != "" && cfg.EarlyStop.Patience > 0 && fs.BadEvals >= cfg.EarlyStop.Patience {
 		fmt.Fprintf(log, "the run in %s stopped early at step %d (no improvement on %.4f since step %d); nothing to resume\n", cfg.OutDir, st.Step, fs.BestValLoss, fs.BestStep)
 		res.Summary, res.BestValLoss, res.StoppedEarly = &train.Summary{Steps: st.Step, Checkpoint: resumeFrom, ValLoss: math.NaN()}, fs.BestValLoss, true
@@ -316,9 +256,6 @@ func Run(ctx context.Context, cfg Config, opts train.Options) (*Result, error) {
 	sum, err := train.Loop(ctx, t, src, tok, mgr, st, opts)
 	if err != nil {
 		return nil, err
-	}
-	if bestErr != nil {
-		return nil, fmt.Errorf("saving the best checkpoint: %w", bestErr)
 	}
 	res.Summary, res.BestValLoss = sum, fs.BestValLoss
 	if res.Best == "" && fs.BestStep > 0 {
@@ -345,4 +282,76 @@ func sameModel(tc train.Config, dir string) error {
 		return fmt.Errorf("resume: %s was fine-tuned from a different model (%+v) than the base (%+v); use a new out_dir", dir, saved.Model, tc.Model)
 	}
 	return nil
+}
+
+// runHooks are a fine-tuning run's training callbacks: fine-tuning state and the LoRA adapter
+// in every checkpoint, the best checkpoint in out/best, early stopping.
+type runHooks struct {
+	cfg     Config
+	tc      train.Config
+	tok     tokenizer.Tokenizer
+	ad      *Adapter // nil for full fine-tuning
+	baseDir string
+	cfgYAML []byte
+	fs      *ftState
+	res     *Result
+	best    *checkpoint.Manager
+	log     io.Writer
+}
+
+func (h *runHooks) OnStep(*train.Trainer, train.StepResult) error { return nil }
+
+func (h *runHooks) CheckpointFiles(*train.Trainer) (map[string][]byte, error) {
+	files := map[string][]byte{FinetuneFile: h.cfgYAML}
+	var err error
+	if files[StateFile], err = json.MarshalIndent(h.fs, "", "  "); err != nil {
+		return nil, err
+	}
+	if h.ad != nil {
+		af, err := h.ad.Files(h.baseDir)
+		if err != nil {
+			return nil, fmt.Errorf("adapter files: %w", err)
+		}
+		for k, v := range af {
+			files[k] = v
+		}
+	}
+	return files, nil
+}
+
+func (h *runHooks) OnEval(t *train.Trainer, vl float64, improved bool) (bool, error) {
+	fs, tc := h.fs, h.tc
+	onSchedule := t.Step == int64(tc.Train.Steps) || (tc.Train.EvalEvery > 0 && t.Step%int64(tc.Train.EvalEvery) == 0)
+	if !onSchedule || t.Step == fs.LastEval {
+		// train.Loop validates again when a process ends (StopAfter, interrupt, early stop):
+		// off the schedule, or a repeat of the step's pass. Counting it would make a
+		// resumed run track a different best than an uninterrupted one.
+		return false, nil
+	}
+	fs.LastEval = t.Step
+	if fs.BestValLoss == 0 || vl < fs.BestValLoss-h.cfg.EarlyStop.MinDelta {
+		fs.BestValLoss, fs.BestStep, fs.BadEvals = vl, t.Step, 0
+		files, err := t.Files(train.State{Step: t.Step, DataSeed: tc.Train.Seed, DataStep: t.Step, BestValLoss: vl}, h.tok)
+		if err != nil {
+			return false, fmt.Errorf("saving the best checkpoint: %w", err)
+		}
+		extra, err := h.CheckpointFiles(t)
+		if err != nil {
+			return false, fmt.Errorf("saving the best checkpoint: %w", err)
+		}
+		for k, v := range extra {
+			files[k] = v
+		}
+		if h.res.Best, err = h.best.Save(t.Step, files); err != nil {
+			return false, fmt.Errorf("saving the best checkpoint: %w", err)
+		}
+	} else {
+		fs.BadEvals++
+	}
+	if p := h.cfg.EarlyStop.Patience; p > 0 && fs.BadEvals >= p {
+		h.res.StoppedEarly = true
+		fmt.Fprintf(h.log, "\nearly stop: validation loss has not improved on %.4f (step %d) for %d validation passes\n", fs.BestValLoss, fs.BestStep, fs.BadEvals)
+		return true, nil
+	}
+	return false, nil
 }

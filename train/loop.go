@@ -67,8 +67,12 @@ func Loop(ctx context.Context, t *Trainer, src Source, tok tokenizer.Tokenizer, 
 		if err != nil {
 			return err
 		}
-		if opts.ExtraFiles != nil {
-			for name, b := range opts.ExtraFiles(t) {
+		for _, cb := range opts.Callbacks {
+			extra, err := cb.CheckpointFiles(t)
+			if err != nil {
+				return fmt.Errorf("checkpoint files at step %d: %w", t.Step, err)
+			}
+			for name, b := range extra {
 				files[name] = b
 			}
 		}
@@ -78,14 +82,15 @@ func Loop(ctx context.Context, t *Trainer, src Source, tok tokenizer.Tokenizer, 
 		return err
 	}
 	lastEval := int64(-1)
-	evaluate := func() error {
+	// evaluate runs a validation pass; stop says a callback asked to end the run.
+	evaluate := func() (stop bool, err error) {
 		if len(evalBatches) == 0 || lastEval == t.Step {
-			return nil // nothing to evaluate, or this step's validation pass already ran
+			return false, nil // nothing to evaluate, or this step's validation pass already ran
 		}
 		lastEval = t.Step
 		vl, err := t.EvalLoss(evalBatches)
 		if err != nil {
-			return err
+			return false, err
 		}
 		sum.ValLoss = vl
 		prog.event("step %d: val loss %.4f (ppl %.2f)", t.Step, vl, math.Exp(vl))
@@ -93,13 +98,17 @@ func Loop(ctx context.Context, t *Trainer, src Source, tok tokenizer.Tokenizer, 
 		if improved {
 			st.BestValLoss = vl
 		}
-		if opts.OnEval != nil {
-			opts.OnEval(t, vl, improved)
+		for _, cb := range opts.Callbacks {
+			s, err := cb.OnEval(t, vl, improved)
+			if err != nil {
+				return false, fmt.Errorf("validation callback at step %d: %w", t.Step, err)
+			}
+			stop = stop || s
 		}
 		if opts.Benchmarks != nil {
 			opts.Benchmarks(t, tok)
 		}
-		return metrics.Write(Metric{Step: t.Step, ValLoss: vl, ValPPL: math.Exp(vl)})
+		return stop, metrics.Write(Metric{Step: t.Step, ValLoss: vl, ValPPL: math.Exp(vl)})
 	}
 
 	start, compute := time.Now(), time.Duration(0)
@@ -129,6 +138,11 @@ func Loop(ctx context.Context, t *Trainer, src Source, tok tokenizer.Tokenizer, 
 		ranSteps++
 		st.TokensSeen += int64(B * T)
 		st.ElapsedSec += dt.Seconds()
+		for _, cb := range opts.Callbacks {
+			if err := cb.OnStep(t, res); err != nil {
+				return nil, fmt.Errorf("step callback at step %d: %w", t.Step, err)
+			}
+		}
 		if math.IsNaN(sum.FirstLoss) {
 			sum.FirstLoss = res.Loss
 		}
@@ -151,10 +165,11 @@ func Loop(ctx context.Context, t *Trainer, src Source, tok tokenizer.Tokenizer, 
 			}
 		}
 		if cfg.Train.EvalEvery > 0 && t.Step%int64(cfg.Train.EvalEvery) == 0 && t.Step < int64(cfg.Train.Steps) {
-			if err := evaluate(); err != nil {
+			stop, err := evaluate()
+			if err != nil {
 				return nil, err
 			}
-			if opts.Stop != nil && opts.Stop() {
+			if stop {
 				fmt.Fprintf(log, "\nstopping early at step %d\n", t.Step)
 				break
 			}
@@ -169,7 +184,7 @@ func Loop(ctx context.Context, t *Trainer, src Source, tok tokenizer.Tokenizer, 
 		}
 	}
 	prog.finish()
-	if err := evaluate(); err != nil {
+	if _, err := evaluate(); err != nil {
 		return nil, err
 	}
 	if err := save(); err != nil {

@@ -31,12 +31,8 @@ type Options struct {
 	StopAfter int
 	// Poison makes the loss NaN at the given step (fault-injection tests of the guard).
 	Poison func(step int64) bool
-	// ExtraFiles adds files to every checkpoint (e.g. a LoRA adapter).
-	ExtraFiles func(t *Trainer) map[string][]byte
-	// OnEval is called after each validation pass (best-checkpoint tracking).
-	OnEval func(t *Trainer, valLoss float64, improved bool)
-	// Stop, checked after each validation pass, ends the run early (early stopping).
-	Stop func() bool
+	// Callbacks are called in order at each step, validation pass and checkpoint.
+	Callbacks []Callbacks
 	// Benchmarks, when not nil, runs after each validation pass with the run's tokenizer (e.g.
 	// evaluate.TrainHook: zero-/few-shot tasks every train.eval_every steps).
 	Benchmarks func(t *Trainer, tok tokenizer.Tokenizer)
