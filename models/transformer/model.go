@@ -36,6 +36,11 @@ type Model struct {
 	// Checkpoint recomputes each block's activations during the backward pass instead of keeping
 	// them (activation / gradient checkpointing): less memory for about a third more compute.
 	Checkpoint bool
+	// KeepAttention makes the model record each layer's attention probabilities in Attention,
+	// for inspection (attention maps); it takes the unfused attention path. Training leaves it
+	// false.
+	KeepAttention bool
+	Attention     []*Node // per layer [B, H, T, T] float32, row i the weights of query i
 }
 
 // Logits runs the model: tokens [B, T] int32 -> logits [B, T, V] float32.
@@ -91,7 +96,7 @@ func (m *Model) attention(x *Node, p string, B, T int) *Node {
 	}
 	var out *Node // [B, H, T, D]
 	caps := x.Graph().Backend().Capabilities()
-	if caps.Operations[compute.OpTypeFusedScaledDotProductAttention] && caps.Operations[compute.OpTypeFusedScaledDotProductAttentionVJP] {
+	if !m.KeepAttention && caps.Operations[compute.OpTypeFusedScaledDotProductAttention] && caps.Operations[compute.OpTypeFusedScaledDotProductAttentionVJP] {
 		// Flash attention (cuDNN on XLA/CUDA), forward and backward; handles K < H itself.
 		out, _ = attention.Core(q, k, v, attention.LayoutBHSD, attention.CoreOptions{UseCausalMask: true})
 	} else {
@@ -101,8 +106,12 @@ func (m *Model) attention(x *Node, p string, B, T int) *Node {
 		}
 		scores := batchedQKt(q, k) // [B, H, T, T]
 		scores = Add(MulScalar(ConvertDType(scores, dtypes.Float32), 1/math.Sqrt(float64(D))), causalMask(x.Graph(), T))
-		probs := ConvertDType(softmax(scores), v.DType()) // fused, closed-form backward
-		out = batchedPV(probs, v)                         // [B, H, T, D]
+		probs := softmax(scores) // fused, closed-form backward
+		if m.KeepAttention {
+			m.Attention = append(m.Attention, probs)
+		}
+		probs = ConvertDType(probs, v.DType())
+		out = batchedPV(probs, v) // [B, H, T, D]
 	}
 	out = Reshape(TransposeAllAxes(out, 0, 2, 1, 3), B*T, H*D)
 	return m.linear(out, p+"attn/wo", p+"attn/bo")
