@@ -18,6 +18,15 @@ func PlotLoss(metricsPath, pngPath, run string) error {
 	if err != nil {
 		return err
 	}
+	p, err := LossPlot(ms, run)
+	if err != nil {
+		return err
+	}
+	return p.Save(7*vg.Inch, 4.5*vg.Inch, pngPath)
+}
+
+// LossPlot is PlotLoss's plot of metrics ms (also drawn live in notebooks: viz.LiveLoss).
+func LossPlot(ms []Metric, run string) (*plot.Plot, error) {
 	var trainPts, valPts plotter.XYs
 	for _, m := range ms {
 		if m.Loss > 0 && !m.Skipped {
@@ -28,7 +37,10 @@ func PlotLoss(metricsPath, pngPath, run string) error {
 		}
 	}
 	p := plot.New()
-	p.Title.Text = fmt.Sprintf("%s: loss", run)
+	p.Title.Text = "loss"
+	if run != "" {
+		p.Title.Text = run + ": loss"
+	}
 	p.X.Label.Text = "step"
 	p.Y.Label.Text = "cross-entropy (nats/token)"
 	p.Y.Tick.Marker = niceTicks{}
@@ -40,7 +52,7 @@ func PlotLoss(metricsPath, pngPath, run string) error {
 	if len(trainPts) > 0 {
 		l, err := plotter.NewLine(trainPts)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		l.Color = plotter.DefaultLineStyle.Color
 		p.Add(l)
@@ -49,7 +61,7 @@ func PlotLoss(metricsPath, pngPath, run string) error {
 	if len(valPts) > 0 {
 		l, s, err := plotter.NewLinePoints(valPts)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		l.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
 		l.Width = vg.Points(2)
@@ -66,7 +78,7 @@ func PlotLoss(metricsPath, pngPath, run string) error {
 		pad := math.Max((hi-lo)*0.05, 0.05)
 		p.Y.Min, p.Y.Max = math.Max(0, lo-pad), hi+pad
 	}
-	return p.Save(7*vg.Inch, 4.5*vg.Inch, pngPath)
+	return p, nil
 }
 
 // niceTicks labels an axis every 1, 2 or 5 times a power of ten, with 4 to 10 labels (gonum's
