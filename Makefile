@@ -4,7 +4,7 @@
 export GOEXPERIMENT := simd
 export GOMLX_NO_AUTO_INSTALL := 1
 
-.PHONY: pretrain test bench build bench-torch notebook-test gpu-check gpu-check-dry-run
+.PHONY: pretrain test bench build bench-torch notebook-test notebooks jupyter gpu-check gpu-check-dry-run
 
 # Pretrain the small model on the bundled corpus (testdata/tinyshakespeare.txt). A second run
 # into checkpoints/small needs ARGS=--overwrite (start afresh) or ARGS=--resume.
@@ -13,11 +13,13 @@ pretrain:
 
 # The whole test suite (what CI runs): Go tests, the vendored worker pool's test, the Beam
 # pipeline's module (scale/beam, its own go.mod; a cold build compiles Beam's SDK, minutes),
-# and the notebooks run headless (installs Jupyter from Debian and gonb on first use).
+# the notebook runner's own test and every notebook run headless, each within NOTEBOOK_TIMEOUT
+# seconds (installs Jupyter from Debian and gonb on first use).
 test:
 	go vet ./... && go test -count=1 -timeout 60m ./...
 	cd third_party/compute && go test -count=1 ./internal/gobackend/workerspool/ ./internal/gobackend/dot/... ./internal/gobackend/ops/... ./internal/gobackend/tile/ ./internal/gobackend/fusedops/ ./internal/fastmath/
 	cd scale/beam && go vet ./... && go test -count=1 ./...
+	scripts/notebook-runner-test.sh
 	scripts/notebook-test.sh
 
 # Every command into bin/ (bin/pretrain, bin/sample, ...), with the SIMD kernels.
@@ -29,7 +31,18 @@ bench:
 
 # Run notebooks/*.ipynb headless with the gonb kernel (installs Jupyter from Debian and gonb).
 notebook-test:
+	scripts/notebook-runner-test.sh
 	scripts/notebook-test.sh
+
+# Re-run every notebook and write its outputs (plots, tables) back into notebooks/*.ipynb.
+notebooks:
+	scripts/notebook-test.sh --update
+
+# Open the notebooks in Jupyter (installs the tooling on first use); JUPYTER_ARGS for more flags,
+# e.g. JUPYTER_ARGS="--ip=0.0.0.0 --no-browser --allow-root" on a remote machine.
+jupyter:
+	scripts/notebook-setup.sh
+	PATH="$$(go env GOPATH)/bin:$$PATH" jupyter notebook --notebook-dir=notebooks $(JUPYTER_ARGS)
 
 # golem vs PyTorch (python3-torch + libopenblas0-pthread) training speed, interleaved in one run;
 # see bench/README.md. CONFIGS=tiny,small or YAML run configs; ARGS for more flags.
