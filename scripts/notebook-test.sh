@@ -13,7 +13,7 @@
 # unless the notebook failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/notebook-setup.sh 2>/dev/null || scripts/notebook-setup.sh
+scripts/notebook-setup.sh
 export PATH="/usr/local/go/bin:$(go env GOPATH)/bin:$PATH"
 export GOEXPERIMENT=simd GOMLX_NO_AUTO_INSTALL=1
 
