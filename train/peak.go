@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -132,7 +133,7 @@ var peakMu sync.Mutex
 func cachedPeak(device, dtype string, measure func() float64) PeakInfo {
 	peakMu.Lock()
 	defer peakMu.Unlock()
-	key := device + " | " + dtype
+	key := device + " | " + dtype + kernelsBuild()
 	path := ""
 	if dir, err := os.UserCacheDir(); err == nil {
 		path = filepath.Join(dir, "golem", "peak.json")
@@ -161,6 +162,32 @@ func cachedPeak(device, dtype string, measure func() float64) PeakInfo {
 		}
 	}
 	return info
+}
+
+// kernelsBuild names the build in the cache key (" | build <vcs revision>"), so a binary with
+// other kernels (a faster Go-backend matmul, say) measures again instead of reusing a figure
+// that no longer holds (it once gave an MFU of 122%). Builds without VCS stamps (test binaries)
+// share one entry.
+func kernelsBuild() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
+	}
+	rev, modified := "", ""
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				modified = "+modified"
+			}
+		}
+	}
+	if rev == "" {
+		return ""
+	}
+	return " | build " + rev[:min(12, len(rev))] + modified
 }
 
 // MeasureMatmulPeak times N×N×N products in the given dtype and returns the best GFLOP/s after
