@@ -6,6 +6,8 @@ import (
 	"io"
 	"math"
 	"text/tabwriter"
+
+	"github.com/golem-ml/golem/data"
 )
 
 // Metric is one reported figure.
@@ -70,7 +72,7 @@ func aggregate(s *Scorer, t *Task, docs []Doc, reqs []Request, res []Result, out
 	}
 	st.Skipped = len(skipped)
 	if st.Skipped > 0 {
-		fmt.Fprintf(opts.Log, "evaluate: %s: %d items skipped: an answer is longer than the %d-token context\n", t.Name, st.Skipped, s.LM.Cfg.SeqLen)
+		fmt.Fprintf(opts.Log, "evaluate: %s: %s skipped: an answer is longer than the %d-token context\n", t.Name, data.Plural(st.Skipped, "item"), s.LM.Cfg.SeqLen)
 	}
 	// Per item, in order; requests of one item are consecutive.
 	for i := 0; i < len(reqs); {
@@ -175,7 +177,7 @@ func (r *Report) WriteTable(w io.Writer) {
 	tw.Flush()
 	for _, s := range r.Tasks {
 		if s.Skipped > 0 || s.Truncated > 0 {
-			fmt.Fprintf(w, "%s: %d items skipped (answer longer than the context), %d prompts truncated (%d into the shots)\n", s.Task, s.Skipped, s.Truncated, s.ShotsCut)
+			fmt.Fprintf(w, "%s: %s skipped (answer longer than the context), %s truncated (%d into the shots)\n", s.Task, data.Plural(s.Skipped, "item"), data.Plural(s.Truncated, "prompt"), s.ShotsCut)
 		}
 	}
 }
