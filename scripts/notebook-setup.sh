@@ -20,7 +20,8 @@ if ! /usr/bin/python3 -c 'import nbclient, nbconvert, notebook' 2>/dev/null || !
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
     jupyter-notebook python3-notebook jupyter-nbconvert python3-nbclient jupyter-core python3-ipykernel >/dev/null
 fi
-if ! command -v gonb >/dev/null || ! gonb --version 2>/dev/null | grep -q "${GONB_VERSION#v}"; then
+# gonb --version prints its own string (v0.11.1 in v0.11.3), so read the module version instead.
+if ! command -v gonb >/dev/null || ! go version -m "$(command -v gonb)" 2>/dev/null | grep -q "janpfeifer/gonb[[:space:]]*$GONB_VERSION"; then
   echo "installing gonb $GONB_VERSION" >&2
   # `go install module@version` is refused by the proxy for gonb (its version list is); install
   # from a throw-away module instead.
