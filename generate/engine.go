@@ -36,7 +36,7 @@ type Model struct {
 type Engine struct {
 	m                      Model
 	prefill, decode, score *model.Exec
-	mu              sync.Mutex
+	mu                     sync.Mutex
 }
 
 // NewEngine compiles nothing yet: graphs are built on first use, one per batch and cache size bucket.
@@ -53,9 +53,9 @@ func NewEngine(m Model) (*Engine, error) {
 		B, P := tokens.Shape().Dim(0), tokens.Shape().Dim(1)
 		tm := &transformer.Model{Cfg: cfg, W: m.Weights(tokens.Graph())}
 		pos := BroadcastToDims(Iota(tokens.Graph(), shapes.Make(dtypes.Int32, 1, P), 1), B, P)
-		h, ks, vs := tm.Incremental(tokens, pos, nil) // h [B*P, C]
+		h, ks, vs := tm.Incremental(tokens, pos, nil)                                        // h [B*P, C]
 		rows := MulScalar(Iota(tokens.Graph(), shapes.Make(dtypes.Int32, B), 0), float64(P)) // row starts in h
-		hLast := Gather(h, ExpandAxes(Add(rows, last), -1)) // [B, C]
+		hLast := Gather(h, ExpandAxes(Add(rows, last), -1))                                  // [B, C]
 		return []*Node{tm.Head(hLast), stackF32(ks), stackF32(vs)}
 	})
 	if err != nil {
@@ -157,9 +157,9 @@ type Result struct {
 // Request is one prompt for a batch: its params and, for streaming, a callback that receives
 // each token as it is produced (return false to cancel the request).
 type Request struct {
-	Prompt []int
-	Params Params
-	Stream uint64 // RNG stream: choice i of a request with n > 1 uses i
+	Prompt  []int
+	Params  Params
+	Stream  uint64 // RNG stream: choice i of a request with n > 1 uses i
 	OnToken func(Token) bool
 }
 

@@ -201,7 +201,11 @@ func BenchmarkServe(b *testing.B) {
 						b.Error(err)
 						return
 					}
-					var out struct{ Usage struct{ CompletionTokens int `json:"completion_tokens"` } }
+					var out struct {
+						Usage struct {
+							CompletionTokens int `json:"completion_tokens"`
+						}
+					}
 					json.NewDecoder(resp.Body).Decode(&out)
 					resp.Body.Close()
 					lat[i] = time.Since(t0)
