@@ -8,7 +8,49 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/golem-ml/golem/tokenizer"
 )
+
+// Choices are the settings a prepare command takes as flags, in the words a user types: a filter
+// preset refined by a filter file, languages and a word minimum (-1 keeps the preset's), the
+// dedup list and a tokenizer path ("" = bytes). cmd/prepare and scale/beam's prepare both
+// resolve their flags through Resolve, so the two read them the same way.
+type Choices struct {
+	Filters, FilterFile, Languages string
+	MinWords                       int
+	Dedup, Tokenizer               string
+}
+
+// Resolve turns choices into the filter, dedup and tokenizer settings Prepare takes.
+func (c Choices) Resolve() (FilterConfig, DedupConfig, tokenizer.Tokenizer, error) {
+	filters, err := FilterPreset(c.Filters)
+	if err != nil {
+		return filters, DedupConfig{}, nil, err
+	}
+	if c.FilterFile != "" {
+		if filters, err = LoadFilterConfig(c.FilterFile, filters); err != nil {
+			return filters, DedupConfig{}, nil, err
+		}
+	}
+	if c.Languages != "" {
+		filters.Languages = SplitList(c.Languages)
+	}
+	if c.MinWords >= 0 {
+		filters.MinWords = c.MinWords
+	}
+	dedup, err := ParseDedup(c.Dedup)
+	if err != nil {
+		return filters, dedup, nil, err
+	}
+	var tok tokenizer.Tokenizer = tokenizer.NewByte()
+	if c.Tokenizer != "" {
+		if tok, err = tokenizer.LoadAny(c.Tokenizer); err != nil {
+			return filters, dedup, nil, err
+		}
+	}
+	return filters, dedup, tok, nil
+}
 
 // FilterPreset returns a named filter configuration: "gopher" (DefaultFilters: Gopher
 // quality and repetition rules plus C4 boilerplate removal), "fineweb" (FineWebFilters),

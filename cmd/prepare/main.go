@@ -12,7 +12,6 @@ import (
 	"os"
 
 	"github.com/golem-ml/golem/data"
-	"github.com/golem-ml/golem/tokenizer"
 	"github.com/schollz/progressbar/v3"
 )
 
@@ -46,28 +45,9 @@ func main() {
 	cfg := data.PrepareConfig{Inputs: flag.Args(), Out: *out, WorkDir: *work, Stage: *stage, ShardIndex: *index, NumShards: *num, Workers: *workers, MaxBadFraction: *maxBad, DroppedSamples: *samples}
 	cfg.Read = data.ReadOptions{Format: *format, JSONL: data.JSONLOptions{TextField: *textField}}
 	var err error
-	if cfg.Filters, err = data.FilterPreset(*filters); err != nil {
+	choices := data.Choices{Filters: *filters, FilterFile: *filterFile, Languages: *langs, MinWords: *minWords, Dedup: *dedup, Tokenizer: *tokPath}
+	if cfg.Filters, cfg.Dedup, cfg.Tokenizer, err = choices.Resolve(); err != nil {
 		fail(err)
-	}
-	if *filterFile != "" {
-		if cfg.Filters, err = data.LoadFilterConfig(*filterFile, cfg.Filters); err != nil {
-			fail(err)
-		}
-	}
-	if *langs != "" {
-		cfg.Filters.Languages = data.SplitList(*langs)
-	}
-	if *minWords >= 0 {
-		cfg.Filters.MinWords = *minWords
-	}
-	if cfg.Dedup, err = data.ParseDedup(*dedup); err != nil {
-		fail(err)
-	}
-	cfg.Tokenizer = tokenizer.NewByte()
-	if *tokPath != "" {
-		if cfg.Tokenizer, err = tokenizer.LoadAny(*tokPath); err != nil {
-			fail(err)
-		}
 	}
 	if *verbose {
 		cfg.Log = os.Stderr

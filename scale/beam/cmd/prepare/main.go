@@ -19,7 +19,6 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx"
 	"github.com/golem-ml/golem/data"
 	"github.com/golem-ml/golem/scale/beam/pipeline"
-	"github.com/golem-ml/golem/tokenizer"
 )
 
 var (
@@ -54,28 +53,9 @@ func main() {
 	cfg := pipeline.Config{Inputs: flag.Args(), Out: *out, Workers: *workers, MaxBadFraction: *maxBad}
 	cfg.Read = data.ReadOptions{Format: *format, JSONL: data.JSONLOptions{TextField: *textField}}
 	var err error
-	if cfg.Filters, err = data.FilterPreset(*filters); err != nil {
+	choices := data.Choices{Filters: *filters, FilterFile: *filterFile, Languages: *langs, MinWords: *minWords, Dedup: *dedup, Tokenizer: *tokPath}
+	if cfg.Filters, cfg.Dedup, cfg.Tokenizer, err = choices.Resolve(); err != nil {
 		fail(err)
-	}
-	if *filterFile != "" {
-		if cfg.Filters, err = data.LoadFilterConfig(*filterFile, cfg.Filters); err != nil {
-			fail(err)
-		}
-	}
-	if *langs != "" {
-		cfg.Filters.Languages = data.SplitList(*langs)
-	}
-	if *minWords >= 0 {
-		cfg.Filters.MinWords = *minWords
-	}
-	if cfg.Dedup, err = data.ParseDedup(*dedup); err != nil {
-		fail(err)
-	}
-	cfg.Tokenizer = tokenizer.NewByte()
-	if *tokPath != "" {
-		if cfg.Tokenizer, err = tokenizer.LoadAny(*tokPath); err != nil {
-			fail(err)
-		}
 	}
 	rep, m, err := pipeline.Run(context.Background(), cfg, beamx.RunWithMetrics)
 	if err != nil {
