@@ -38,7 +38,7 @@ func restore(t *testing.T, dir string, m *Model) *generate.Generator {
 	if tr.Cfg.Model != m.Config || tok.VocabSize() != m.Tokenizer.VocabSize() {
 		t.Fatalf("restored config %+v / %d ids, imported %+v / %d", tr.Cfg.Model, tok.VocabSize(), m.Config, m.Tokenizer.VocabSize())
 	}
-	g, err := generate.New(backend, tr.Store, tr.Cfg.Model, tr.Weights)
+	g, err := generate.New(backend, tr.Store, tr.Cfg.Model, tr.InferenceWeights)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +189,7 @@ func TestAidreamsSampleMatchesRunC(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := generate.NewEngine(generate.Model{Backend: backend, Store: tr.Store, Cfg: tr.Cfg.Model, Weights: tr.Weights, Tok: tok})
+	e, err := generate.NewEngine(generate.Model{Backend: backend, Store: tr.Store, Cfg: tr.Cfg.Model, Weights: tr.InferenceWeights, Tok: tok})
 	if err != nil {
 		t.Fatal(err)
 	}

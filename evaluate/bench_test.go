@@ -44,7 +44,7 @@ func benchLM(b *testing.B) LM {
 	if err != nil {
 		b.Fatal(err)
 	}
-	return LM{Backend: backend(b), Store: tr.Store, Cfg: cfg.Model, Weights: tr.Weights, Tok: tok}
+	return LM{Backend: backend(b), Store: tr.Store, Cfg: cfg.Model, Weights: tr.InferenceWeights, Tok: tok}
 }
 
 // BenchmarkRequestTypes reports requests/s and tokens/s (tokens run through the model) for each

@@ -19,7 +19,7 @@ func TrainHook(tasks []*Task, opts Options, batchSize int, log io.Writer) func(t
 	return func(t *train.Trainer, tok tokenizer.Tokenizer) {
 		if s == nil {
 			var err error
-			lm := LM{Backend: t.Backend, Store: t.Store, Cfg: t.Cfg.Model, Weights: t.Weights, Tok: tok}
+			lm := LM{Backend: t.Backend, Store: t.Store, Cfg: t.Cfg.Model, Weights: t.InferenceWeights, Tok: tok}
 			if s, err = NewScorer(lm, batchSize); err != nil {
 				fmt.Fprintf(log, "\nbenchmarks: %v\n", err)
 				return

@@ -58,7 +58,7 @@ func importedLM(t testing.TB, name string) LM {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lm := LM{Backend: backend(t), Store: tr.Store, Cfg: tr.Cfg.Model, Weights: tr.Weights, Tok: tok}
+	lm := LM{Backend: backend(t), Store: tr.Store, Cfg: tr.Cfg.Model, Weights: tr.InferenceWeights, Tok: tok}
 	lmCache[name] = lm
 	return lm
 }

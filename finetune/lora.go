@@ -65,9 +65,6 @@ type Adapter struct {
 	Model   transformer.Config
 	Targets []Target
 	Store   *model.Store
-	// Training reports whether the graph being built is a training graph (adapter dropout
-	// applies only there); Run sets it to the trainer's BuildingTraining. Nil = never.
-	Training func() bool
 
 	byParam map[string][]Target
 }
@@ -170,12 +167,12 @@ func (a *Adapter) Params() []train.Param {
 // Scale is alpha/rank.
 func (a *Adapter) Scale() float64 { return a.Cfg.Alpha / float64(a.Cfg.Rank) }
 
-// Wrap reads target matrices as W + scale·A·B (columns outside a target block unchanged); with
-// Training set and dropout > 0, each target's input features are dropped with one mask per step.
-func (a *Adapter) Wrap(base func(g *Graph) transformer.Weights) func(g *Graph) transformer.Weights {
-	return func(g *Graph) transformer.Weights {
-		w := base(g)
-		dropout := a.Training != nil && a.Training() && a.Cfg.Dropout > 0
+// Wrap reads target matrices as W + scale·A·B (columns outside a target block unchanged); in a
+// training graph with dropout > 0, each target's input features are dropped with one mask per step.
+func (a *Adapter) Wrap(base func(g *Graph, training bool) transformer.Weights) func(g *Graph, training bool) transformer.Weights {
+	return func(g *Graph, training bool) transformer.Weights {
+		w := base(g, training)
+		dropout := training && a.Cfg.Dropout > 0
 		return func(name string) *Node {
 			x := w(name)
 			for _, t := range a.byParam[name] {

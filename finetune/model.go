@@ -161,7 +161,7 @@ func (m *Model) loadAdapter(path string) error {
 }
 
 // Weights is the model's parameter lookup (with the adapter, if any).
-func (m *Model) Weights() func(g *Graph) transformer.Weights { return m.Trainer.Weights }
+func (m *Model) Weights() func(g *Graph) transformer.Weights { return m.Trainer.InferenceWeights }
 
 // Generate continues prompt (encoded as plain text) by up to opts.MaxTokens tokens, stopping at
 // the end-of-text id when opts.StopAt is 0; returns the decoded continuation.
@@ -197,7 +197,7 @@ func (m *Model) Merged() (map[string]safetensors.Tensor, error) {
 	}
 	sort.Strings(names)
 	exec, err := model.NewExec(m.Trainer.Backend, m.Trainer.Store, func(_ *model.Scope, x *Node) []*Node {
-		w := m.Trainer.Weights(x.Graph())
+		w := m.Trainer.InferenceWeights(x.Graph())
 		nodes := make([]*Node, len(names))
 		for i, n := range names {
 			nodes[i] = Add(w(n), ZerosLike(x)) // ZerosLike(x) makes every output a fresh buffer

@@ -196,7 +196,6 @@ func Run(ctx context.Context, cfg Config, opts train.Options) (*Result, error) {
 		}
 		t.Params = ad.Params()
 		t.Weights = ad.Wrap(t.Weights)
-		ad.Training = t.BuildingTraining
 	}
 	st := train.State{DataSeed: tc.Train.Seed}
 	fs := ftState{}

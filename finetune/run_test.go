@@ -129,7 +129,7 @@ func TestMaskingGradientsOnlyFromCompletion(t *testing.T) {
 	tr := must.M1(train.New(cfg, backend()))
 	// d(loss)/d(logits): rows of untrained positions must be exactly zero.
 	exec := must.M1(model.NewExec(backend(), tr.Store, func(_ *model.Scope, tokens, weights *Node) *Node {
-		m := &transformer.Model{Cfg: cfg.Model, W: tr.Weights(tokens.Graph())}
+		m := &transformer.Model{Cfg: cfg.Model, W: tr.InferenceWeights(tokens.Graph())}
 		in := Slice(tokens, AxisRange(), AxisRange(0, T))
 		tg := Slice(tokens, AxisRange(), AxisRange(1, T+1))
 		logits := m.Head(m.Hidden(in))

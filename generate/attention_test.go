@@ -29,7 +29,7 @@ func TestAttentionMaps(t *testing.T) {
 	}
 	ids := []int{82, 79, 77, 69, 79, 58} // "ROMEO:"
 	n, H := len(ids), cfg.Model.Heads
-	probs, err := generate.Attention(backend, tr.Store, cfg.Model, tr.Weights, ids)
+	probs, err := generate.Attention(backend, tr.Store, cfg.Model, tr.InferenceWeights, ids)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func TestAttentionMaps(t *testing.T) {
 			}
 		}
 	}
-	if _, err := generate.Attention(backend, tr.Store, cfg.Model, tr.Weights, make([]int, cfg.Model.SeqLen+1)); err == nil || !strings.Contains(err.Error(), "model.seq_len") {
+	if _, err := generate.Attention(backend, tr.Store, cfg.Model, tr.InferenceWeights, make([]int, cfg.Model.SeqLen+1)); err == nil || !strings.Contains(err.Error(), "model.seq_len") {
 		t.Errorf("too many tokens: want an error naming model.seq_len, got %v", err)
 	}
 }

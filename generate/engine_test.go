@@ -28,7 +28,7 @@ func testModels(t *testing.T) map[string]generate.Model {
 		if err != nil {
 			t.Fatal(err)
 		}
-		out[name] = generate.Model{Backend: backend, Store: tr.Store, Cfg: mc, Weights: tr.Weights}
+		out[name] = generate.Model{Backend: backend, Store: tr.Store, Cfg: mc, Weights: tr.InferenceWeights}
 	}
 	return out
 }

@@ -202,7 +202,7 @@ func Loop(ctx context.Context, t *Trainer, src Source, tok tokenizer.Tokenizer, 
 		sum.MFU = sum.GFlops / sum.PeakGFlops
 	}
 	if cfg.Sample.Tokens > 0 && ctx.Err() == nil { // no sample after Ctrl-C
-		gen, err := generate.New(t.Backend, t.Store, cfg.Model, t.Weights)
+		gen, err := generate.New(t.Backend, t.Store, cfg.Model, t.InferenceWeights)
 		if err != nil {
 			return nil, err
 		}

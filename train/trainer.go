@@ -46,9 +46,10 @@ type Trainer struct {
 
 	// Params are the optimized variables (all model parameters for pretraining; adapters for LoRA).
 	Params []Param
-	// Weights builds the model's parameter lookup inside a graph. The default reads
-	// ModelScope variables; LoRA wraps it to return W + scale·A·B.
-	Weights func(g *Graph) transformer.Weights
+	// Weights builds the model's parameter lookup inside a graph; training says whether the
+	// graph trains (LoRA applies its dropout only then). The default reads ModelScope
+	// variables; LoRA wraps it to return W + scale·A·B.
+	Weights func(g *Graph, training bool) transformer.Weights
 
 	// Step is the number of optimizer steps taken (skipped non-finite steps included).
 	Step int64
@@ -56,13 +57,12 @@ type Trainer struct {
 	BadInRow int
 
 	stepExec, accumExec, applyExec, evalExec *model.Exec
-	buildingTraining                         bool
 	dp                                       *dataParallel // nil: one device, no sharding
 }
 
-// BuildingTraining reports, while a graph is being built (inside Weights), whether it is a
-// training graph: adapters use it to apply their dropout in training graphs only.
-func (t *Trainer) BuildingTraining() bool { return t.buildingTraining }
+// InferenceWeights is Weights(g, false), for graphs that do not train (generation, scoring):
+// its method value is what generate.Model and evaluate.LM take.
+func (t *Trainer) InferenceWeights(g *Graph) transformer.Weights { return t.Weights(g, false) }
 
 // StepResult is what one optimizer step reports.
 type StepResult struct {
@@ -91,7 +91,7 @@ func New(cfg Config, backend compute.Backend) (*Trainer, error) {
 	if _, err := t.Store.CreateVariable(rngPath, rng); err != nil {
 		return nil, err
 	}
-	t.Weights = func(g *Graph) transformer.Weights {
+	t.Weights = func(g *Graph, _ bool) transformer.Weights {
 		return func(name string) *Node { return t.Store.GetVariable(ModelScope + name).NodeValue(g) }
 	}
 	return t, nil
@@ -139,9 +139,7 @@ func (t *Trainer) computeDType() dtypes.DType {
 func (t *Trainer) loss(g *Graph, tokens, weights *Node, training bool) *Node {
 	B, T1 := tokens.Shape().Dim(0), tokens.Shape().Dim(1)
 	T := T1 - 1
-	t.buildingTraining = training
-	defer func() { t.buildingTraining = false }()
-	m := &transformer.Model{Cfg: t.Cfg.Model, W: t.Weights(g), ComputeDType: t.computeDType(),
+	m := &transformer.Model{Cfg: t.Cfg.Model, W: t.Weights(g, training), ComputeDType: t.computeDType(),
 		Checkpoint: training && t.Cfg.Train.CheckpointActivations}
 	rngVar := t.Store.GetVariable(rngPath)
 	if training && t.Cfg.Model.Dropout > 0 {

@@ -54,7 +54,7 @@ func models(b *testing.B) map[string]generate.Model {
 	if err != nil {
 		b.Fatal(err)
 	}
-	out["small"] = generate.Model{Backend: backend, Store: tr.Store, Cfg: cfg.Model, Weights: tr.Weights}
+	out["small"] = generate.Model{Backend: backend, Store: tr.Store, Cfg: cfg.Model, Weights: tr.InferenceWeights}
 
 	m, err := convert.ImportLlama2C(aidreams, tok512)
 	if err != nil {
@@ -68,7 +68,7 @@ func models(b *testing.B) map[string]generate.Model {
 	if err != nil {
 		b.Fatal(err)
 	}
-	out["aidreams260K"] = generate.Model{Backend: backend, Store: ta.Store, Cfg: ta.Cfg.Model, Weights: ta.Weights, Tok: tok}
+	out["aidreams260K"] = generate.Model{Backend: backend, Store: ta.Store, Cfg: ta.Cfg.Model, Weights: ta.InferenceWeights, Tok: tok}
 	return out
 }
 

@@ -154,7 +154,7 @@ func TestGPUGenerationAgreesWithGo(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		gen, err := generate.New(b, tr.Store, tr.Cfg.Model, tr.Weights)
+		gen, err := generate.New(b, tr.Store, tr.Cfg.Model, tr.InferenceWeights)
 		if err != nil {
 			t.Fatal(err)
 		}

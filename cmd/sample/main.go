@@ -39,7 +39,7 @@ func main() {
 	ids := generate.PromptIDs(tok, *prompt)
 	stops := generate.StopIDs(tok)
 	if *slide && len(ids)+*tokens > t.Cfg.Model.SeqLen {
-		g, err := generate.New(backend, t.Store, t.Cfg.Model, t.Weights)
+		g, err := generate.New(backend, t.Store, t.Cfg.Model, t.InferenceWeights)
 		if err == nil {
 			err = g.WriteSliding(tok, ids, generate.Options{MaxTokens: *tokens, Temperature: *temperature,
 				TopK: *topK, TopP: *topP, Seed: *seed, StopAt: tok.EOT()}, os.Stdout)
@@ -47,7 +47,7 @@ func main() {
 		done(err)
 		return
 	}
-	e, err := generate.NewEngine(generate.Model{Backend: backend, Store: t.Store, Cfg: t.Cfg.Model, Weights: t.Weights, Tok: tok})
+	e, err := generate.NewEngine(generate.Model{Backend: backend, Store: t.Store, Cfg: t.Cfg.Model, Weights: t.InferenceWeights, Tok: tok})
 	if err != nil {
 		fail(err)
 	}
