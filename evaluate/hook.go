@@ -11,43 +11,65 @@ import (
 	"github.com/golem-ml/golem/train"
 )
 
-// TrainHook returns a train.Options.Benchmarks hook: after each validation pass it scores tasks
-// on the weights being trained, prints one line per metric to log and appends them, with the
-// step, to out_dir/benchmarks.jsonl. An evaluation error is printed, never fatal to the run.
-func TrainHook(tasks []*Task, opts Options, batchSize int, log io.Writer) func(t *train.Trainer, tok tokenizer.Tokenizer) {
-	var s *Scorer
-	return func(t *train.Trainer, tok tokenizer.Tokenizer) {
-		if s == nil {
-			var err error
-			lm := LM{Backend: t.Backend, Store: t.Store, Cfg: t.Cfg.Model, Weights: t.InferenceWeights, Tok: tok}
-			if s, err = NewScorer(lm, batchSize); err != nil {
-				fmt.Fprintf(log, "\nbenchmarks: %v\n", err)
-				return
-			}
-		}
-		rep, err := Run(s, tasks, opts)
-		if err != nil {
-			fmt.Fprintf(log, "\nbenchmarks at step %d: %v\n", t.Step, err)
+// TrainHook returns training callbacks (for train.Options.Callbacks) that score tasks on the
+// weights being trained after each validation pass, print one line per metric to log and append
+// them, with the step, to out_dir/benchmarks.jsonl. An evaluation error is printed, never fatal
+// to the run.
+func TrainHook(tasks []*Task, opts Options, batchSize int, log io.Writer) train.Callbacks {
+	return &trainHook{tasks: tasks, opts: opts, batchSize: batchSize, log: log}
+}
+
+type trainHook struct {
+	train.NoCallbacks
+	tasks     []*Task
+	opts      Options
+	batchSize int
+	log       io.Writer
+	tok       tokenizer.Tokenizer // the run's, from OnStart
+	s         *Scorer             // made at the first validation pass
+}
+
+func (h *trainHook) OnStart(_ *train.Trainer, tok tokenizer.Tokenizer) error {
+	h.tok = tok
+	return nil
+}
+
+func (h *trainHook) OnEval(t *train.Trainer, _ float64, _ bool) (bool, error) {
+	h.score(t)
+	return false, nil
+}
+
+func (h *trainHook) score(t *train.Trainer) {
+	if h.s == nil {
+		var err error
+		lm := LM{Backend: t.Backend, Store: t.Store, Cfg: t.Cfg.Model, Weights: t.InferenceWeights, Tok: h.tok}
+		if h.s, err = NewScorer(lm, h.batchSize); err != nil {
+			fmt.Fprintf(h.log, "\nbenchmarks: %v\n", err)
 			return
 		}
-		f, err := os.OpenFile(filepath.Join(t.Cfg.OutDir, "benchmarks.jsonl"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-		if err != nil {
-			fmt.Fprintf(log, "\nbenchmarks: %v\n", err)
-			return
-		}
-		defer f.Close()
-		for _, m := range rep.Results {
-			name := m.Task + " " + m.Metric
-			if m.Filter != "" {
-				name += " (" + m.Filter + ")"
-			}
-			fmt.Fprintf(log, "\nstep %d | %s: %.4f", t.Step, name, float64(m.Value))
-			line, _ := json.Marshal(struct {
-				Step int64 `json:"step"`
-				Metric
-			}{t.Step, m})
-			f.Write(append(line, '\n'))
-		}
-		fmt.Fprintln(log)
 	}
+	rep, err := Run(h.s, h.tasks, h.opts)
+	if err != nil {
+		fmt.Fprintf(h.log, "\nbenchmarks at step %d: %v\n", t.Step, err)
+		return
+	}
+	f, err := os.OpenFile(filepath.Join(t.Cfg.OutDir, "benchmarks.jsonl"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		fmt.Fprintf(h.log, "\nbenchmarks: %v\n", err)
+		return
+	}
+	defer f.Close()
+	for _, m := range rep.Results {
+		name := m.Task + " " + m.Metric
+		if m.Filter != "" {
+			name += " (" + m.Filter + ")"
+		}
+		fmt.Fprintf(h.log, "\nstep %d | %s: %.4f", t.Step, name, float64(m.Value))
+		line, _ := json.Marshal(struct {
+			Step int64 `json:"step"`
+			Metric
+		}{t.Step, m})
+		f.Write(append(line, '\n'))
+	}
+	fmt.Fprintln(h.log)
 }

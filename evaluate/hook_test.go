@@ -30,9 +30,14 @@ func TestTrainHook(t *testing.T) {
 	}
 	var log strings.Builder
 	hook := TrainHook(tasks, Options{DataDir: dataDir, Limit: 3, BootstrapIters: -1}, 4, &log)
+	if err := hook.OnStart(tr, tok); err != nil {
+		t.Fatal(err)
+	}
 	for _, step := range []int64{10, 20} {
 		tr.Step = step
-		hook(tr, tok)
+		if stop, err := hook.OnEval(tr, 0, false); stop || err != nil {
+			t.Fatalf("OnEval at step %d: stop %v, %v", step, stop, err)
+		}
 	}
 	b, err := os.ReadFile(filepath.Join(cfg.OutDir, "benchmarks.jsonl"))
 	if err != nil {

@@ -57,7 +57,7 @@ func benchFinetune(b *testing.B, lora bool) {
 	src := NewSource(rows, ws, nil, nil, cfg.Train.BatchSize, 1, 1, 256)
 	step := func(s int64) {
 		batch := src.Train(s)
-		if _, err := t.TrainStep(batch.Tokens, batch.Weights, false); err != nil {
+		if _, err := t.TrainStep(batch.Tokens, batch.Weights); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -286,6 +286,7 @@ func sameModel(tc train.Config, dir string) error {
 // runHooks are a fine-tuning run's training callbacks: fine-tuning state and the LoRA adapter
 // in every checkpoint, the best checkpoint in out/best, early stopping.
 type runHooks struct {
+	train.NoCallbacks
 	cfg     Config
 	tc      train.Config
 	tok     tokenizer.Tokenizer
@@ -297,8 +298,6 @@ type runHooks struct {
 	best    *checkpoint.Manager
 	log     io.Writer
 }
-
-func (h *runHooks) OnStep(*train.Trainer, train.StepResult) error { return nil }
 
 func (h *runHooks) CheckpointFiles(*train.Trainer) (map[string][]byte, error) {
 	files := map[string][]byte{FinetuneFile: h.cfgYAML}

@@ -82,7 +82,7 @@ func tinyBase(t testing.TB) string {
 			return
 		}
 		for s := int64(0); s < int64(cfg.Train.Steps); s++ {
-			if _, baseErr = tr.TrainStep(loader.Batch(s, 0, cfg.Train.BatchSize), nil, false); baseErr != nil {
+			if _, baseErr = tr.TrainStep(loader.Batch(s, 0, cfg.Train.BatchSize), nil); baseErr != nil {
 				return
 			}
 		}
@@ -461,7 +461,7 @@ func TestLoRAAccumulationAndBFloat16(t *testing.T) {
 	}{{0, "float32"}, {2, "float32"}, {0, "bfloat16"}} {
 		tr, ad := mk(c.micro, c.dtype)
 		for s := 0; s < 3; s++ {
-			if r := must.M1(tr.TrainStep(batch, nil, false)); r.Skipped || math.IsNaN(r.Loss) {
+			if r := must.M1(tr.TrainStep(batch, nil)); r.Skipped || math.IsNaN(r.Loss) {
 				t.Fatalf("%+v: step %d skipped, loss %v", c, s, r.Loss)
 			}
 		}

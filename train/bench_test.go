@@ -32,14 +32,14 @@ func BenchmarkTrainStep(b *testing.B) {
 				return x
 			}
 			start := time.Now()
-			must.M1(tr.TrainStep(batch(), nil, false))
+			must.M1(tr.TrainStep(batch(), nil))
 			compile := time.Since(start)
-			must.M1(tr.TrainStep(batch(), nil, false))
+			must.M1(tr.TrainStep(batch(), nil))
 			var tps []float64
 			for i := 0; i < 5*b.N; i++ {
 				x := batch()
 				t0 := time.Now()
-				must.M1(tr.TrainStep(x, nil, false))
+				must.M1(tr.TrainStep(x, nil))
 				tps = append(tps, float64(B*T)/time.Since(t0).Seconds())
 			}
 			slices.Sort(tps)

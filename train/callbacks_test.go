@@ -8,15 +8,23 @@ import (
 	"testing"
 
 	"github.com/golem-ml/golem/checkpoint"
+	"github.com/golem-ml/golem/tokenizer"
 )
 
 // recorder is a Callbacks that records what the loop told it and can fail or stop on cue.
 type recorder struct {
+	starts    int
+	vocab     int // the vocabulary size of the tokenizer OnStart got
 	steps     []int64
 	losses    []float64
 	evals     []int64
 	failAt    int64 // OnStep returns an error at this step (0 = never)
 	stopAfter int   // OnEval asks to stop after this many passes (0 = never)
+}
+
+func (r *recorder) OnStart(t *Trainer, tok tokenizer.Tokenizer) error {
+	r.starts, r.vocab = r.starts+1, tok.VocabSize()
+	return nil
 }
 
 func (r *recorder) OnStep(t *Trainer, res StepResult) error {
@@ -41,6 +49,9 @@ func TestCallbacksSeeEveryStepAndEval(t *testing.T) {
 	r := &recorder{}
 	if _, err := Pretrain(context.Background(), cfg, Options{Backend: backend(t), Quiet: true, Log: &bytes.Buffer{}, Callbacks: []Callbacks{r, NoCallbacks{}}}); err != nil {
 		t.Fatal(err)
+	}
+	if want := tokenizer.NewByte().VocabSize(); r.starts != 1 || r.vocab != want {
+		t.Errorf("OnStart called %d times with a tokenizer of %d ids, want once with the byte tokenizer's %d", r.starts, r.vocab, want)
 	}
 	if len(r.steps) != 6 || r.steps[0] != 1 || r.steps[5] != 6 || r.losses[0] <= 0 {
 		t.Errorf("OnStep saw steps %v losses %v, want 1..6 with losses", r.steps, r.losses)

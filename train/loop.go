@@ -105,12 +105,14 @@ func Loop(ctx context.Context, t *Trainer, src Source, tok tokenizer.Tokenizer, 
 			}
 			stop = stop || s
 		}
-		if opts.Benchmarks != nil {
-			opts.Benchmarks(t, tok)
-		}
 		return stop, metrics.Write(Metric{Step: t.Step, ValLoss: vl, ValPPL: math.Exp(vl)})
 	}
 
+	for _, cb := range opts.Callbacks {
+		if err := cb.OnStart(t, tok); err != nil {
+			return nil, fmt.Errorf("start callback at step %d: %w", t.Step, err)
+		}
+	}
 	start, compute := time.Now(), time.Duration(0)
 	ranSteps, timedTokens := 0, int64(0)
 	// The next step's batch is read while the device runs this one (src.Train calls stay
@@ -126,7 +128,7 @@ func Loop(ctx context.Context, t *Trainer, src Source, tok tokenizer.Tokenizer, 
 			next = prefetch(src, t.Step+1)
 		}
 		stepStart := time.Now()
-		res, err := t.TrainStep(batch.Tokens, batch.Weights, opts.Poison != nil && opts.Poison(t.Step))
+		res, err := t.TrainStep(batch.Tokens, batch.Weights)
 		if err != nil {
 			return nil, err
 		}

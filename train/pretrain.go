@@ -29,13 +29,9 @@ type Options struct {
 	Quiet     bool      // no progress bar
 	// StopAfter ends the run (with a checkpoint) after this many steps in this process; 0 = no limit.
 	StopAfter int
-	// Poison makes the loss NaN at the given step (fault-injection tests of the guard).
-	Poison func(step int64) bool
-	// Callbacks are called in order at each step, validation pass and checkpoint.
+	// Callbacks are called in order at the start, each step, validation pass and checkpoint
+	// (e.g. viz.LiveLoss; evaluate.TrainHook scores zero-/few-shot tasks after each validation).
 	Callbacks []Callbacks
-	// Benchmarks, when not nil, runs after each validation pass with the run's tokenizer (e.g.
-	// evaluate.TrainHook: zero-/few-shot tasks every train.eval_every steps).
-	Benchmarks func(t *Trainer, tok tokenizer.Tokenizer)
 }
 
 // Summary is what a finished run reports.

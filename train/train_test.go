@@ -21,6 +21,7 @@ import (
 
 	"github.com/golem-ml/golem/checkpoint"
 	"github.com/golem-ml/golem/safetensors"
+	"github.com/golem-ml/golem/tokenizer"
 )
 
 var testBackend compute.Backend
@@ -118,7 +119,7 @@ func TestGradientAccumulationWithLossMasks(t *testing.T) {
 			weights[k*5] = 1
 		}
 		weights[3*T+10] = 1
-		results[i] = must.M1(tr.TrainStep(batch, weights, false))
+		results[i] = must.M1(tr.TrainStep(batch, weights))
 		params[i] = map[string][]float32{}
 		for v := range tr.Store.IterVariables() {
 			if strings.HasPrefix(v.Path(), ModelScope) {
@@ -142,10 +143,29 @@ func TestGradientAccumulationWithLossMasks(t *testing.T) {
 	}
 }
 
+// poisonAt is the guard's fault injection: Callbacks that make the loss NaN at the steps
+// (counted from 0) for which at returns true, through the real step graph.
+func poisonAt(at func(step int64) bool) Callbacks { return &poisoner{at: at} }
+
+type poisoner struct {
+	NoCallbacks
+	at func(step int64) bool
+}
+
+func (p *poisoner) OnStart(t *Trainer, _ tokenizer.Tokenizer) error { t.poison = p.at; return nil }
+
+// onStep is Callbacks that call f after every step.
+type onStep struct {
+	NoCallbacks
+	f func(t *Trainer)
+}
+
+func (c onStep) OnStep(t *Trainer, _ StepResult) error { c.f(t); return nil }
+
 func TestNaNStepIsSkipped(t *testing.T) {
 	cfg := tinyConfig(t, "train.steps=6", "train.eval_every=0", "checkpoint.every=1", "checkpoint.keep_last=0", "train.log_every=1")
 	var log bytes.Buffer
-	opts := Options{Backend: backend(t), Quiet: true, Log: &log, Poison: func(step int64) bool { return step == 3 }}
+	opts := Options{Backend: backend(t), Quiet: true, Log: &log, Callbacks: []Callbacks{poisonAt(func(step int64) bool { return step == 3 })}}
 	// The 4th step (index 3) is poisoned: the checkpoints of steps 3 and 4 must hold the same weights.
 	if _, err := Pretrain(context.Background(), cfg, opts); err != nil {
 		t.Fatal(err)
@@ -217,7 +237,7 @@ func TestNaNGuardLeavesWeightsUntouched(t *testing.T) {
 	for i := range batch {
 		batch[i] = int32(i % 200)
 	}
-	must.M1(tr.TrainStep(batch, nil, false))
+	must.M1(tr.TrainStep(batch, nil))
 	snapshot := func() map[string][]float32 {
 		out := map[string][]float32{}
 		for v := range tr.Store.IterVariables() {
@@ -228,7 +248,8 @@ func TestNaNGuardLeavesWeightsUntouched(t *testing.T) {
 		return out
 	}
 	before := snapshot()
-	res := must.M1(tr.TrainStep(batch, nil, true))
+	tr.poison = func(int64) bool { return true }
+	res := must.M1(tr.TrainStep(batch, nil))
 	if !res.Skipped || !math.IsNaN(res.Loss) {
 		t.Fatalf("poisoned step: skipped=%v loss=%v, want skipped with NaN loss", res.Skipped, res.Loss)
 	}
@@ -244,7 +265,7 @@ func TestNaNGuardLeavesWeightsUntouched(t *testing.T) {
 	// K bad steps in a row abort the run.
 	cfg2 := tinyConfig(t, "train.steps=10", "train.max_bad_steps=3")
 	_, err := Pretrain(context.Background(), cfg2, Options{Backend: backend(t), Quiet: true, Log: &bytes.Buffer{},
-		Poison: func(step int64) bool { return step >= 2 }})
+		Callbacks: []Callbacks{poisonAt(func(step int64) bool { return step >= 2 })}})
 	if err == nil || !strings.Contains(err.Error(), "3 non-finite steps in a row") {
 		t.Fatalf("want an abort after 3 bad steps, got %v", err)
 	}
@@ -374,12 +395,11 @@ func TestInterruptSavesACheckpoint(t *testing.T) {
 	defer cancel()
 	var log bytes.Buffer
 	sum, err := Pretrain(ctx, cfg, Options{Backend: backend(t), Quiet: true, Log: &log,
-		Poison: func(step int64) bool {
-			if step == 3 {
-				cancel() // as the signal handler does, while step 3 runs
+		Callbacks: []Callbacks{onStep{f: func(t *Trainer) {
+			if t.Step == 4 {
+				cancel() // as the signal handler does, while the 4th step runs
 			}
-			return false
-		}})
+		}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -556,7 +576,7 @@ func TestActivationCheckpointingKeepsTheLoss(t *testing.T) {
 			for j := range x {
 				x[j] = int32((j*31 + s*7) % 256)
 			}
-			losses[i] = append(losses[i], must.M1(tr.TrainStep(x, nil, false)).Loss)
+			losses[i] = append(losses[i], must.M1(tr.TrainStep(x, nil)).Loss)
 		}
 	}
 	for s := range losses[0] {

@@ -58,6 +58,9 @@ type Trainer struct {
 
 	stepExec, accumExec, applyExec, evalExec *model.Exec
 	dp                                       *dataParallel // nil: one device, no sharding
+	// poison, set only by tests, makes the loss NaN at the steps it returns true for: the NaN
+	// guard's fault injection runs through the real step graph (its poison input is 0 otherwise).
+	poison func(step int64) bool
 }
 
 // InferenceWeights is Weights(g, false), for graphs that do not train (generation, scoring):
@@ -323,9 +326,8 @@ func (t *Trainer) LR(step int64) float64 {
 }
 
 // TrainStep takes one optimizer step on batch: rows of T+1 tokens, [BatchSize*(T+1)] int32,
-// with per-target weights [BatchSize*T] (nil = all ones). poison adds NaN to the loss, for
-// testing the guard.
-func (t *Trainer) TrainStep(batch []int32, weights []float32, poison bool) (StepResult, error) {
+// with per-target weights [BatchSize*T] (nil = all ones).
+func (t *Trainer) TrainStep(batch []int32, weights []float32) (StepResult, error) {
 	if err := t.compile(); err != nil {
 		return StepResult{}, err
 	}
@@ -334,8 +336,8 @@ func (t *Trainer) TrainStep(batch []int32, weights []float32, poison bool) (Step
 		weights = ones(B * T)
 	}
 	lr := t.LR(t.Step)
-	p := float32(0)
-	if poison {
+	p := float32(0) // added to the loss
+	if t.poison != nil && t.poison(t.Step) {
 		p = float32(math.NaN())
 	}
 	res := StepResult{LR: lr}

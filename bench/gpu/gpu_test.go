@@ -106,7 +106,7 @@ func lossCurve(t *testing.T, b compute.Backend, cfg train.Config, steps int) []f
 		for i := range x {
 			x[i] = int32(r.IntN(256))
 		}
-		res, err := tr.TrainStep(x, nil, false)
+		res, err := tr.TrainStep(x, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -350,7 +350,7 @@ func BenchmarkGPT2Step(b *testing.B) {
 	}
 	x := batch()
 	step := timeIt(10, func() {
-		if _, err := tr.TrainStep(x, nil, false); err != nil {
+		if _, err := tr.TrainStep(x, nil); err != nil {
 			b.Fatal(err)
 		}
 	})

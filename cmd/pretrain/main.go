@@ -69,7 +69,7 @@ func main() {
 		if err != nil {
 			fail(err)
 		}
-		opts.Benchmarks = evaluate.TrainHook(tasks, evaluate.Options{DataDir: *dataDir, NumFewshot: -1, Seed: 1234, Limit: *evalLimit, BootstrapIters: -1}, 8, os.Stderr)
+		opts.Callbacks = append(opts.Callbacks, evaluate.TrainHook(tasks, evaluate.Options{DataDir: *dataDir, NumFewshot: -1, Seed: 1234, Limit: *evalLimit, BootstrapIters: -1}, 8, os.Stderr))
 	}
 	sum, err := train.Pretrain(ctx, cfg, opts)
 	if err != nil {

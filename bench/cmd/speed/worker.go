@@ -87,7 +87,7 @@ func worker(dir string) error {
 			}
 			batch := toks[i*per : (i+1)*per]
 			start := time.Now()
-			r, err := tr.TrainStep(batch, nil, false)
+			r, err := tr.TrainStep(batch, nil)
 			ms := float64(time.Since(start).Microseconds()) / 1000
 			if err != nil {
 				return err
