@@ -11,14 +11,14 @@ import (
 	"github.com/gomlx/go-xla/compute/xla"
 )
 
-// poolPatchedEnv is set to "1" by the worker pool of third_party/compute (go.mod replaces
-// github.com/gomlx/compute with it; see third_party/compute/GOLEM_PATCH.md) when it is linked in.
-const poolPatchedEnv = "GOLEM_WORKERSPOOL_PATCHED"
-
 // NewBackend picks the compute backend. An explicit name ("go", "xla", "xla:cuda",
 // "xla:/abs/path/plugin.so") wins, then $GOMLX_BACKEND; otherwise XLA when a PJRT plugin is
 // installed, else GoMLX's pure-Go backend. It never downloads a plugin unless
 // GOMLX_NO_AUTO_INSTALL is explicitly set to 0/false, and it returns an error instead of panicking.
+//
+// The Go backend runs independent graph nodes in parallel. That is safe only with
+// third_party/compute's worker pool (go.mod replaces github.com/gomlx/compute with it):
+// upstream's can deadlock. TestWorkerPoolNeverDeadlocks fails on a build that links upstream's.
 func NewBackend(name string) (b compute.Backend, err error) {
 	if v, ok := os.LookupEnv(xla.NoAutoInstallEnv); !ok || (v != "0" && v != "false") {
 		xla.EnableAutoInstall(false)
@@ -44,13 +44,6 @@ func NewBackend(name string) (b compute.Backend, err error) {
 	}
 	if strings.HasPrefix(name, "go") && !simdBuild {
 		fmt.Fprintln(os.Stderr, noSIMDWarning)
-	}
-	if name == "go" && os.Getenv(poolPatchedEnv) != "1" {
-		// Built against upstream's compute module (go.mod's replace dropped or overridden): its
-		// worker pool can deadlock when graph nodes run in parallel, so run them one at a time
-		// (each op still uses every core).
-		fmt.Fprintln(os.Stderr, "golem: built without third_party/compute's worker pool (go.mod's replace of github.com/gomlx/compute is not in effect); running the Go backend with ops_sequential to avoid a known deadlock")
-		name = "go:ops_sequential"
 	}
 	defer func() { // compute.NewWithConfig panics on an unknown backend name
 		if r := recover(); r != nil {

@@ -1,23 +1,53 @@
 package train
 
 import (
+	"math"
 	"os"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/layers/activation"
 )
 
-// TestPatchedWorkerPoolIsLinked checks the build uses third_party/compute's deadlock-free pool,
-// so NewBackend keeps the Go backend's parallel op execution instead of falling back.
-func TestPatchedWorkerPoolIsLinked(t *testing.T) {
-	b, err := NewBackend("go")
+// TestWorkerPoolNeverDeadlocks runs, on the Go backend, the pattern that hangs upstream's worker
+// pool: graph nodes run as pool tasks, and a node holding the only slot fans its fused GELU out
+// over the pool (WaitToStart per chunk, then waits for them). Upstream's pool waits forever for a
+// free slot; third_party/compute's (go.mod replaces github.com/gomlx/compute with it) runs the
+// chunks on the caller. So this fails, by its watchdog, when the build links upstream's pool,
+// and NewBackend's parallel op execution would hang training.
+func TestWorkerPoolNeverDeadlocks(t *testing.T) {
+	b, err := compute.NewWithConfig("go:parallelism=1,ops_parallel")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if os.Getenv(poolPatchedEnv) != "1" {
-		t.Fatalf("%s is not set: go.mod's replace of github.com/gomlx/compute by third_party/compute is not in effect", poolPatchedEnv)
+	defer b.Finalize()
+	const n = 256 // GELU over n² = 65,536 elements: 16 chunks of the pool's 4,096
+	a := make([]float32, n*n)
+	for i := 0; i < n; i++ {
+		a[i*n+i] = 0.5
 	}
-	if b.Name() == "" {
-		t.Fatal("no backend name")
+	exec := MustNewExec(b, func(x *Node) *Node {
+		return ReduceAllSum(activation.Gelu(ConvertDType(MatMul(x, x), dtypes.Float32)))
+	})
+	defer exec.Finalize()
+	done := make(chan float64, 1)
+	go func() {
+		done <- float64(tensors.ToScalar[float32](exec.MustCall1(tensors.FromFlatDataAndDimensions(a, n, n))))
+	}()
+	select {
+	case got := <-done:
+		// (a·a) = 0.25·I: n values of gelu(0.25) = 0.25·Φ(0.25), the rest gelu(0) = 0.
+		want := n * 0.25 * 0.5 * (1 + math.Erf(0.25/math.Sqrt2))
+		if math.Abs(got-want) > 1e-4*want {
+			t.Errorf("sum of GELU(a·a) = %v, want %v", got, want)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("a graph node fanning out over a full worker pool deadlocked: the build links upstream's worker pool, not third_party/compute's (is go.mod's replace of github.com/gomlx/compute in effect?)")
 	}
 }
 

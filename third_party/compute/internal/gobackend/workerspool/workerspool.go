@@ -11,7 +11,6 @@
 package workerspool
 
 import (
-	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -205,8 +204,3 @@ func (w *Pool) WorkerIsAsleep() {
 func (w *Pool) WorkerRestarted() {
 	w.extraParallelism.Add(-1)
 }
-
-// PatchedEnv is set to "1" when this patched pool is linked in.
-const PatchedEnv = "GOLEM_WORKERSPOOL_PATCHED"
-
-func init() { os.Setenv(PatchedEnv, "1") }
