@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -190,16 +191,23 @@ func kernelsBuild() string {
 	return " | build " + rev[:min(12, len(rev))] + modified
 }
 
-// MeasureMatmulPeak times N×N×N products in the given dtype and returns the best GFLOP/s after
-// a warm-up (N = 1024 on CPUs, 8192 on accelerators).
+// MeasureMatmulPeak is the MFU denominator's measurement: the best GFLOP/s of a few N×N×N
+// products in dtype after a warm-up (N = 1024 on CPUs, 8192 on accelerators).
 func MeasureMatmulPeak(backend compute.Backend, dtype string) float64 {
-	n, reps := 1024, 4
+	n, reps := 1024, 3
 	desc := strings.ToLower(backend.Name() + " " + backend.Description())
 	for _, accel := range []string{"cuda", "rocm", "tpu"} {
 		if strings.Contains(desc, accel) {
-			n, reps = 8192, 10
+			n, reps = 8192, 9
 		}
 	}
+	return slices.Max(MatmulGFlops(backend, dtype, n, reps))
+}
+
+// MatmulGFlops is golem's one matmul-rate measurement (the MFU denominator, bench/cmd/speed's
+// peak column): it times reps N×N×N products in dtype ("float32" or "bfloat16") after one
+// warm-up call and returns each one's GFLOP/s.
+func MatmulGFlops(backend compute.Backend, dtype string, n, reps int) []float64 {
 	dt := dtypes.Float32
 	if dtype == "bfloat16" {
 		dt = dtypes.BFloat16
@@ -218,15 +226,15 @@ func MeasureMatmulPeak(backend compute.Backend, dtype string) float64 {
 	if dt != dtypes.Float32 {
 		a = MustExecOnce(backend, func(x *Node) *Node { return ConvertDType(x, dt) }, a)
 	}
-	best := 0.0
-	for i := 0; i < reps; i++ {
+	var gs []float64
+	for i := 0; i <= reps; i++ {
 		start := time.Now()
 		out := exec.MustCall1(a, a)
 		out.MaterializeLocal()
-		if gf := 2 * float64(n) * float64(n) * float64(n) / time.Since(start).Seconds() / 1e9; i > 0 && gf > best {
-			best = gf
+		if i > 0 { // the first call compiles and warms up
+			gs = append(gs, 2*float64(n)*float64(n)*float64(n)/time.Since(start).Seconds()/1e9)
 		}
 		out.FinalizeAll()
 	}
-	return best
+	return gs
 }

@@ -1,6 +1,7 @@
 package train
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -42,6 +43,19 @@ func TestPeakSources(t *testing.T) {
 	peakFor(cpu, "bfloat16", 0, measure) // another dtype is another measurement
 	if measured != 2 {
 		t.Errorf("bfloat16 on the same CPU: measured %d times in all, want 2", measured)
+	}
+}
+
+// MatmulGFlops returns one finite, positive rate per timed product (the warm-up is not one).
+func TestMatmulGFlops(t *testing.T) {
+	gs := MatmulGFlops(backend(t), "float32", 64, 3)
+	if len(gs) != 3 {
+		t.Fatalf("%d rates for 3 timed products: %v", len(gs), gs)
+	}
+	for _, g := range gs {
+		if !(g > 0) || math.IsInf(g, 0) {
+			t.Errorf("rates %v: want finite and positive", gs)
+		}
 	}
 }
 

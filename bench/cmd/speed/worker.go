@@ -15,14 +15,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/golem-ml/golem/bench"
-
 	"github.com/gomlx/compute"
-	"github.com/gomlx/compute/dtypes"
-	"github.com/gomlx/compute/shapes"
-	. "github.com/gomlx/gomlx/core/graph"
-	"github.com/gomlx/gomlx/core/tensors"
 
+	"github.com/golem-ml/golem/bench"
 	"github.com/golem-ml/golem/train"
 )
 
@@ -33,7 +28,7 @@ func worker(dir string) error {
 		return err
 	}
 	if *flagPeakOnly {
-		fmt.Printf("peak %.2f\n", matmulPeak(backend, *flagPeakN))
+		fmt.Printf("peak %.2f\n", median(train.MatmulGFlops(backend, "float32", *flagPeakN, 4)))
 		return nil
 	}
 	var s spec
@@ -105,27 +100,4 @@ func worker(dir string) error {
 		}
 	}
 	return in.Err()
-}
-
-// matmulPeak is the median GFLOP/s of a few n×n×n float32 products after one warm-up.
-func matmulPeak(backend compute.Backend, n int) float64 {
-	exec := MustNewExec(backend, func(a, b *Node) *Node { return MatMul(a, b) })
-	defer exec.Finalize()
-	data := make([]float32, n*n)
-	for i := range data {
-		data[i] = float32(i%7) * 0.1
-	}
-	a := tensors.FromFlatDataAndDimensions(data, n, n)
-	_ = shapes.Make(dtypes.Float32, n, n)
-	var gs []float64
-	for i := 0; i < 5; i++ {
-		start := time.Now()
-		out := exec.MustCall1(a, a)
-		out.MaterializeLocal()
-		if i > 0 {
-			gs = append(gs, 2*float64(n)*float64(n)*float64(n)/time.Since(start).Seconds()/1e9)
-		}
-		out.FinalizeAll()
-	}
-	return median(gs)
 }
