@@ -76,8 +76,8 @@ type DataConfig struct {
 	Val   []string `yaml:"val"`   // validation files; empty = hold out val_fraction of train
 	// ValFraction of the training examples (seeded) is held out when val is empty.
 	ValFraction float64 `yaml:"val_fraction"`
-	// Format is auto (detected per file from the first record), text, prompt_completion,
-	// chat, classification, alpaca or qa (question/answer, e.g. GSM8K).
+	// Format is auto (detected per record from its keys), text, prompt_completion, chat,
+	// classification, alpaca or qa (question/answer, e.g. GSM8K): see formatTable.
 	Format string `yaml:"format"`
 	// Fields maps other JSON shapes onto the canonical keys text, prompt, completion,
 	// messages and label. A value is a source key ("question") or a template with {key}
@@ -186,8 +186,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("data.train: no training files; give --data task.jsonl")
 	case c.Data.ValFraction < 0 || c.Data.ValFraction >= 1:
 		return fmt.Errorf("data.val_fraction: %g must be in [0, 1)", c.Data.ValFraction)
-	case !slices.Contains(formats, c.Data.Format):
-		return fmt.Errorf("data.format: %q is not one of %s", c.Data.Format, strings.Join(formats, ", "))
+	case !slices.Contains(formatNames(), c.Data.Format):
+		return fmt.Errorf("data.format: %q is not one of %s", c.Data.Format, strings.Join(formatNames(), ", "))
 	case c.Data.Overflow != "drop" && c.Data.Overflow != "truncate" && c.Data.Overflow != "split":
 		return fmt.Errorf("data.overflow: %q is not one of drop, truncate, split", c.Data.Overflow)
 	case c.Data.MaxBadFraction < 0 || c.Data.MaxBadFraction > 1:

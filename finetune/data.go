@@ -12,9 +12,6 @@ import (
 	"github.com/golem-ml/golem/data"
 )
 
-// formats are the values of data.format.
-var formats = []string{"auto", "text", "prompt_completion", "chat", "classification", "alpaca", "qa"}
-
 // Segment is a piece of an example's text and whether its tokens are trained by default
 // (completions and assistant turns are; prompts, user turns and template markup before the
 // answer are not). Markup pieces come from the chat template and may hold special tokens.
@@ -217,14 +214,14 @@ func (ds *Dataset) add(file string, b []byte, dc DataConfig, tmpl *Template) err
 			ds.Problems = append(ds.Problems, Problem{where, err.Error(), true})
 			return
 		}
-		format := dc.Format
-		if format == "auto" { // per record: a file may mix formats
-			if format = detect(rec); format == "" {
-				ds.Problems = append(ds.Problems, Problem{where, fmt.Sprintf("cannot tell the format from keys %s; want text, prompt+completion, messages, text+label, instruction+output or question+answer (or set data.format / data.fields)", keys(rec)), true})
+		format, ok := formatNamed(dc.Format)
+		if !ok { // auto, per record: a file may mix formats
+			if format, ok = detect(rec); !ok {
+				ds.Problems = append(ds.Problems, Problem{where, fmt.Sprintf("cannot tell the format from keys %s; want %s (or set data.format / data.fields)", keys(rec), formatKeys()), true})
 				return
 			}
 		}
-		ex, err := render(rec, format, tmpl)
+		ex, err := format.example(rec, tmpl)
 		if err != nil {
 			ds.Problems = append(ds.Problems, Problem{where, err.Error(), true})
 			return
@@ -283,26 +280,6 @@ func keys(rec map[string]any) string {
 	}
 	sort.Strings(ks)
 	return "[" + strings.Join(ks, ", ") + "]"
-}
-
-// detect names a record's format from its keys.
-func detect(rec map[string]any) string {
-	has := func(k string) bool { _, ok := rec[k]; return ok }
-	switch {
-	case has("messages"):
-		return "chat"
-	case has("prompt") || has("completion"):
-		return "prompt_completion"
-	case has("text") && has("label"):
-		return "classification"
-	case has("text"):
-		return "text"
-	case has("instruction") && has("output"):
-		return "alpaca"
-	case has("question") && has("answer"):
-		return "qa"
-	}
-	return ""
 }
 
 // mapFields applies data.fields: each canonical key gets a source key's value or a filled template.
@@ -403,93 +380,4 @@ func jsonType(v any) string {
 		return "JSON list"
 	}
 	return fmt.Sprintf("%T", v)
-}
-
-// Prompts of the presets.
-const (
-	alpacaPrompt        = "Below is an instruction that describes a task, paired with an input that provides further context. Write a response that appropriately completes the request.\n\n### Instruction:\n%s\n\n### Input:\n%s\n\n### Response:\n"
-	alpacaPromptNoInput = "Below is an instruction that describes a task. Write a response that appropriately completes the request.\n\n### Instruction:\n%s\n\n### Response:\n"
-	qaPrompt            = "Question: %s\nAnswer: "
-	labelPrompt         = "%s\nLabel: "
-)
-
-// render turns a (field-mapped) record into an example of the given format.
-func render(rec map[string]any, format string, tmpl *Template) (Example, error) {
-	ex := Example{Format: format}
-	need := func(key string) (string, error) {
-		s, err := str(rec, key, true)
-		if err == nil && strings.TrimSpace(s) == "" {
-			err = fmt.Errorf("empty %q", key)
-		}
-		return s, err
-	}
-	pc := func(prompt, completion string) {
-		ex.Segments = []Segment{{Text: prompt}, {Text: completion, Train: true}}
-	}
-	switch format {
-	case "text":
-		t, err := need("text")
-		if err != nil {
-			return ex, err
-		}
-		ex.Segments = []Segment{{Text: t, Train: true}}
-	case "prompt_completion":
-		p, err := str(rec, "prompt", true) // an empty prompt is allowed (unconditional completion)
-		if err != nil {
-			return ex, err
-		}
-		c, err := need("completion")
-		if err != nil {
-			return ex, fmt.Errorf("%w: nothing to train on", err)
-		}
-		pc(p, c)
-	case "classification":
-		t, err := need("text")
-		if err != nil {
-			return ex, err
-		}
-		l, err := need("label")
-		if err != nil {
-			return ex, err
-		}
-		ex.Label = l
-		pc(fmt.Sprintf(labelPrompt, t), l)
-	case "alpaca":
-		in, err := need("instruction")
-		if err != nil {
-			return ex, err
-		}
-		ctx, err := str(rec, "input", false)
-		if err != nil {
-			return ex, err
-		}
-		out, err := need("output")
-		if err != nil {
-			return ex, fmt.Errorf("%w: nothing to train on", err)
-		}
-		if strings.TrimSpace(ctx) == "" {
-			pc(fmt.Sprintf(alpacaPromptNoInput, in), out)
-		} else {
-			pc(fmt.Sprintf(alpacaPrompt, in, ctx), out)
-		}
-	case "qa":
-		q, err := need("question")
-		if err != nil {
-			return ex, err
-		}
-		a, err := need("answer")
-		if err != nil {
-			return ex, fmt.Errorf("%w: nothing to train on", err)
-		}
-		pc(fmt.Sprintf(qaPrompt, q), a)
-	case "chat":
-		segs, err := tmpl.Render(rec["messages"])
-		if err != nil {
-			return ex, err
-		}
-		ex.Segments = segs
-	default:
-		return ex, fmt.Errorf("unknown format %q", format)
-	}
-	return ex, nil
 }

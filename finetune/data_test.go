@@ -51,18 +51,34 @@ func TestFormatsDetected(t *testing.T) {
 		{`{"question": "2+2?", "answer": "4\n#### 4"}`, "qa", "Question: 2+2?\nAnswer: ", "4\n#### 4"},
 		{`{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]}`, "chat", "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n", "hello<|im_end|>\n"},
 	}
+	covered := map[string]bool{}
 	for _, c := range cases {
-		ds, err := ReadBytes("x.jsonl", []byte(c.line+"\n"), dataCfg(nil))
-		if err != nil {
-			t.Fatal(err)
+		covered[c.format] = true
+		// Detected (data.format: auto), then declared: the same example.
+		for _, declared := range []string{"auto", c.format} {
+			ds, err := ReadBytes("x.jsonl", []byte(c.line+"\n"), dataCfg(func(dc *DataConfig) { dc.Format = declared }))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(ds.Examples) != 1 {
+				t.Fatalf("%s (format %s): problems %v", c.line, declared, ds.Problems)
+			}
+			e := ds.Examples[0]
+			if e.Format != c.format || e.Prompt() != c.prompt || e.Completion() != c.completion || e.Where != "x.jsonl:1" {
+				t.Errorf("%s (format %s):\n got format %q prompt %q completion %q at %s\nwant format %q prompt %q completion %q", c.line, declared, e.Format, e.Prompt(), e.Completion(), e.Where, c.format, c.prompt, c.completion)
+			}
 		}
-		if len(ds.Examples) != 1 {
-			t.Fatalf("%s: problems %v", c.line, ds.Problems)
+	}
+	for _, f := range formatTable {
+		if !covered[f.name] {
+			t.Errorf("format %s has no case here", f.name)
 		}
-		e := ds.Examples[0]
-		if e.Format != c.format || e.Prompt() != c.prompt || e.Completion() != c.completion || e.Where != "x.jsonl:1" {
-			t.Errorf("%s:\n got format %q prompt %q completion %q at %s\nwant format %q prompt %q completion %q", c.line, e.Format, e.Prompt(), e.Completion(), e.Where, c.format, c.prompt, c.completion)
-		}
+	}
+	// A record of no known shape: the message lists every shape the table detects.
+	ds := must.M1(ReadBytes("x.jsonl", []byte(`{"body": "hi"}`+"\n"), dataCfg(nil)))
+	want := "x.jsonl:1: cannot tell the format from keys [body]; want messages, prompt+completion, text+label, text, instruction+output or question+answer"
+	if len(ds.Problems) != 1 || !strings.HasPrefix(ds.Problems[0].String(), want) {
+		t.Errorf("problems %v, want one starting %q", ds.Problems, want)
 	}
 }
 
