@@ -149,15 +149,21 @@ func (t *Template) Render(messages any) ([]Segment, error) {
 	return segs, nil
 }
 
-// GenerationPrompt renders messages (ending with a user turn) plus the assistant prefix, the
-// text a model continues to answer.
-func (t *Template) GenerationPrompt(messages []map[string]any) (string, error) {
+// renderWithReply renders messages followed by a placeholder assistant reply ("x"), so the
+// segments hold the assistant prefix a model's answer follows.
+func (t *Template) renderWithReply(messages []map[string]any) ([]Segment, error) {
 	list := make([]any, len(messages)+1)
 	for i, m := range messages {
 		list[i] = m
 	}
 	list[len(messages)] = map[string]any{"role": "assistant", "content": "x"}
-	segs, err := t.Render(list)
+	return t.Render(list)
+}
+
+// GenerationPrompt renders messages (ending with a user turn) plus the assistant prefix, the
+// text a model continues to answer.
+func (t *Template) GenerationPrompt(messages []map[string]any) (string, error) {
+	segs, err := t.renderWithReply(messages)
 	if err != nil {
 		return "", err
 	}
@@ -169,12 +175,7 @@ func (t *Template) GenerationPrompt(messages []map[string]any) (string, error) {
 // answer, tokenized as training tokenizes them (markup as special tokens where the tokenizer has
 // them), and returns the end-of-turn text (the assistant suffix, trimmed) a reply stops at.
 func (t *Template) ChatPrompt(messages []map[string]any, tok tokenizer.Tokenizer) (ids []int, stop string, err error) {
-	list := make([]any, len(messages)+1)
-	for i, m := range messages {
-		list[i] = m
-	}
-	list[len(messages)] = map[string]any{"role": "assistant", "content": "x"}
-	segs, err := t.Render(list)
+	segs, err := t.renderWithReply(messages)
 	if err != nil {
 		return nil, "", err
 	}
