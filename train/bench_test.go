@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/janpfeifer/must"
+
+	"github.com/golem-ml/golem/bench"
 )
 
 // BenchmarkTrainStep measures training throughput of the shipped tiny and small configs on
@@ -24,13 +26,7 @@ func BenchmarkTrainStep(b *testing.B) {
 			must.M(tr.InitOptimizer())
 			B, T := cfg.Train.BatchSize, cfg.Model.SeqLen
 			r := rand.New(rand.NewPCG(1, 2))
-			batch := func() []int32 {
-				x := make([]int32, B*(T+1))
-				for i := range x {
-					x[i] = int32(r.IntN(256))
-				}
-				return x
-			}
+			batch := func() []int32 { return bench.RandomTokens(r, B*(T+1), 256) }
 			start := time.Now()
 			must.M1(tr.TrainStep(batch(), nil))
 			compile := time.Since(start)

@@ -21,6 +21,7 @@ import (
 
 	"github.com/gomlx/compute"
 
+	"github.com/golem-ml/golem/bench"
 	"github.com/golem-ml/golem/convert"
 	"github.com/golem-ml/golem/generate"
 	"github.com/golem-ml/golem/train"
@@ -102,11 +103,7 @@ func lossCurve(t *testing.T, b compute.Backend, cfg train.Config, steps int) []f
 	r := rand.New(rand.NewPCG(7, 8))
 	var out []float64
 	for s := 0; s < steps; s++ {
-		x := make([]int32, B*(T+1))
-		for i := range x {
-			x[i] = int32(r.IntN(256))
-		}
-		res, err := tr.TrainStep(x, nil)
+		res, err := tr.TrainStep(bench.RandomTokens(r, B*(T+1), 256), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -330,13 +327,7 @@ func BenchmarkGPT2Step(b *testing.B) {
 	}
 	B, T := cfg.Train.BatchSize, cfg.Model.SeqLen
 	r := rand.New(rand.NewPCG(1, 2))
-	batch := func() []int32 {
-		x := make([]int32, B*(T+1))
-		for i := range x {
-			x[i] = int32(r.IntN(50257))
-		}
-		return x
-	}
+	batch := func() []int32 { return bench.RandomTokens(r, B*(T+1), 50257) }
 	peak := train.Peak(back, cfg.Train.DType, cfg.Train.PeakTFlops).GFlops * 1e9
 	flops := cfg.Model.FlopsPerToken() * float64(B*T)
 	timeIt := func(n int, f func()) float64 {

@@ -117,10 +117,7 @@ func writeRun(dir string, name string, cfg train.Config, sets []string, nBatches
 	}
 	pf.Close()
 	r := rand.New(rand.NewPCG(42, 6))
-	toks := make([]int32, nBatches*s.Batch*(s.SeqLen+1))
-	for i := range toks {
-		toks[i] = int32(r.IntN(s.Vocab))
-	}
+	toks := bench.RandomTokens(r, nBatches*s.Batch*(s.SeqLen+1), s.Vocab)
 	tf, err := os.Create(filepath.Join(dir, "tokens.bin"))
 	if err != nil {
 		return nil, err
