@@ -1,6 +1,7 @@
 package transformer
 
 import (
+	"fmt"
 	"math"
 	"os"
 	"testing"
@@ -57,12 +58,7 @@ func TestFusedVJPsMatchAutodiff(t *testing.T) {
 			}))
 			out := exec.MustCall(tensors.FromFlatDataAndDimensions(xs, N, F), tensors.FromFlatDataAndDimensions(ws, N, F))
 			for k, what := range []string{"value", "gradient"} {
-				got, want := tensors.MustCopyFlatData[float32](out[k]), tensors.MustCopyFlatData[float32](out[2+k])
-				for i := range got {
-					if d := math.Abs(float64(got[i] - want[i])); d > 2e-5*(1+math.Abs(float64(want[i]))) {
-						t.Fatalf("%s %s[%d] (x=%g): fused %g, plain %g", name, what, i, xs[i], got[i], want[i])
-					}
-				}
+				requireClose(t, name+" "+what+" (fused vs plain)", out[k], out[2+k], 2e-5)
 			}
 		})
 	}
@@ -80,12 +76,7 @@ func TestFusedVJPsMatchAutodiff(t *testing.T) {
 		}))
 		out := exec.MustCall(tensors.FromFlatDataAndDimensions(xs, N, F), targets, rowW)
 		for k, what := range []string{"loss", "gradient"} {
-			got, want := tensors.MustCopyFlatData[float32](out[k]), tensors.MustCopyFlatData[float32](out[2+k])
-			for i := range got {
-				if d := math.Abs(float64(got[i] - want[i])); d > 2e-5*(1+math.Abs(float64(want[i]))) {
-					t.Fatalf("%s[%d]: fused %g, plain %g", what, i, got[i], want[i])
-				}
-			}
+			requireClose(t, what+" (fused vs plain)", out[k], out[2+k], 2e-5)
 		}
 	})
 }
@@ -153,12 +144,7 @@ func TestMatmulVJPsMatchAutodiff(t *testing.T) {
 			out := exec.MustCall(args...)
 			half := len(out) / 2
 			for k := 0; k < half; k++ {
-				got, want := tensors.MustCopyFlatData[float32](out[k]), tensors.MustCopyFlatData[float32](out[half+k])
-				for i := range got {
-					if d := math.Abs(float64(got[i] - want[i])); d > 1e-5*(1+math.Abs(float64(want[i]))) {
-						t.Fatalf("output %d [%d]: custom %g, autodiff %g", k, i, got[i], want[i])
-					}
-				}
+				requireClose(t, fmt.Sprintf("output %d (custom vs autodiff)", k), out[k], out[half+k], 1e-5)
 			}
 		})
 	}
@@ -187,12 +173,7 @@ func TestSplitHeadsAttentionMatchesAutodiff(t *testing.T) {
 	}))
 	out := exec.MustCall(tensors.FromFlatDataAndDimensions(d, B*T, 3*H*D))
 	for k := 0; k < 2; k++ {
-		got, want := tensors.MustCopyFlatData[float32](out[k]), tensors.MustCopyFlatData[float32](out[2+k])
-		for i := range got {
-			if diff := math.Abs(float64(got[i] - want[i])); diff > 1e-5*(1+math.Abs(float64(want[i]))) {
-				t.Fatalf("output %d [%d]: custom %g, autodiff %g", k, i, got[i], want[i])
-			}
-		}
+		requireClose(t, fmt.Sprintf("output %d (custom vs autodiff)", k), out[k], out[2+k], 1e-5)
 	}
 }
 
@@ -232,12 +213,18 @@ func TestLayerNormVJPMatchesAutodiff(t *testing.T) {
 		out := exec.MustCall(tensors.FromFlatDataAndDimensions(d, N, C), gd, bd)
 		half := len(out) / 2
 		for k := 0; k < half; k++ {
-			got, want := tensors.MustCopyFlatData[float32](out[k]), tensors.MustCopyFlatData[float32](out[half+k])
-			for i := range got {
-				if diff := math.Abs(float64(got[i] - want[i])); diff > 2e-5*(1+math.Abs(float64(want[i]))) {
-					t.Fatalf("bias=%v output %d [%d]: closed form %g, autodiff %g", withBias, k, i, got[i], want[i])
-				}
-			}
+			requireClose(t, fmt.Sprintf("bias=%v output %d (closed form vs autodiff)", withBias, k), out[k], out[half+k], 2e-5)
+		}
+	}
+}
+
+// requireClose stops the test at the first element of got farther than tol·(1+|want|) from want.
+func requireClose(t *testing.T, what string, got, want *tensors.Tensor, tol float64) {
+	t.Helper()
+	g, w := tensors.MustCopyFlatData[float32](got), tensors.MustCopyFlatData[float32](want)
+	for i := range g {
+		if d := math.Abs(float64(g[i] - w[i])); d > tol*(1+math.Abs(float64(w[i]))) {
+			t.Fatalf("%s [%d]: %g, want %g", what, i, g[i], w[i])
 		}
 	}
 }
