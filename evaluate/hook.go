@@ -35,6 +35,9 @@ func (h *trainHook) OnStart(_ *train.Trainer, tok tokenizer.Tokenizer) error {
 }
 
 func (h *trainHook) OnEval(t *train.Trainer, _ float64, _ bool) (bool, error) {
+	if h.tok == nil {
+		return false, fmt.Errorf("benchmarks: no tokenizer (train.Loop passes it to OnStart, which was not called)")
+	}
 	h.score(t)
 	return false, nil
 }
