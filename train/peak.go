@@ -208,10 +208,7 @@ func MeasureMatmulPeak(backend compute.Backend, dtype string) float64 {
 // peak column): it times reps N×N×N products in dtype ("float32" or "bfloat16") after one
 // warm-up call and returns each one's GFLOP/s.
 func MatmulGFlops(backend compute.Backend, dtype string, n, reps int) []float64 {
-	dt := dtypes.Float32
-	if dtype == "bfloat16" {
-		dt = dtypes.BFloat16
-	}
+	dt := computeDType(dtype)
 	// The product is summed on the device, so only a scalar comes back; a stays on the device
 	// after the first call. Random-looking values: zeros run faster than real data on GPUs.
 	exec := MustNewExec(backend, func(a, b *Node) *Node {

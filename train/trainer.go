@@ -129,8 +129,9 @@ func (t *Trainer) InitOptimizer() error {
 	return nil
 }
 
-func (t *Trainer) computeDType() dtypes.DType {
-	if t.Cfg.Train.DType == "bfloat16" {
+// computeDType is the dtype matmuls run in for a train.dtype value ("float32" or "bfloat16").
+func computeDType(name string) dtypes.DType {
+	if name == "bfloat16" {
 		return dtypes.BFloat16
 	}
 	return dtypes.Float32
@@ -142,7 +143,7 @@ func (t *Trainer) computeDType() dtypes.DType {
 func (t *Trainer) loss(g *Graph, tokens, weights *Node, training bool) *Node {
 	B, T1 := tokens.Shape().Dim(0), tokens.Shape().Dim(1)
 	T := T1 - 1
-	m := &transformer.Model{Cfg: t.Cfg.Model, W: t.Weights(g, training), ComputeDType: t.computeDType(),
+	m := &transformer.Model{Cfg: t.Cfg.Model, W: t.Weights(g, training), ComputeDType: computeDType(t.Cfg.Train.DType),
 		Checkpoint: training && t.Cfg.Train.CheckpointActivations}
 	rngVar := t.Store.GetVariable(rngPath)
 	if training && t.Cfg.Model.Dropout > 0 {
