@@ -3,6 +3,7 @@
 package gobackend
 
 import (
+	"math/bits"
 	stderrors "errors"
 	"fmt"
 	"reflect"
@@ -46,6 +47,11 @@ type Buffer struct {
 	// Flat is always a slice of the underlying data type (shape.DType).
 	// It is a re-casting of RawBytes.
 	Flat any
+
+	// golem: flatCache is the last Flat that recast made for RawBytes (see recast).
+	flatCache      any
+	flatCacheDType dtypes.DType
+	flatCacheLen   int
 }
 
 // EqualNodeData implements nodeDataComparable for Buffer.
@@ -84,27 +90,49 @@ func compareFlatData(a, b any) bool {
 	return true
 }
 
-type bufferPoolKey struct {
-	bucketedSize int
+// getBufferPool for given bucketedSize (a power of 2, or 1.5 times one: support.TwoBitBucketLen).
+//
+// golem: pools are kept in a fixed array indexed by the bucket (2 per power of 2) instead of a
+// sync.Map keyed by an interface: the map's hashing cost ~10% of a tiny op's dispatch.
+func (b *Backend) getBufferPool(bucketedSize int) *sync.Pool {
+	idx := bufferPoolIndex(bucketedSize)
+	if p := b.bufferPools[idx].Load(); p != nil {
+		return p
+	}
+	b.bufferPools[idx].CompareAndSwap(nil, &sync.Pool{})
+	return b.bufferPools[idx].Load()
 }
 
-// getBufferPool for given bucketedSize.
-func (b *Backend) getBufferPool(bucketedSize int) *sync.Pool {
-	key := bufferPoolKey{bucketedSize: bucketedSize}
-	poolInterface, ok := b.bufferPools.Load(key)
-	if !ok {
-		poolInterface, _ = b.bufferPools.LoadOrStore(key, &sync.Pool{})
+// bufferPoolIndex maps a bucketed size to its slot in Backend.bufferPools: 2*log2(size), plus 1
+// for the 1.5x sizes. Sizes that are not bucketed (a buffer made elsewhere) round down, which
+// only means the buffer is reused for a request no larger than itself.
+func bufferPoolIndex(size int) int {
+	if size <= 0 {
+		return 0
 	}
-	return poolInterface.(*sync.Pool) //nolint:errcheck
+	msb := bits.Len(uint(size)) - 1
+	idx := 2 * msb
+	if msb > 0 && size&(1<<(msb-1)) != 0 {
+		idx++
+	}
+	return idx
 }
 
 // recast re-sets the Flat field based on RawBytes, DType and length.
+//
+// golem: the typed slice is boxed in an interface (an allocation); a pooled buffer keeps the
+// last one and reuses it when the dtype and length match, which is every step of a loop.
 func (b *Buffer) recast(dtype dtypes.DType, length int) {
+	if b.flatCache != nil && b.flatCacheDType == dtype && b.flatCacheLen == length && len(b.RawBytes) > 0 {
+		b.Flat = b.flatCache
+		return
+	}
 	if length == 0 {
 		b.Flat = dtypes.MakeAnySlice(dtype, 0)
 		return
 	}
 	b.Flat = dtypes.UnsafeAnySliceFromBytes(unsafe.Pointer(unsafe.SliceData(b.RawBytes)), dtype, length)
+	b.flatCache, b.flatCacheDType, b.flatCacheLen = b.Flat, dtype, length
 }
 
 // GetBuffer with the corresponding shape from the backend pool of buffers if possible, or it allocates a new one.
@@ -134,7 +162,7 @@ func (b *Backend) GetBuffer(shape shapes.Shape) (*Buffer, error) {
 	buf.RawBackend = b
 	buf.InUse = true
 	buf.isUserFed = false
-	buf.RawShape = shape.Clone()
+	buf.RawShape = shape // golem: shapes are never modified in place (Reshape already shares them)
 	buf.recast(dtype, length)
 	// buf.randomize() // Useful to help finding where zero-initialized is needed but missing.
 	return buf, nil
@@ -334,6 +362,7 @@ func (buffer *Buffer) Finalize() error {
 	}
 	if buffer.RawBackend.isFinalized {
 		buffer.Flat = nil // Accelerates GC.
+		buffer.flatCache = nil
 		buffer.RawBytes = nil
 		buffer.RawShape = shapes.Invalid()
 		return errors.Errorf("Finalize(%p): backend is already finalized", buffer)
@@ -355,6 +384,7 @@ func (buffer *Buffer) Finalize() error {
 
 	buffer.InUse = false
 	buffer.Flat = nil
+	buffer.flatCache = nil
 	buffer.RawBytes = nil
 	buffer.RawShape = shapes.Invalid()
 	return nil

@@ -492,6 +492,18 @@ func (fe *FunctionExecutable) executeNode(backend *Backend, node *Node, execBuf 
 	// Closure executors receive captured inputs separately with explicit ownership tracking.
 	closureExecutor := NodeClosureExecutors[node.OpType]
 	switch {
+	case node.OpType == compute.OpTypeReshape && !execBuf.owned[node.Inputs[0].Index] && !node.Shape.IsDynamic():
+		// golem: a Reshape of a buffer the executor does not own (a parameter, a constant) is a
+		// view of the same bytes instead of a copy: the owner outlives this execution, the view
+		// is never pooled (not owned) and is cloned if it is an output. A decode step reshapes
+		// its whole key/value cache for the attention matmuls; this was a copy of it per layer.
+		in := inputBuffers[0]
+		view := &Buffer{RawBackend: backend, RawShape: node.Shape, InUse: true, isUserFed: true, RawBytes: in.RawBytes}
+		view.recast(node.Shape.DType, node.Shape.Size())
+		lockIfNeededFn()
+		execBuf.results[nodeIdx] = view
+		execBuf.owned[nodeIdx] = false
+
 	case closureExecutor != nil:
 		// Build []ClosureInputs from node.capturedInputs (already grouped per closure).
 		closureInputs := make([]ClosureInputs, len(node.CapturedInputs))

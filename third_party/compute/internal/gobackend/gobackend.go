@@ -111,9 +111,8 @@ func newDefaultBackend() *Backend {
 
 // Backend implements the compute.Backend interface.
 type Backend struct {
-	// bufferPools are a map to pools of buffers that can be reused.
-	// The underlying type is map[bufferPoolKey]*sync.Pool.
-	bufferPools sync.Map
+	// bufferPools are the pools of buffers that can be reused, by bucketed size (see getBufferPool).
+	bufferPools [2 * 64]atomic.Pointer[sync.Pool]
 	Workers     *workerspool.Pool
 
 	NumLiveExecutions atomic.Int32
@@ -192,7 +191,9 @@ func notImplementedError(opType compute.OpType) error {
 // Finalize releases all the associated resources immediately, and makes the backend invalid.
 func (b *Backend) Finalize() {
 	b.isFinalized = true
-	b.bufferPools.Clear()
+	for i := range b.bufferPools {
+		b.bufferPools[i].Store(nil)
+	}
 }
 
 // IsFinalized returns true if the backend has been isFinalized.
