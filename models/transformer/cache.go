@@ -37,13 +37,21 @@ func (m *Model) Incremental(tokens, pos *Node, past *Past) (h *Node, ks, vs []*N
 	if c.Positions == RoPE {
 		cos, sin = m.ropeAt(pos)
 	}
+	var decodeMask *Node // [B, 1, 1, S]: the past mask once for every layer of a decode step
+	if past != nil && T == 1 {
+		decodeMask = Reshape(past.Mask, B, 1, 1, past.Mask.Shape().Dim(1))
+	}
 	for l := 0; l < c.Layers; l++ {
 		p := LayerPrefix(l)
-		var pastK, pastV, mask *Node
-		if past != nil {
-			pastK, pastV, mask = past.K[l], past.V[l], past.Mask
+		var a, k, v *Node
+		switch {
+		case decodeMask != nil:
+			a, k, v = m.decodeAttention(m.norm(x, p+"ln1"), p, B, cos, sin, past.K[l], past.V[l], decodeMask)
+		case past != nil:
+			a, k, v = m.cachedAttention(m.norm(x, p+"ln1"), p, B, T, cos, sin, past.K[l], past.V[l], past.Mask)
+		default:
+			a, k, v = m.cachedAttention(m.norm(x, p+"ln1"), p, B, T, cos, sin, nil, nil, nil)
 		}
-		a, k, v := m.cachedAttention(m.norm(x, p+"ln1"), p, B, T, cos, sin, pastK, pastV, mask)
 		ks, vs = append(ks, k), append(vs, v)
 		x = Add(x, a)
 		x = Add(x, m.mlp(m.norm(x, p+"ln2"), p))
@@ -86,6 +94,45 @@ func (m *Model) cachedAttention(x *Node, p string, B, T int, cos, sin, pastK, pa
 	}
 	o = Reshape(TransposeAllAxes(Reshape(o, B, H, T, D), 0, 2, 1, 3), B*T, H*D)
 	return m.linear(o, p+"attn/wo", p+"attn/bo"), k, v
+}
+
+// decodeAttention is cachedAttention for one new token per row (a decode step), written with
+// as few graph ops as the Go backend can run: a step of a small model is a few hundred ops of
+// a few hundred multiply-adds each, so each op's dispatch, not its arithmetic, is the cost.
+// With T = 1 the heads need no transposes ([B, H, D] is [B*T, H*D] reshaped), RoPE rotates q and
+// k together, and the token's score against itself and its share of the output are element-wise
+// (a batched matmul of 1x1 blocks costs far more to dispatch than it computes).
+// x [B, C] -> out [B, C], the token's keys and values [B, K, 1, D]; mask [B, 1, 1, S].
+func (m *Model) decodeAttention(x *Node, p string, B int, cos, sin, pastK, pastV, mask *Node) (out, k, v *Node) {
+	c := &m.Cfg
+	H, K, D := c.Heads, c.KVHeads, c.HeadDim()
+	G := H / K
+	qkv := m.linear(x, p+"attn/wqkv", p+"attn/bqkv") // [B, (H+2K)*D]
+	qk := Reshape(Slice(qkv, AxisRange(), AxisRange(0, (H+K)*D)), B, H+K, D)
+	if cos != nil { // cos, sin [B, 1, 1, D] -> [B, 1, D]
+		qk = rotate3(qk, Reshape(cos, B, 1, D), Reshape(sin, B, 1, D))
+	}
+	scale := 1 / math.Sqrt(float64(D))
+	q := Reshape(MulScalar(Slice(qk, AxisRange(), AxisRange(0, H)), scale), B, K, G, D)
+	k = Reshape(Slice(qk, AxisRange(), AxisRange(H, H+K)), B, K, 1, D)
+	v = Reshape(Slice(qkv, AxisRange(), AxisRange((H+K)*D, (H+2*K)*D)), B, K, 1, D)
+	S := pastK.Shape().Dim(2)
+	old := DotGeneral(q, []int{3}, []int{0, 1}, ConvertDType(pastK, q.DType()), []int{3}, []int{0, 1}) // [B, K, G, S]
+	old = Add(ConvertDType(old, dtypes.Float32), mask)
+	self := ConvertDType(ReduceAndKeep(Mul(q, k), ReduceSum, -1), dtypes.Float32) // [B, K, G, 1]
+	probs := ConvertDType(softmax(Concatenate([]*Node{old, self}, -1)), v.DType())  // [B, K, G, S+1]
+	o := DotGeneral(Slice(probs, AxisRange(), AxisRange(), AxisRange(), AxisRange(0, S)), []int{3}, []int{0, 1},
+		ConvertDType(pastV, v.DType()), []int{2}, []int{0, 1}) // [B, K, G, D]
+	o = Add(o, Mul(Slice(probs, AxisRange(), AxisRange(), AxisRange(), AxisRange(S)), v))
+	return m.linear(Reshape(o, B, H*D), p+"attn/wo", p+"attn/bo"), k, v
+}
+
+// rotate3 applies RoPE to x [B, n, D] with tables cos, sin [B, 1, D] (see rotate).
+func rotate3(x, cos, sin *Node) *Node {
+	D := x.Shape().Dim(2)
+	x1, x2 := Slice(x, AxisRange(), AxisRange(), AxisRange(0, D/2)), Slice(x, AxisRange(), AxisRange(), AxisRange(D/2))
+	rotated := Concatenate([]*Node{Neg(x2), x1}, -1)
+	return Add(Mul(x, ConvertDType(cos, x.DType())), Mul(rotated, ConvertDType(sin, x.DType())))
 }
 
 // ropeAt gathers the RoPE tables (the same values rope uses) at positions pos [B, T]:
