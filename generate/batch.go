@@ -3,6 +3,7 @@ package generate
 import (
 	"fmt"
 
+	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/tensors"
 )
 
@@ -10,10 +11,11 @@ import (
 // k[l], v[l] [B, K, S, D] per layer, slot b of every layer belonging to rows[b] (nil = free).
 // Rows join (Admit) and leave (when done) between steps: that is continuous batching.
 type Batch struct {
-	e    *Engine
-	rows []*Row
-	k, v []*tensors.Tensor
-	S    int // cache slots per row
+	e                 *Engine
+	rows              []*Row
+	k, v              []*tensors.Tensor
+	S                 int             // cache slots per row
+	tokens, pos, mask *tensors.Tensor // a step's inputs (see reserve)
 }
 
 // NewBatch starts an empty batch.
@@ -74,86 +76,102 @@ func (b *Batch) Admit(rows []*Row) error {
 		}
 		b.rows[slot] = r
 		n := len(r.ids)
-		for l := 0; l < cfg.Layers; l++ {
-			for kv, src := range [2]*tensors.Tensor{out[1], out[2]} {
-				dst := [2][]*tensors.Tensor{b.k, b.v}[kv][l]
-				tensors.MustConstFlatData[float32](src, func(from []float32) {
-					tensors.MustMutableFlatData[float32](dst, func(to []float32) {
-						for h := 0; h < K; h++ {
-							f := (((l*Bp+i)*K + h) * P) * D
-							t := ((slot*K + h) * S) * D
-							copy(to[t:t+n*D], from[f:f+n*D])
-						}
-					})
+		tensors.MustConstFlatData[float32](out[1], func(from []float32) { // [2L, Bp, K, P, D]
+			for kl, dst := range append(append([]*tensors.Tensor{}, b.k...), b.v...) {
+				tensors.MustMutableFlatData[float32](dst, func(to []float32) {
+					for h := 0; h < K; h++ {
+						f := (((kl*Bp+i)*K + h) * P) * D
+						t := ((slot*K + h) * S) * D
+						copy(to[t:t+n*D], from[f:f+n*D])
+					}
 				})
 			}
-		}
+		})
 		tensors.MustConstFlatData[float32](out[0], func(logits []float32) { r.accept(logits[i*V : (i+1)*V]) })
 	}
 	b.retire()
 	return nil
 }
 
-// Step decodes one token for every active row.
+// Step decodes one token for every active row. When every row wants only the argmax token,
+// the graph picks it and only the ids come back, not the logits [B, V].
 func (b *Batch) Step() error {
 	e := b.e
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	cfg := e.m.Cfg
 	B, S, K, D, V, L := len(b.rows), b.S, cfg.KVHeads, cfg.HeadDim(), cfg.VocabSize, cfg.Layers
-	tokens, pos, mask := make([]int32, B), make([]int32, B), make([]float32, B*S)
-	for i := range mask {
-		mask[i] = -1e30
-	}
-	for slot, r := range b.rows {
-		if r == nil {
-			continue // a free slot attends to itself only; its output is ignored
-		}
-		t := len(r.ids) - 1
-		tokens[slot], pos[slot] = int32(r.ids[t]), int32(t)
-		clear(mask[slot*S : slot*S+t])
-	}
+	greedy := true
+	tensors.MustMutableFlatData[int32](b.tokens, func(tokens []int32) {
+		tensors.MustMutableFlatData[int32](b.pos, func(pos []int32) {
+			tensors.MustMutableFlatData[float32](b.mask, func(mask []float32) {
+				for i := range mask {
+					mask[i] = -1e30
+				}
+				for slot, r := range b.rows {
+					tokens[slot], pos[slot] = 0, 0
+					if r == nil {
+						continue // a free slot attends to nothing; its output is ignored
+					}
+					t := len(r.ids) - 1
+					tokens[slot], pos[slot] = int32(r.ids[t]), int32(t)
+					clear(mask[slot*S : slot*S+t])
+					greedy = greedy && r.greedyOnly()
+				}
+			})
+		})
+	})
 	args := make([]any, 0, 3+2*L)
-	args = append(args, tensors.FromFlatDataAndDimensions(tokens, B, 1), tensors.FromFlatDataAndDimensions(pos, B, 1),
-		tensors.FromFlatDataAndDimensions(mask, B, S))
+	args = append(args, b.tokens, b.pos, b.mask)
 	for _, t := range b.k {
 		args = append(args, t)
 	}
 	for _, t := range b.v {
 		args = append(args, t)
 	}
-	out, err := e.decode.Call(args...)
+	exec := e.decode[0]
+	if greedy {
+		exec = e.decode[1]
+	}
+	out, err := exec.Call(args...)
 	if err != nil {
 		return fmt.Errorf("decode: %w", err)
 	}
 	defer finalize(out)
-	for kv, src := range [2]*tensors.Tensor{out[1], out[2]} { // [L, B, K, 1, D] into slot pos of each row
-		cache := [2][]*tensors.Tensor{b.k, b.v}[kv]
-		tensors.MustConstFlatData[float32](src, func(from []float32) {
-			for l := 0; l < L; l++ {
-				tensors.MustMutableFlatData[float32](cache[l], func(to []float32) {
-					for slot, r := range b.rows {
-						if r == nil {
-							continue
-						}
-						t := len(r.ids) - 1
-						for h := 0; h < K; h++ {
-							f := ((l*B+slot)*K + h) * D
-							d := ((slot*K+h)*S + t) * D
-							copy(to[d:d+D], from[f:f+D])
-						}
+	tensors.MustConstFlatData[float32](out[1], func(from []float32) { // [2L, B, K, 1, D] into slot pos of each row
+		for kl, cache := range append(append([]*tensors.Tensor{}, b.k...), b.v...) {
+			tensors.MustMutableFlatData[float32](cache, func(to []float32) {
+				for slot, r := range b.rows {
+					if r == nil {
+						continue
 					}
-				})
+					t := len(r.ids) - 1
+					for h := 0; h < K; h++ {
+						f := ((kl*B+slot)*K + h) * D
+						d := ((slot*K+h)*S + t) * D
+						copy(to[d:d+D], from[f:f+D])
+					}
+				}
+			})
+		}
+	})
+	if greedy {
+		tensors.MustConstFlatData[int32](out[0], func(ids []int32) {
+			for slot, r := range b.rows {
+				if r != nil {
+					r.take(int(ids[slot]), 0, nil)
+				}
+			}
+		})
+	} else {
+		tensors.MustConstFlatData[float32](out[0], func(logits []float32) {
+			for slot, r := range b.rows {
+				if r != nil {
+					r.accept(logits[slot*V : (slot+1)*V])
+				}
 			}
 		})
 	}
-	tensors.MustConstFlatData[float32](out[0], func(logits []float32) {
-		for slot, r := range b.rows {
-			if r != nil {
-				r.accept(logits[slot*V : (slot+1)*V])
-			}
-		}
-	})
 	b.retire()
 	return nil
 }
@@ -167,6 +185,7 @@ func (b *Batch) retire() {
 	}
 	if b.Active() == 0 {
 		b.rows, b.k, b.v, b.S = nil, nil, nil, 0
+		b.tokens, b.pos, b.mask = nil, nil, nil
 	}
 }
 
@@ -181,7 +200,7 @@ func (b *Batch) reserve(n, s int) error {
 	grow := func(old []*tensors.Tensor) ([]*tensors.Tensor, error) {
 		next := make([]*tensors.Tensor, cfg.Layers)
 		for l := range next {
-			t, err := hostTensor(b.e.m.Backend, newB, K, newS, D)
+			t, err := hostTensor(b.e.m.Backend, dtypes.Float32, newB, K, newS, D)
 			if err != nil {
 				return nil, err
 			}
@@ -211,6 +230,22 @@ func (b *Batch) reserve(n, s int) error {
 		return err
 	}
 	if b.v, err = grow(b.v); err != nil {
+		return err
+	}
+	// A step's inputs, written in place each step: tokens and positions [B, 1], mask [B, S].
+	for _, t := range []*tensors.Tensor{b.tokens, b.pos, b.mask} {
+		if t != nil {
+			t.FinalizeAll()
+		}
+	}
+	backend := b.e.m.Backend
+	if b.tokens, err = hostTensor(backend, dtypes.Int32, newB, 1); err != nil {
+		return err
+	}
+	if b.pos, err = hostTensor(backend, dtypes.Int32, newB, 1); err != nil {
+		return err
+	}
+	if b.mask, err = hostTensor(backend, dtypes.Float32, newB, newS); err != nil {
 		return err
 	}
 	b.rows = append(b.rows, make([]*Row, newB-len(b.rows))...)

@@ -34,9 +34,10 @@ type Model struct {
 //
 // Safe for concurrent use: calls are serialised (Scheduler batches concurrent requests).
 type Engine struct {
-	m                      Model
-	prefill, decode, score *model.Exec
-	mu                     sync.Mutex
+	m              Model
+	prefill, score *model.Exec
+	decode         [2]*model.Exec // [0] returns logits, [1] greedy ids
+	mu             sync.Mutex
 }
 
 // NewEngine compiles nothing yet: graphs are built on first use, one per batch and cache size bucket.
@@ -48,7 +49,7 @@ func NewEngine(m Model) (*Engine, error) {
 	e := &Engine{m: m}
 	var err error
 	// prefill: tokens [B, P] (right-padded), last [B] (each row's last real column)
-	//   -> logits [B, V] at last, keys and values [L, B, K, P, D].
+	//   -> logits [B, V] at last, keys then values [2L, B, K, P, D].
 	e.prefill, err = model.NewExec(m.Backend, m.Store, func(_ *model.Scope, tokens, last *Node) []*Node {
 		B, P := tokens.Shape().Dim(0), tokens.Shape().Dim(1)
 		tm := &transformer.Model{Cfg: cfg, W: m.Weights(tokens.Graph())}
@@ -56,22 +57,30 @@ func NewEngine(m Model) (*Engine, error) {
 		h, ks, vs := tm.Incremental(tokens, pos, nil)                                        // h [B*P, C]
 		rows := MulScalar(Iota(tokens.Graph(), shapes.Make(dtypes.Int32, B), 0), float64(P)) // row starts in h
 		hLast := Gather(h, ExpandAxes(Add(rows, last), -1))                                  // [B, C]
-		return []*Node{tm.Head(hLast), stackF32(ks), stackF32(vs)}
+		return []*Node{tm.Head(hLast), stackF32(append(ks, vs...))}
 	})
 	if err != nil {
 		return nil, err
 	}
 	// decode: tokens [B, 1], pos [B, 1], mask [B, S], then K_l, V_l [B, K, S, D] for each layer
-	//   -> logits [B, V], new keys and values [L, B, K, 1, D].
-	e.decode, err = model.NewExec(m.Backend, m.Store, func(_ *model.Scope, in []*Node) []*Node {
-		L := cfg.Layers
-		tm := &transformer.Model{Cfg: cfg, W: m.Weights(in[0].Graph())}
-		past := &transformer.Past{Mask: in[2], K: in[3 : 3+L], V: in[3+L : 3+2*L]}
-		h, ks, vs := tm.Incremental(in[0], in[1], past)
-		return []*Node{tm.Head(h), stackF32(ks), stackF32(vs)}
-	})
-	if err != nil {
-		return nil, err
+	//   -> logits [B, V] (or, for greedy rows, their argmax ids [B] int32: only ids come back),
+	//   the new keys then values [2L, B, K, 1, D].
+	for i, greedy := range []bool{false, true} {
+		e.decode[i], err = model.NewExec(m.Backend, m.Store, func(_ *model.Scope, in []*Node) []*Node {
+			L := cfg.Layers
+			tm := &transformer.Model{Cfg: cfg, W: m.Weights(in[0].Graph())}
+			past := &transformer.Past{Mask: in[2], K: in[3 : 3+L], V: in[3+L : 3+2*L]}
+			h, ks, vs := tm.Incremental(in[0], in[1], past)
+			out := tm.Head(h)
+			if greedy {
+				out = ConvertDType(ArgMax(out, -1), dtypes.Int32)
+			}
+			return []*Node{out, stackF32(append(ks, vs...))}
+		})
+		if err != nil {
+			return nil, err
+		}
+		e.decode[i].SetMaxCache(64)
 	}
 	// score: tokens [B, P] -> logits [B, P, V], the training forward pass (finetune's scorer's).
 	e.score, err = model.NewExec(m.Backend, m.Store, func(_ *model.Scope, tokens *Node) *Node {
@@ -83,7 +92,6 @@ func NewEngine(m Model) (*Engine, error) {
 	}
 	e.score.SetMaxCache(16)
 	e.prefill.SetMaxCache(64)
-	e.decode.SetMaxCache(64)
 	return e, nil
 }
 
@@ -252,10 +260,22 @@ func (e *Engine) NewRow(r *Request) (*Row, error) {
 // Done reports whether the row has finished.
 func (r *Row) Done() bool { return r.done }
 
+// greedyOnly reports whether the row's next token is the argmax of the logits and nothing else
+// about them is wanted (no penalties, no log-probabilities): then the graph can pick it.
+func (r *Row) greedyOnly() bool {
+	p := &r.req.Params
+	return p.Temperature <= 0 && r.s.counts == nil && r.s.seen == nil && !p.LogProbs && p.TopLogProbs == 0
+}
+
 // accept takes the next token chosen from logits [V]; it finishes the row on a stop id, a stop
 // string, max tokens, or when the stream callback cancels.
 func (r *Row) accept(logits []float32) {
 	id, lp, top := r.s.pick(logits)
+	r.take(id, lp, top)
+}
+
+// take appends the chosen id (see accept).
+func (r *Row) take(id int, lp float64, top []TokenLogProb) {
 	p := &r.req.Params
 	for _, s := range p.StopIDs {
 		if id == s {
@@ -350,12 +370,13 @@ func cacheBucket(n, limit int) int {
 }
 
 // hostTensor makes a zeroed tensor that the backend reads in place when it can (shared buffers
-// on the Go backend), so writing the cache from the host costs no copy.
-func hostTensor(backend compute.Backend, dims ...int) (*tensors.Tensor, error) {
-	t := tensors.FromShape(shapes.Make(dtypes.Float32, dims...))
+// on the Go backend), so writing it from the host costs no copy (the key/value cache, a decode
+// step's inputs).
+func hostTensor(backend compute.Backend, dtype dtypes.DType, dims ...int) (*tensors.Tensor, error) {
+	t := tensors.FromShape(shapes.Make(dtype, dims...))
 	if backend.HasSharedBuffers() {
 		if err := t.MaterializeOnDevice(backend, true, 0); err != nil {
-			return nil, fmt.Errorf("allocating the key/value cache: %w", err)
+			return nil, fmt.Errorf("allocating a %s tensor on the backend: %w", t.Shape(), err)
 		}
 	}
 	return t, nil

@@ -15,6 +15,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -30,6 +31,7 @@ import (
 
 	"github.com/golem-ml/golem/convert"
 	"github.com/golem-ml/golem/generate"
+	"github.com/golem-ml/golem/models/transformer"
 	"github.com/golem-ml/golem/serve"
 	"github.com/golem-ml/golem/tokenizer"
 	"github.com/golem-ml/golem/train"
@@ -73,64 +75,13 @@ func models(b *testing.B) map[string]generate.Model {
 	return out
 }
 
-// best is the shortest of 5 runs of f: the figure least disturbed by other load on the machine.
-func best(f func()) time.Duration {
-	d := time.Duration(1 << 62)
-	for range 5 {
-		start := time.Now()
-		f()
-		d = min(d, time.Since(start))
-	}
-	return d
-}
-
 // BenchmarkGenerate prints one table; b.N is ignored (each cell is timed on its own).
 func BenchmarkGenerate(b *testing.B) {
 	fmt.Printf("| model | batch | method | prefill tok/s | decode tok/s |\n| --- | --- | --- | --- | --- |\n")
-	ctx := context.Background()
+	ms := models(b)
 	for _, name := range []string{"small", "aidreams260K"} {
-		m := models(b)[name]
-		T := m.Cfg.SeqLen
-		P, N := T/4, T-T/4 // prompt and generated tokens
-		e, err := generate.NewEngine(m)
-		if err != nil {
-			b.Fatal(err)
-		}
-		for _, B := range []int{1, 8} {
-			prompts := make([][]int, B)
-			for i := range prompts {
-				for j := range P {
-					prompts[i] = append(prompts[i], (i*7+j*3+1)%m.Cfg.VocabSize)
-				}
-			}
-			// Warm up: compile the graphs of these shapes.
-			if _, err := e.Generate(ctx, prompts, generate.Params{MaxTokens: N}); err != nil {
-				b.Fatal(err)
-			}
-			prefill := best(func() {
-				if _, err := e.Generate(ctx, prompts, generate.Params{MaxTokens: 1}); err != nil {
-					b.Fatal(err)
-				}
-			})
-			decode := best(func() {
-				if _, err := e.Generate(ctx, prompts, generate.Params{MaxTokens: N}); err != nil {
-					b.Fatal(err)
-				}
-			}) - prefill
-			fmt.Printf("| %s | %d | KV cache | %.0f | %.0f |\n", name, B, float64(B*P)/prefill.Seconds(), float64(B*(N-1))/decode.Seconds())
-		}
-		// Before: the old sampler recomputes the window for every token, one prompt at a time
-		// (batch 8 is 8 runs in a row, so its rate is batch 1's).
-		g, err := generate.New(m.Backend, m.Store, m.Cfg, m.Weights)
-		if err != nil {
-			b.Fatal(err)
-		}
-		prompt := make([]int, P)
-		g.Generate(prompt, generate.Options{MaxTokens: 2, StopAt: -1})
-		n := min(N, 64)
-		prefill := best(func() { g.Generate(prompt, generate.Options{MaxTokens: 1, StopAt: -1}) })
-		decode := best(func() { g.Generate(prompt, generate.Options{MaxTokens: n, StopAt: -1}) })
-		fmt.Printf("| %s | 1 | full recompute | %.0f | %.0f |\n", name, float64(P)/prefill.Seconds(), float64(n)/decode.Seconds())
+		T := ms[name].Cfg.SeqLen
+		table(b, name, ms[name], T/4, T-T/4, min(T-T/4, 64), 5)
 	}
 	if runc := os.Getenv("GOLEM_RUNC"); runc != "" {
 		abs, _ := filepath.Abs(aidreams)
@@ -151,6 +102,103 @@ func BenchmarkGenerate(b *testing.B) {
 		}
 		fmt.Printf("| aidreams260K | 1 | llama2.c run.c (best of 5, 128 steps) | - | %.0f |\n", best)
 	}
+}
+
+// table prints the rows of one model: prompts of P tokens then N generated, batch 1 and 8 with
+// the KV cache, and batch 1 by full recomputation (nFull tokens); each cell the best of runs.
+func table(b *testing.B, name string, m generate.Model, P, N, nFull, runs int) {
+	ctx := context.Background()
+	best := func(f func()) time.Duration {
+		d := time.Duration(1 << 62)
+		for range runs {
+			start := time.Now()
+			f()
+			d = min(d, time.Since(start))
+		}
+		return d
+	}
+	e, err := generate.NewEngine(m)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, B := range []int{1, 8} {
+		prompts := make([][]int, B)
+		for i := range prompts {
+			for j := range P {
+				prompts[i] = append(prompts[i], (i*7+j*3+1)%m.Cfg.VocabSize)
+			}
+		}
+		// Warm up: compile the graphs of these shapes.
+		if _, err := e.Generate(ctx, prompts, generate.Params{MaxTokens: N}); err != nil {
+			b.Fatal(err)
+		}
+		prefill := best(func() {
+			if _, err := e.Generate(ctx, prompts, generate.Params{MaxTokens: 1}); err != nil {
+				b.Fatal(err)
+			}
+		})
+		decode := best(func() {
+			if _, err := e.Generate(ctx, prompts, generate.Params{MaxTokens: N}); err != nil {
+				b.Fatal(err)
+			}
+		}) - prefill
+		fmt.Printf("| %s | %d | KV cache | %s | %s |\n", name, B, rate(B*P, prefill), rate(B*(N-1), decode))
+	}
+	// Before: the old sampler recomputes the window for every token, one prompt at a time
+	// (batch 8 is 8 runs in a row, so its rate is batch 1's).
+	g, err := generate.New(m.Backend, m.Store, m.Cfg, m.Weights)
+	if err != nil {
+		b.Fatal(err)
+	}
+	prompt := make([]int, P)
+	g.Generate(prompt, generate.Options{MaxTokens: 2, StopAt: -1})
+	prefill := best(func() { g.Generate(prompt, generate.Options{MaxTokens: 1, StopAt: -1}) })
+	decode := best(func() { g.Generate(prompt, generate.Options{MaxTokens: nFull, StopAt: -1}) })
+	fmt.Printf("| %s | 1 | full recompute | %s | %s |\n", name, rate(P, prefill), rate(nFull, decode))
+}
+
+// rate is n tokens in d as tokens/s, with a decimal below 100.
+func rate(n int, d time.Duration) string {
+	if v := float64(n) / d.Seconds(); v < 100 {
+		return fmt.Sprintf("%.1f", v)
+	}
+	return fmt.Sprintf("%.0f", float64(n)/d.Seconds())
+}
+
+// BenchmarkGenerate87M prints the rows of BenchmarkGenerate for the 86.9M-parameter model that
+// bench/convert builds (Llama-shaped: vocabulary 32000, width 768, 12 heads / 4 key-value heads,
+// 9 layers), with random weights: 64-token prompts, 64 generated tokens (8 by full
+// recomputation), best of 2. About a minute on 2 idle cores.
+func BenchmarkGenerate87M(b *testing.B) {
+	backend, err := train.NewInferenceBackend(os.Getenv("GOLEM_BENCH_BACKEND"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg := transformer.Config{VocabSize: 32000, SeqLen: 1024, Width: 768, Heads: 12, KVHeads: 4, MLPHidden: 2048,
+		Positions: "rope", Norm: "rmsnorm", MLP: "swiglu", NormEps: 1e-5, Layers: 9}
+	cm, err := convert.NewModel(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, v := range cm.Params {
+		for i := range v {
+			v[i] = float32(r.NormFloat64() * 0.02)
+		}
+	}
+	cm.Tokenizer = tokenizer.NewByte()
+	dir, err := convert.Save(cm, b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	cm = nil
+	tr, _, err := train.Load(dir, backend)
+	if err != nil {
+		b.Fatal(err)
+	}
+	m := generate.Model{Backend: backend, Store: tr.Store, Cfg: tr.Cfg.Model, Weights: tr.InferenceWeights}
+	fmt.Printf("| model | batch | method | prefill tok/s | decode tok/s |\n| --- | --- | --- | --- | --- |\n")
+	table(b, fmt.Sprintf("87M (%.1fM params)", float64(m.Cfg.NumParams())/1e6), m, 64, 64, 8, 2)
 }
 
 // BenchmarkDecodeAidreams times one batch-1 generation of 100 tokens on aidreams260K (for

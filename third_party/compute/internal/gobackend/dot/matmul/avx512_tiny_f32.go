@@ -6,6 +6,7 @@ package matmul
 
 import (
 	"simd/archsimd"
+	"sync/atomic"
 
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/internal/gobackend"
@@ -14,80 +15,140 @@ import (
 )
 
 // tinyMaxMulAdds is the largest product (batch·M·N·K multiply-adds) avx512TinyFloat32 computes
-// itself: about 10 µs on one core. Below it, handing work to other goroutines costs more than
-// it saves, and the products of a decode step (M = 1 row per sequence, batched attention over a
-// few heads) are all below it.
+// on the calling goroutine alone: about 10 µs on one core. Below it, handing work to other
+// goroutines costs more than it saves, and the products of a decode step of a small model (one
+// row per sequence, batched attention over a few heads) are all below it.
 const tinyMaxMulAdds = 1 << 17
 
-// avx512TinyFloat32 is a DotGeneralExecFn for float32 that computes small products in the two
-// plain layouts on the calling goroutine, vectorised over the output columns (lhs [B, M, K] ·
-// rhs [B, K, N]) or over K (rhs [B, N, K]); everything else goes to avx512GemmFloat32 as before.
+// gemvMaxRows is the most lhs rows for which a larger product is still computed here, as
+// matrix-vector products that read the rhs once, in place (a decode step of a large model:
+// M = the batch of sequences, the rhs a weight matrix of tens of MB). The packed GEMM would copy
+// the whole weight matrix for each product.
+const gemvMaxRows = 8
+
+// gemvColumns is how many output columns one task of a large matrix-vector product computes.
+const gemvColumns = 256
+
+// avx512TinyFloat32 is a DotGeneralExecFn for float32 in the two plain layouts: small products
+// on the calling goroutine, vectorised over the output columns (lhs [B, M, K] · rhs [B, K, N])
+// or over K (rhs [B, N, K]), and products of at most gemvMaxRows rows over column blocks pulled
+// by the backend's workers. Everything else goes to avx512GemmFloat32 as before.
 //
 // Why: avx512RouterFloat32 sends a batched product to the worker pool whatever its size, and a
 // product with N <= 16 to a scalar loop; a decode step of a 4-layer model has 16 such products
-// of 16-2048 multiply-adds, each costing 5-25 µs of goroutine hand-off.
+// of 16-2048 multiply-adds, each costing 5-25 µs of goroutine hand-off. And a 1-row product with
+// a large weight matrix went to the packed GEMM, which copies the matrix first.
 func avx512TinyFloat32(backend *gobackend.Backend, layout dot.Layout, lhs, rhs []float32,
 	batchSize, m, n, k int, output []float32) {
-	if batchSize*m*n*k > tinyMaxMulAdds || (layout != dot.LayoutNonTransposed && layout != dot.LayoutTransposed) {
+	plain := layout == dot.LayoutNonTransposed || layout == dot.LayoutTransposed
+	small := batchSize*m*n*k <= tinyMaxMulAdds
+	gemv := batchSize == 1 && m <= gemvMaxRows && n >= 64
+	if !plain || !(small || gemv) {
 		avx512GemmFloat32(backend, layout, lhs, rhs, batchSize, m, n, k, output)
 		return
 	}
-	for b := range batchSize {
-		l, r, o := lhs[b*m*k:(b+1)*m*k], rhs[b*k*n:(b+1)*k*n], output[b*m*n:(b+1)*m*n]
+	run := func(l, r, o []float32, c0, c1 int) {
 		if layout == dot.LayoutNonTransposed {
-			tinyNN(l, r, o, m, n, k)
+			tinyNN(l, r, o, m, n, k, c0, c1)
 		} else {
-			tinyNT(l, r, o, m, n, k)
+			tinyNT(l, r, o, m, n, k, c0, c1)
 		}
+	}
+	if small || backend == nil || backend.Workers.AdjustedMaxParallelism() <= 1 {
+		for b := range batchSize {
+			run(lhs[b*m*k:(b+1)*m*k], rhs[b*k*n:(b+1)*k*n], output[b*m*n:(b+1)*m*n], 0, n)
+		}
+		return
+	}
+	var next atomic.Int32
+	backend.Workers.Saturate(func() {
+		for {
+			c0 := int(next.Add(gemvColumns)) - gemvColumns
+			if c0 >= n {
+				return
+			}
+			run(lhs, rhs, output, c0, min(c0+gemvColumns, n))
+		}
+	})
+}
+
+// tinyNN is columns [c0, c1) of o [m, n] = l [m, k] · r [k, n]: each output row accumulates k
+// scaled rows of r, four rows at a time over 32 columns (each rhs load serves four rows), then
+// row by row over 64 columns, then 16, then one by one.
+func tinyNN(l, r, o []float32, m, n, k, c0, c1 int) {
+	i := 0
+	for ; i+4 <= m && c1-c0 >= 32; i += 4 {
+		l0, l1, l2, l3 := l[i*k:(i+1)*k], l[(i+1)*k:(i+2)*k], l[(i+2)*k:(i+3)*k], l[(i+3)*k:(i+4)*k]
+		c := c0
+		for ; c+32 <= c1; c += 32 {
+			var a00, a01, a10, a11, a20, a21, a30, a31 archsimd.Float32x16
+			for kk := range k {
+				row := r[kk*n+c : kk*n+c+32]
+				r0 := archsimd.LoadFloat32x16((*[16]float32)(row[0:16]))
+				r1 := archsimd.LoadFloat32x16((*[16]float32)(row[16:32]))
+				b0, b1 := archsimd.BroadcastFloat32x16(l0[kk]), archsimd.BroadcastFloat32x16(l1[kk])
+				a00, a01 = b0.MulAdd(r0, a00), b0.MulAdd(r1, a01)
+				a10, a11 = b1.MulAdd(r0, a10), b1.MulAdd(r1, a11)
+				b2, b3 := archsimd.BroadcastFloat32x16(l2[kk]), archsimd.BroadcastFloat32x16(l3[kk])
+				a20, a21 = b2.MulAdd(r0, a20), b2.MulAdd(r1, a21)
+				a30, a31 = b3.MulAdd(r0, a30), b3.MulAdd(r1, a31)
+			}
+			for j, a := range [8]archsimd.Float32x16{a00, a01, a10, a11, a20, a21, a30, a31} {
+				off := (i+j/2)*n + c + 16*(j%2)
+				a.Store((*[16]float32)(o[off : off+16]))
+			}
+		}
+		for j := range 4 { // the columns left over: row by row
+			tinyNNRow(l[(i+j)*k:(i+j+1)*k], r, o[(i+j)*n:(i+j+1)*n], n, c, c1)
+		}
+	}
+	for ; i < m; i++ {
+		tinyNNRow(l[i*k:(i+1)*k], r, o[i*n:(i+1)*n], n, c0, c1)
 	}
 }
 
-// tinyNN is o [m, n] = l [m, k] · r [k, n]: each output row accumulates k scaled rows of r,
-// 64 columns (4 vectors) at a time, then 16, then one by one.
-func tinyNN(l, r, o []float32, m, n, k int) {
-	for i := range m {
-		li, oi := l[i*k:(i+1)*k], o[i*n:(i+1)*n]
-		c := 0
-		for ; c+64 <= n; c += 64 {
-			var a0, a1, a2, a3 archsimd.Float32x16
-			for kk, x := range li {
-				bx := archsimd.BroadcastFloat32x16(x)
-				row := r[kk*n+c : kk*n+c+64]
-				a0 = bx.MulAdd(archsimd.LoadFloat32x16((*[16]float32)(row[0:16])), a0)
-				a1 = bx.MulAdd(archsimd.LoadFloat32x16((*[16]float32)(row[16:32])), a1)
-				a2 = bx.MulAdd(archsimd.LoadFloat32x16((*[16]float32)(row[32:48])), a2)
-				a3 = bx.MulAdd(archsimd.LoadFloat32x16((*[16]float32)(row[48:64])), a3)
-			}
-			a0.Store((*[16]float32)(oi[c : c+16]))
-			a1.Store((*[16]float32)(oi[c+16 : c+32]))
-			a2.Store((*[16]float32)(oi[c+32 : c+48]))
-			a3.Store((*[16]float32)(oi[c+48 : c+64]))
+// tinyNNRow is columns [c0, c1) of one output row oi [n] = li [k] · r [k, n].
+func tinyNNRow(li, r, oi []float32, n, c0, c1 int) {
+	c := c0
+	for ; c+64 <= c1; c += 64 {
+		var a0, a1, a2, a3 archsimd.Float32x16
+		for kk, x := range li {
+			bx := archsimd.BroadcastFloat32x16(x)
+			row := r[kk*n+c : kk*n+c+64]
+			a0 = bx.MulAdd(archsimd.LoadFloat32x16((*[16]float32)(row[0:16])), a0)
+			a1 = bx.MulAdd(archsimd.LoadFloat32x16((*[16]float32)(row[16:32])), a1)
+			a2 = bx.MulAdd(archsimd.LoadFloat32x16((*[16]float32)(row[32:48])), a2)
+			a3 = bx.MulAdd(archsimd.LoadFloat32x16((*[16]float32)(row[48:64])), a3)
 		}
-		for ; c+16 <= n; c += 16 {
-			var a archsimd.Float32x16
-			for kk, x := range li {
-				a = archsimd.BroadcastFloat32x16(x).MulAdd(archsimd.LoadFloat32x16((*[16]float32)(r[kk*n+c:kk*n+c+16])), a)
-			}
-			a.Store((*[16]float32)(oi[c : c+16]))
+		a0.Store((*[16]float32)(oi[c : c+16]))
+		a1.Store((*[16]float32)(oi[c+16 : c+32]))
+		a2.Store((*[16]float32)(oi[c+32 : c+48]))
+		a3.Store((*[16]float32)(oi[c+48 : c+64]))
+	}
+	for ; c+16 <= c1; c += 16 {
+		var a archsimd.Float32x16
+		for kk, x := range li {
+			a = archsimd.BroadcastFloat32x16(x).MulAdd(archsimd.LoadFloat32x16((*[16]float32)(r[kk*n+c:kk*n+c+16])), a)
 		}
-		for ; c < n; c++ {
-			var s float32
-			for kk, x := range li {
-				s += x * r[kk*n+c]
-			}
-			oi[c] = s
+		a.Store((*[16]float32)(oi[c : c+16]))
+	}
+	for ; c < c1; c++ {
+		var s float32
+		for kk, x := range li {
+			s += x * r[kk*n+c]
 		}
+		oi[c] = s
 	}
 }
 
-// tinyNT is o [m, n] = l [m, k] · r [n, k]ᵀ: a dot product of two contiguous rows per output,
-// vectorised over k.
-func tinyNT(l, r, o []float32, m, n, k int) {
+// tinyNT is columns [j0, j1) of o [m, n] = l [m, k] · r [n, k]ᵀ: a dot product of two
+// contiguous rows per output, vectorised over k; each rhs row is read once for all m rows.
+func tinyNT(l, r, o []float32, m, n, k, j0, j1 int) {
 	k16 := k &^ 15
-	for i := range m {
-		li := l[i*k : (i+1)*k]
-		for j := range n {
-			rj := r[j*k : (j+1)*k]
+	for j := j0; j < j1; j++ {
+		rj := r[j*k : (j+1)*k]
+		for i := range m {
+			li := l[i*k : (i+1)*k]
 			var s float32
 			if k16 > 0 {
 				var a archsimd.Float32x16

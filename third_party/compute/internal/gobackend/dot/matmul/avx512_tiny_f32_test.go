@@ -9,6 +9,7 @@ import (
 
 	"simd/archsimd"
 
+	"github.com/gomlx/compute/internal/gobackend"
 	"github.com/gomlx/compute/internal/gobackend/dot"
 )
 
@@ -19,9 +20,15 @@ func TestTinyFloat32(t *testing.T) {
 		t.Skip("no AVX-512")
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
+	backendAny, err := gobackend.New("") // its workers split the matrix-vector products
+	if err != nil {
+		t.Fatal(err)
+	}
+	backend := backendAny.(*gobackend.Backend)
 	for _, layout := range []dot.Layout{dot.LayoutNonTransposed, dot.LayoutTransposed} {
 		for _, s := range [][4]int{{1, 1, 1, 1}, {1, 1, 172, 64}, {4, 1, 128, 16}, {4, 1, 16, 128}, {3, 2, 65, 7},
-			{2, 3, 17, 33}, {1, 8, 200, 64}, {5, 1, 1, 16}, {1, 4, 64, 0}, {2, 5, 63, 31}} {
+			{2, 3, 17, 33}, {1, 8, 200, 64}, {5, 1, 1, 16}, {1, 4, 64, 0}, {2, 5, 63, 31},
+			{1, 1, 1000, 300}, {1, 5, 700, 200}, {1, 8, 333, 129}, {1, 4, 96, 50}} { // the last four: matrix-vector products
 			B, m, n, k := s[0], s[1], s[2], s[3]
 			lhs, rhs := make([]float32, B*m*k), make([]float32, B*n*k)
 			for i := range lhs {
@@ -34,7 +41,7 @@ func TestTinyFloat32(t *testing.T) {
 			for i := range out {
 				out[i] = float32(math.NaN()) // every element must be written
 			}
-			avx512TinyFloat32(nil, layout, lhs, rhs, B, m, n, k, out)
+			avx512TinyFloat32(backend, layout, lhs, rhs, B, m, n, k, out)
 			for b := range B {
 				for i := range m {
 					for j := range n {
