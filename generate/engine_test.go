@@ -3,6 +3,7 @@ package generate_test
 import (
 	"context"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/golem-ml/golem/generate"
@@ -65,7 +66,8 @@ func fullRecompute(t *testing.T, m generate.Model, prompt []int, n int) (ids []i
 
 // KV-cache greedy decoding equals full recomputation token for token, for prompts of several
 // lengths batched together (rows of different lengths) and alone, on GPT-2 and Llama/GQA; and
-// a row's tokens and log-probabilities do not depend on the rest of its batch.
+// a row's tokens and log-probabilities do not depend on the rest of its batch; and the argmax
+// picked in the graph (no log-probabilities asked) is the host's.
 func TestCachedGreedyMatchesFullRecompute(t *testing.T) {
 	const n = 20
 	for name, m := range testModels(t) {
@@ -78,8 +80,16 @@ func TestCachedGreedyMatchesFullRecompute(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
+		// Without log-probabilities the graph picks the argmax itself (only ids come back).
+		ids, err := e.Generate(context.Background(), testPrompts, generate.Params{MaxTokens: n})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
 		distinct := map[int]bool{}
 		for i, prompt := range testPrompts {
+			if !slices.Equal(ids[i].IDs, batched[i].IDs) {
+				t.Errorf("%s prompt %d: greedy ids picked in the graph %v, on the host %v", name, i, ids[i].IDs, batched[i].IDs)
+			}
 			wantIDs, wantLPs := fullRecompute(t, m, prompt, n)
 			alone, err := e.Generate(context.Background(), [][]int{prompt}, p)
 			if err != nil {
