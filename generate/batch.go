@@ -7,8 +7,9 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 )
 
-// Batch is the rows being decoded together and their key/value cache on the host:
-// k[l], v[l] [B, K, S, D] per layer, slot b of every layer belonging to rows[b] (nil = free).
+// Batch is the rows being decoded together and their key/value cache on the host: per layer
+// k[l] [B, K, D, S] (keys transposed: see transformer.Past) and v[l] [B, K, S, D], slot b of
+// every layer belonging to rows[b] (nil = free).
 // Rows join (Admit) and leave (when done) between steps: that is continuous batching.
 type Batch struct {
 	e                 *Engine
@@ -81,8 +82,16 @@ func (b *Batch) Admit(rows []*Row) error {
 				tensors.MustMutableFlatData[float32](dst, func(to []float32) {
 					for h := 0; h < K; h++ {
 						f := (((kl*Bp+i)*K + h) * P) * D
-						t := ((slot*K + h) * S) * D
-						copy(to[t:t+n*D], from[f:f+n*D])
+						if kl >= cfg.Layers { // values [.., S, D]
+							t := ((slot*K + h) * S) * D
+							copy(to[t:t+n*D], from[f:f+n*D])
+							continue
+						}
+						for pos := range n { // keys [.., D, S]
+							for d := range D {
+								to[((slot*K+h)*D+d)*S+pos] = from[f+pos*D+d]
+							}
+						}
 					}
 				})
 			}
@@ -138,7 +147,7 @@ func (b *Batch) Step() error {
 		return fmt.Errorf("decode: %w", err)
 	}
 	defer finalize(out)
-	tensors.MustConstFlatData[float32](out[1], func(from []float32) { // [2L, B, K, 1, D] into slot pos of each row
+	tensors.MustConstFlatData[float32](out[1], func(from []float32) { // [2L, B, K, 1, D] into slot t of each row
 		for kl, cache := range append(append([]*tensors.Tensor{}, b.k...), b.v...) {
 			tensors.MustMutableFlatData[float32](cache, func(to []float32) {
 				for slot, r := range b.rows {
@@ -148,8 +157,14 @@ func (b *Batch) Step() error {
 					t := len(r.ids) - 1
 					for h := 0; h < K; h++ {
 						f := ((kl*B+slot)*K + h) * D
-						d := ((slot*K+h)*S + t) * D
-						copy(to[d:d+D], from[f:f+D])
+						if kl >= L { // values [.., S, D]
+							d := ((slot*K+h)*S + t) * D
+							copy(to[d:d+D], from[f:f+D])
+							continue
+						}
+						for d := range D { // keys [.., D, S]
+							to[((slot*K+h)*D+d)*S+t] = from[f+d]
+						}
 					}
 				}
 			})
@@ -197,10 +212,16 @@ func (b *Batch) reserve(n, s int) error {
 		return nil
 	}
 	K, D := cfg.KVHeads, cfg.HeadDim()
-	grow := func(old []*tensors.Tensor) ([]*tensors.Tensor, error) {
+	// grow copies the occupied rows: keys [B, K, D, S] are D runs of S slots per head, values
+	// [B, K, S, D] one run of S*D.
+	grow := func(old []*tensors.Tensor, keys bool) ([]*tensors.Tensor, error) {
 		next := make([]*tensors.Tensor, cfg.Layers)
+		runs, dims, oldRun, newRun := 1, []int{newB, K, newS, D}, b.S*D, newS*D
+		if keys {
+			runs, dims, oldRun, newRun = D, []int{newB, K, D, newS}, b.S, newS
+		}
 		for l := range next {
-			t, err := hostTensor(b.e.m.Backend, dtypes.Float32, newB, K, newS, D)
+			t, err := hostTensor(b.e.m.Backend, dtypes.Float32, dims...)
 			if err != nil {
 				return nil, err
 			}
@@ -214,9 +235,8 @@ func (b *Batch) reserve(n, s int) error {
 						if r == nil {
 							continue
 						}
-						for h := 0; h < K; h++ {
-							f, d := (slot*K+h)*b.S*D, (slot*K+h)*newS*D
-							copy(to[d:d+b.S*D], from[f:f+b.S*D])
+						for run := (slot * K) * runs; run < (slot+1)*K*runs; run++ {
+							copy(to[run*newRun:run*newRun+oldRun], from[run*oldRun:(run+1)*oldRun])
 						}
 					}
 				})
@@ -226,10 +246,10 @@ func (b *Batch) reserve(n, s int) error {
 		return next, nil
 	}
 	var err error
-	if b.k, err = grow(b.k); err != nil {
+	if b.k, err = grow(b.k, true); err != nil {
 		return err
 	}
-	if b.v, err = grow(b.v); err != nil {
+	if b.v, err = grow(b.v, false); err != nil {
 		return err
 	}
 	// A step's inputs, written in place each step: tokens and positions [B, 1], mask [B, S].

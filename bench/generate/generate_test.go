@@ -201,8 +201,9 @@ func BenchmarkGenerate87M(b *testing.B) {
 	table(b, fmt.Sprintf("87M (%.1fM params)", float64(m.Cfg.NumParams())/1e6), m, 64, 64, 8, 2)
 }
 
-// BenchmarkDecodeAidreams times one batch-1 generation of 100 tokens on aidreams260K (for
-// profiles: -cpuprofile).
+// BenchmarkDecodeAidreams times greedy generations of 100 tokens on aidreams260K from a 1-token
+// prompt, batch 1 and 8 (for profiles: -cpuprofile). cpu-µs/tok is this process's CPU time per
+// generated token (all rows): on a shared machine it moves less with other load than tok/s.
 func BenchmarkDecodeAidreams(b *testing.B) {
 	m := models(b)["aidreams260K"]
 	e, err := generate.NewEngine(m)
@@ -210,14 +211,22 @@ func BenchmarkDecodeAidreams(b *testing.B) {
 		b.Fatal(err)
 	}
 	p := generate.Params{MaxTokens: 100}
-	e.Generate(context.Background(), [][]int{{1}}, p)
-	cpu0 := cpuTime()
-	b.ResetTimer()
-	for range b.N {
-		e.Generate(context.Background(), [][]int{{1}}, p)
+	for _, B := range []int{1, 8} {
+		b.Run(fmt.Sprintf("batch%d", B), func(b *testing.B) {
+			prompts := make([][]int, B)
+			for i := range prompts {
+				prompts[i] = []int{1 + i}
+			}
+			e.Generate(context.Background(), prompts, p)
+			cpu0 := cpuTime()
+			b.ResetTimer()
+			for range b.N {
+				e.Generate(context.Background(), prompts, p)
+			}
+			b.ReportMetric(float64(b.N*B*100)/b.Elapsed().Seconds(), "tok/s")
+			b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N*B*100), "cpu-µs/tok")
+		})
 	}
-	b.ReportMetric(float64(b.N*100)/b.Elapsed().Seconds(), "tok/s")
-	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N*100), "cpu-µs/tok")
 }
 
 // cpuTime is the CPU time (user + system) this process has used: on a shared machine it moves

@@ -14,8 +14,10 @@ import (
 // Shapes, beyond the legend in model.go: S cache slots (S <= SeqLen), G = H/K query heads per
 // key/value head.
 
-// Past is the cache an incremental step attends to. K[l] and V[l] are layer l's keys and values
-// [B, K, S, D]; Mask [B, S] is 0 where a slot holds a position of that row and -1e30 elsewhere.
+// Past is the cache an incremental step attends to. K[l] is layer l's keys stored transposed,
+// [B, K, D, S], so that q·Kᵀ is a plain product (on CPU, a row times a matrix, not a dot product
+// per slot); V[l] its values [B, K, S, D]. Mask [B, S] is 0 where a slot holds a position of that
+// row and -1e30 elsewhere.
 type Past struct {
 	K, V []*Node
 	Mask *Node
@@ -81,8 +83,8 @@ func (m *Model) cachedAttention(x *Node, p string, B, T int, cos, sin, pastK, pa
 	scores := self
 	S := 0
 	if pastK != nil {
-		S = pastK.Shape().Dim(2)
-		old := DotGeneral(qg, []int{3}, []int{0, 1}, ConvertDType(pastK, q.DType()), []int{3}, []int{0, 1}) // [B, K, G*T, S]
+		S = pastK.Shape().Dim(3)
+		old := DotGeneral(qg, []int{3}, []int{0, 1}, ConvertDType(pastK, q.DType()), []int{2}, []int{0, 1}) // [B, K, G*T, S]
 		old = Add(MulScalar(ConvertDType(old, dtypes.Float32), scale), Reshape(pastMask, B, 1, 1, S))
 		scores = Concatenate([]*Node{old, self}, -1) // [B, K, G*T, S+T]
 	}
@@ -116,8 +118,8 @@ func (m *Model) decodeAttention(x *Node, p string, B int, cos, sin, pastK, pastV
 	q := Reshape(MulScalar(Slice(qk, AxisRange(), AxisRange(0, H)), scale), B, K, G, D)
 	k = Reshape(Slice(qk, AxisRange(), AxisRange(H, H+K)), B, K, 1, D)
 	v = Reshape(Slice(qkv, AxisRange(), AxisRange((H+K)*D, (H+2*K)*D)), B, K, 1, D)
-	S := pastK.Shape().Dim(2)
-	old := DotGeneral(q, []int{3}, []int{0, 1}, ConvertDType(pastK, q.DType()), []int{3}, []int{0, 1}) // [B, K, G, S]
+	S := pastK.Shape().Dim(3)
+	old := DotGeneral(q, []int{3}, []int{0, 1}, ConvertDType(pastK, q.DType()), []int{2}, []int{0, 1}) // [B, K, G, S]
 	old = Add(ConvertDType(old, dtypes.Float32), mask)
 	self := ConvertDType(ReduceAndKeep(Mul(q, k), ReduceSum, -1), dtypes.Float32) // [B, K, G, 1]
 	probs := ConvertDType(softmax(Concatenate([]*Node{old, self}, -1)), v.DType())  // [B, K, G, S+1]
