@@ -373,11 +373,9 @@ func cacheBucket(n, limit int) int {
 // on the Go backend), so writing it from the host costs no copy (the key/value cache, a decode
 // step's inputs).
 func hostTensor(backend compute.Backend, dtype dtypes.DType, dims ...int) (*tensors.Tensor, error) {
-	t := tensors.FromShape(shapes.Make(dtype, dims...))
-	if backend.HasSharedBuffers() {
-		if err := t.MaterializeOnDevice(backend, true, 0); err != nil {
-			return nil, fmt.Errorf("allocating a %s tensor on the backend: %w", t.Shape(), err)
-		}
+	t, err := tensors.FromShapeForBackend(backend, 0, shapes.Make(dtype, dims...)) // zeroed; local without shared buffers
+	if err != nil {
+		return nil, fmt.Errorf("allocating a %s tensor on the backend: %w", shapes.Make(dtype, dims...), err)
 	}
 	return t, nil
 }

@@ -47,16 +47,9 @@ func avx512TinyFloat32(backend *gobackend.Backend, layout dot.Layout, lhs, rhs [
 		avx512GemmFloat32(backend, layout, lhs, rhs, batchSize, m, n, k, output)
 		return
 	}
-	run := func(l, r, o []float32, c0, c1 int) {
-		if layout == dot.LayoutNonTransposed {
-			tinyNN(l, r, o, m, n, k, c0, c1)
-		} else {
-			tinyNT(l, r, o, m, n, k, c0, c1)
-		}
-	}
 	if small || backend == nil || backend.Workers.AdjustedMaxParallelism() <= 1 {
 		for b := range batchSize {
-			run(lhs[b*m*k:(b+1)*m*k], rhs[b*k*n:(b+1)*k*n], output[b*m*n:(b+1)*m*n], 0, n)
+			tinyRun(layout, lhs[b*m*k:(b+1)*m*k], rhs[b*k*n:(b+1)*k*n], output[b*m*n:(b+1)*m*n], m, n, k, 0, n)
 		}
 		return
 	}
@@ -67,9 +60,18 @@ func avx512TinyFloat32(backend *gobackend.Backend, layout dot.Layout, lhs, rhs [
 			if c0 >= n {
 				return
 			}
-			run(lhs, rhs, output, c0, min(c0+gemvColumns, n))
+			tinyRun(layout, lhs, rhs, output, m, n, k, c0, min(c0+gemvColumns, n))
 		}
 	})
+}
+
+// tinyRun computes output columns [c0, c1) of one product.
+func tinyRun(layout dot.Layout, l, r, o []float32, m, n, k, c0, c1 int) {
+	if layout == dot.LayoutNonTransposed {
+		tinyNN(l, r, o, m, n, k, c0, c1)
+	} else {
+		tinyNT(l, r, o, m, n, k, c0, c1)
+	}
 }
 
 // tinyNN is columns [c0, c1) of o [m, n] = l [m, k] · r [k, n]: each output row accumulates k
