@@ -170,6 +170,9 @@ func execSliceGeneric[T gobackend.SupportedTypesConstraints](operand, output *go
 	rank := operand.RawShape.Rank()
 	outputFlat := output.Flat.([]T)
 	operandFlat := operand.Flat.([]T)
+	if sliceContiguousRuns(operandFlat, outputFlat, operand.RawShape.Dimensions, output.RawShape.Dimensions, params) {
+		return
+	}
 
 	outputDimensions := output.RawShape.Dimensions
 	operandFlatStrides := operand.RawShape.Strides()
@@ -197,4 +200,55 @@ func execSliceGeneric[T gobackend.SupportedTypesConstraints](operand, output *go
 			outputAxisIdxs[axis] = 0
 		}
 	}
+}
+
+// sliceContiguousRuns copies a slice with unit strides as runs of contiguous elements (golem:
+// one copy per run instead of a coordinate update per element; a decode step of a small model
+// slices q, k, v and the attention probabilities tens of times). The run is the last axis plus
+// every axis before it whose trailing axes are whole. It reports false, copying nothing, for
+// other strides or packed dtypes.
+func sliceContiguousRuns[T gobackend.SupportedTypesConstraints](operandFlat, outputFlat []T, operandDims, outputDims []int, params *sliceNode) bool {
+	rank := len(operandDims)
+	if rank == 0 || len(operandFlat) < sliceFlatSize(operandDims) || len(outputFlat) < sliceFlatSize(outputDims) {
+		return false
+	}
+	for _, st := range params.strides {
+		if st != 1 {
+			return false
+		}
+	}
+	// a: the outermost axis of a run; axes after it are whole in the operand.
+	a, run := rank-1, outputDims[rank-1]
+	for a > 0 && outputDims[a] == operandDims[a] {
+		a--
+		run *= outputDims[a]
+	}
+	strides := make([]int, rank) // operand's, in elements
+	strides[rank-1] = 1
+	for i := rank - 2; i >= 0; i-- {
+		strides[i] = strides[i+1] * operandDims[i+1]
+	}
+	idx := make([]int, a) // position over the axes before a
+	for o := 0; o < len(outputFlat) && run > 0; o += run {
+		off := params.starts[a] * strides[a]
+		for i := range a {
+			off += (params.starts[i] + idx[i]) * strides[i]
+		}
+		copy(outputFlat[o:o+run], operandFlat[off:off+run])
+		for i := a - 1; i >= 0; i-- {
+			if idx[i]++; idx[i] < outputDims[i] {
+				break
+			}
+			idx[i] = 0
+		}
+	}
+	return true
+}
+
+func sliceFlatSize(dims []int) int {
+	n := 1
+	for _, d := range dims {
+		n *= d
+	}
+	return n
 }
