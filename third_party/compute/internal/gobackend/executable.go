@@ -43,6 +43,17 @@ type FunctionExecutable struct {
 
 	// ExecutionBuffersPool allows reuse of execution buffers.
 	ExecutionBuffersPool sync.Pool
+
+	// golem: views holds, per Reshape node, the last view made of a buffer the executor does not
+	// own (see executeNode), reused while the same buffer comes in: weights are the same
+	// buffers call after call.
+	views []atomic.Pointer[reshapeView]
+}
+
+// reshapeView is a Reshape's view of an input buffer it does not own.
+type reshapeView struct {
+	in, view *Buffer
+	bytes    *byte // in's storage when the view was made
 }
 
 // newFunctionExecutable creates a FunctionExecutable for the given function.
@@ -68,6 +79,7 @@ func newFunctionExecutable(f *Function) (*FunctionExecutable, error) {
 		NumNodesToProcess: numNodesToProcess,
 		NumUses:           make([]int, numNodesToProcess),
 		Dependents:        make([][]int, numNodesToProcess),
+		views:             make([]atomic.Pointer[reshapeView], numNodesToProcess),
 	}
 
 	// Find max inputs (the maximum number of inputs any single node has),
@@ -498,8 +510,16 @@ func (fe *FunctionExecutable) executeNode(backend *Backend, node *Node, execBuf 
 		// is never pooled (not owned) and is cloned if it is an output. A decode step reshapes
 		// its whole key/value cache for the attention matmuls; this was a copy of it per layer.
 		in := inputBuffers[0]
-		view := &Buffer{RawBackend: backend, RawShape: node.Shape, InUse: true, isUserFed: true, RawBytes: in.RawBytes}
-		view.recast(node.Shape.DType, node.Shape.Size())
+		var view *Buffer
+		if v := fe.views[nodeIdx].Load(); v != nil && v.in == in && len(in.RawBytes) > 0 && v.bytes == &in.RawBytes[0] {
+			view = v.view // never written (not owned) nor handed out (outputs are clones)
+		} else {
+			view = &Buffer{RawBackend: backend, RawShape: node.Shape, InUse: true, isUserFed: true, RawBytes: in.RawBytes}
+			view.recast(node.Shape.DType, node.Shape.Size())
+			if len(in.RawBytes) > 0 {
+				fe.views[nodeIdx].Store(&reshapeView{in: in, view: view, bytes: &in.RawBytes[0]})
+			}
+		}
 		lockIfNeededFn()
 		execBuf.results[nodeIdx] = view
 		execBuf.owned[nodeIdx] = false
