@@ -88,6 +88,11 @@ func FusedDense(f *gobackend.Function, x, weight, bias compute.Value, options co
 		return nil, errors.WithMessagef(err, "FusedDense: DotGeneral")
 	}
 	dotNode := dotResult.(*gobackend.Node)
+	if len(inputs) == 2 && options.Activation == compute.ActivationNone {
+		// golem: no bias, no activation: the product is the result; a FusedDense node would only
+		// pass it through (one more op to dispatch per linear layer of a bias-free model).
+		return dotNode, nil
+	}
 
 	// FusedDense inputs: [dotResult, x, weight, bias?].
 	// The matmul is already computed by the DotGeneral sub-node (inputs[0]).
