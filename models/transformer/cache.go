@@ -39,16 +39,19 @@ func (m *Model) Incremental(tokens, pos *Node, past *Past) (h *Node, ks, vs []*N
 	if c.Positions == RoPE {
 		cos, sin = m.ropeAt(pos)
 	}
-	var decodeMask *Node // [B, 1, 1, S]: the past mask once for every layer of a decode step
+	var decodeMask, cos3, sin3 *Node // once for every layer of a decode step
 	if past != nil && T == 1 {
-		decodeMask = Reshape(past.Mask, B, 1, 1, past.Mask.Shape().Dim(1))
+		decodeMask = Reshape(past.Mask, B, 1, 1, past.Mask.Shape().Dim(1)) // [B, 1, 1, S]
+		if cos != nil {
+			cos3, sin3 = Reshape(cos, B, 1, c.HeadDim()), Reshape(sin, B, 1, c.HeadDim()) // [B, 1, D]
+		}
 	}
 	for l := 0; l < c.Layers; l++ {
 		p := LayerPrefix(l)
 		var a, k, v *Node
 		switch {
 		case decodeMask != nil:
-			a, k, v = m.decodeAttention(m.norm(x, p+"ln1"), p, B, cos, sin, past.K[l], past.V[l], decodeMask)
+			a, k, v = m.decodeAttention(m.norm(x, p+"ln1"), p, B, cos3, sin3, past.K[l], past.V[l], decodeMask)
 		case past != nil:
 			a, k, v = m.cachedAttention(m.norm(x, p+"ln1"), p, B, T, cos, sin, past.K[l], past.V[l], past.Mask)
 		default:
@@ -104,15 +107,16 @@ func (m *Model) cachedAttention(x *Node, p string, B, T int, cos, sin, pastK, pa
 // With T = 1 the heads need no transposes ([B, H, D] is [B*T, H*D] reshaped), RoPE rotates q and
 // k together, and the token's score against itself and its share of the output are element-wise
 // (a batched matmul of 1x1 blocks costs far more to dispatch than it computes).
-// x [B, C] -> out [B, C], the token's keys and values [B, K, 1, D]; mask [B, 1, 1, S].
+// x [B, C] -> out [B, C], the token's keys and values [B, K, 1, D]; RoPE tables cos, sin
+// [B, 1, D] (nil for learned positions); mask [B, 1, 1, S].
 func (m *Model) decodeAttention(x *Node, p string, B int, cos, sin, pastK, pastV, mask *Node) (out, k, v *Node) {
 	c := &m.Cfg
 	H, K, D := c.Heads, c.KVHeads, c.HeadDim()
 	G := H / K
 	qkv := m.linear(x, p+"attn/wqkv", p+"attn/bqkv") // [B, (H+2K)*D]
 	qk := Reshape(Slice(qkv, AxisRange(), AxisRange(0, (H+K)*D)), B, H+K, D)
-	if cos != nil { // cos, sin [B, 1, 1, D] -> [B, 1, D]
-		qk = rotate3(qk, Reshape(cos, B, 1, D), Reshape(sin, B, 1, D))
+	if cos != nil { // cos, sin [B, 1, D]
+		qk = rotate3(qk, cos, sin)
 	}
 	scale := 1 / math.Sqrt(float64(D))
 	q := Reshape(MulScalar(Slice(qk, AxisRange(), AxisRange(0, H)), scale), B, K, G, D)
