@@ -128,11 +128,20 @@ func tinyNNRow(li, r, oi []float32, n, c0, c1 int) {
 		a3.Store((*[16]float32)(oi[c+48 : c+64]))
 	}
 	for ; c+16 <= c1; c += 16 {
-		var a archsimd.Float32x16
-		for kk, x := range li {
-			a = archsimd.BroadcastFloat32x16(x).MulAdd(archsimd.LoadFloat32x16((*[16]float32)(r[kk*n+c:kk*n+c+16])), a)
+		// Four partial sums over k: one accumulator would wait on each FMA's latency (the
+		// attention output, probabilities [1, S] · values [S, 16], has k = S in the hundreds).
+		var a0, a1, a2, a3 archsimd.Float32x16
+		kk := 0
+		for ; kk+4 <= len(li); kk += 4 {
+			a0 = archsimd.BroadcastFloat32x16(li[kk]).MulAdd(archsimd.LoadFloat32x16((*[16]float32)(r[kk*n+c:kk*n+c+16])), a0)
+			a1 = archsimd.BroadcastFloat32x16(li[kk+1]).MulAdd(archsimd.LoadFloat32x16((*[16]float32)(r[(kk+1)*n+c:(kk+1)*n+c+16])), a1)
+			a2 = archsimd.BroadcastFloat32x16(li[kk+2]).MulAdd(archsimd.LoadFloat32x16((*[16]float32)(r[(kk+2)*n+c:(kk+2)*n+c+16])), a2)
+			a3 = archsimd.BroadcastFloat32x16(li[kk+3]).MulAdd(archsimd.LoadFloat32x16((*[16]float32)(r[(kk+3)*n+c:(kk+3)*n+c+16])), a3)
 		}
-		a.Store((*[16]float32)(oi[c : c+16]))
+		for ; kk < len(li); kk++ {
+			a0 = archsimd.BroadcastFloat32x16(li[kk]).MulAdd(archsimd.LoadFloat32x16((*[16]float32)(r[kk*n+c:kk*n+c+16])), a0)
+		}
+		a0.Add(a1).Add(a2.Add(a3)).Store((*[16]float32)(oi[c : c+16]))
 	}
 	for ; c < c1; c++ {
 		var s float32
