@@ -120,7 +120,7 @@ func (b *Batch) Step() error {
 				for slot, r := range b.rows {
 					tokens[slot], pos[slot] = 0, 0
 					if r == nil {
-						continue // a free slot attends to nothing; its output is ignored
+						continue // a free slot attends only to its own token 0; its output is ignored
 					}
 					t := len(r.ids) - 1
 					tokens[slot], pos[slot] = int32(r.ids[t]), int32(t)
