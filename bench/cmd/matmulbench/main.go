@@ -2,12 +2,17 @@
 // backend (GFLOP/s, median of 5), in the layouts the training step uses; compare with
 // bench/matmul_torch.py on the same machine.
 //
-//	GOEXPERIMENT=simd go run ./bench/cmd/matmulbench
+//	GOEXPERIMENT=simd go run ./bench/cmd/matmulbench [-only q·kᵀ] [-reps 5] [-cpuprofile FILE]
 package main
 
 import (
+	"flag"
 	"fmt"
+	"log"
+	"os"
+	"runtime/pprof"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/gomlx/compute"
@@ -29,6 +34,20 @@ func fill(dims ...int) *tensors.Tensor {
 }
 
 func main() {
+	only := flag.String("only", "", "run only the shapes whose name contains this")
+	reps := flag.Int("reps", 5, "timed calls per shape (after one warm-up call); the median is printed")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the timed calls to this file")
+	flag.Parse()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			log.Fatalf("creating the CPU profile: %v", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			log.Fatalf("starting the CPU profile: %v", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	backend, err := compute.NewWithConfig("go")
 	if err != nil {
 		panic(err)
@@ -50,13 +69,19 @@ func main() {
 		{"2048³", []int{2048, 2048}, []int{2048, 2048}, 2 * 2048 * 2048 * 2048, func(a, b *Node) *Node { return MatMul(a, b) }},
 	}
 	for _, c := range cases {
+		if !strings.Contains(c.name, *only) {
+			continue
+		}
 		exec := MustNewExec(backend, c.fn)
 		a, b := fill(c.a...), fill(c.b...)
 		var gs []float64
-		for i := 0; i < 6; i++ {
+		for i := 0; i <= *reps; i++ {
+			// The Go backend computes before Call returns. Copying the output to a host tensor
+			// (MaterializeLocal) is not part of the matmul and PyTorch's side does no such copy:
+			// it was a quarter of the q·kᵀ time (a 12 MiB copy, and garbage that emptied the
+			// backend's buffer pool, so every call also cleared a fresh output buffer).
 			start := time.Now()
 			out := exec.MustCall1(a, b)
-			out.MaterializeLocal()
 			if i > 0 {
 				gs = append(gs, c.flops/time.Since(start).Seconds()/1e9)
 			}
