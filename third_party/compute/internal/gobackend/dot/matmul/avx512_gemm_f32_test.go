@@ -130,3 +130,43 @@ func BenchmarkGemmFloat32(b *testing.B) {
 		}
 	}
 }
+
+// TestGemmSplit checks that the tasks of gemmSplit cover every output element of every batch
+// item exactly once, in row blocks that are whole micro-panels, and that the weight-gradient
+// shape xᵀ·dy (M=384 < N=1536) is split by columns, so its rhs is packed once.
+func TestGemmSplit(t *testing.T) {
+	shapes := [][4]int{ // batch, m, n, k
+		{1, 384, 1536, 2048}, {1, 2048, 384, 1536}, {1, 2048, 1536, 384}, {1, 2048, 8192, 384},
+		{1, 2048, 2048, 2048}, {48, 256, 256, 64}, {2, 100, 520, 513}, {1, 7, 5000, 300},
+		{3, 1000, 70, 200}, {1, 64, 64, 64},
+	}
+	for _, workers := range []int{1, 2, 3, 8} {
+		for _, s := range shapes {
+			batch, m, n, k := s[0], s[1], s[2], s[3]
+			tasks := gemmSplit(batch, m, n, k, workers)
+			covered := make([]int, batch*m*n)
+			for _, task := range tasks {
+				if task.rowStart%gemmMR != 0 {
+					t.Fatalf("workers=%d %v: task %+v starts inside a micro-panel", workers, s, task)
+				}
+				for b := task.batchStart; b < task.batchEnd; b++ {
+					for i := task.rowStart; i < task.rowEnd; i++ {
+						for j := task.colStart; j < task.colEnd; j++ {
+							covered[(b*m+i)*n+j]++
+						}
+					}
+				}
+			}
+			for idx, c := range covered {
+				if c != 1 {
+					t.Fatalf("workers=%d %v: output %d covered %d times by %+v", workers, s, idx, c, tasks)
+				}
+			}
+		}
+	}
+	for _, task := range gemmSplit(1, 384, 1536, 2048, 2) {
+		if task.rowStart != 0 || task.rowEnd != 384 {
+			t.Errorf("xᵀ·dy split into row blocks (%+v): each would pack the whole rhs again", task)
+		}
+	}
+}
