@@ -15,8 +15,13 @@ package ops
 //     with 16-lane adds, split over the workers by outer index or by column blocks.
 // Summation order differs from the sequential loop (float32 rounding may differ in the last
 // bits); other reductions, other dtypes and non-contiguous axes keep the generic executor.
+//
+// Float32 ReduceMax and ReduceMin over contiguous trailing axes (rows: inner == 1, e.g. the
+// log-sum-exp max over the vocabulary) take the same path with 16-lane max/min; a row holding a
+// NaN gives NaN, as the generic loop does. Column reductions keep the generic executor.
 
 import (
+	"math"
 	"simd/archsimd"
 	"slices"
 	"unsafe"
@@ -31,6 +36,8 @@ func init() {
 		return
 	}
 	gobackend.SetNodeExecutor(compute.OpTypeReduceSum, gobackend.PriorityArch, execReduceSumFloat32AVX512)
+	gobackend.SetNodeExecutor(compute.OpTypeReduceMax, gobackend.PriorityArch, execReduceMaxMinFloat32AVX512)
+	gobackend.SetNodeExecutor(compute.OpTypeReduceMin, gobackend.PriorityArch, execReduceMaxMinFloat32AVX512)
 }
 
 // reduceContiguous returns the operand as [outer, reduced, inner] when the reduce axes are
@@ -126,4 +133,77 @@ func sumFloat32(x []float32) float32 {
 		sum += x[i]
 	}
 	return sum
+}
+
+func execReduceMaxMinFloat32AVX512(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobackend.Buffer, inputsOwned []bool) (*gobackend.Buffer, error) {
+	operand := inputs[0]
+	axes, _ := node.Data.([]int)
+	outer, reduced, inner, ok := reduceContiguous(operand.RawShape.Dimensions, axes)
+	if operand.RawShape.DType != dtypes.Float32 || node.Shape.IsDynamic() || !ok || inner != 1 ||
+		outer*reduced < binaryFastMinSize {
+		return execReduce(backend, node, inputs, inputsOwned)
+	}
+	output, err := backend.GetBuffer(node.Shape)
+	if err != nil {
+		return nil, err
+	}
+	in, out := operand.Flat.([]float32), output.Flat.([]float32)
+	isMax := node.OpType == compute.OpTypeReduceMax
+	parallelRows(backend, outer, reduced, func(o int) { out[o] = maxMinFloat32(in[o*reduced:(o+1)*reduced], isMax) })
+	return output, nil
+}
+
+// maxMinFloat32 returns the largest (isMax) or smallest value of x with 4 independent 16-lane
+// accumulators: -Inf (+Inf) when x is empty, NaN when x holds one (VMAXPS/VMINPS alone would
+// drop it, so NaNs are tracked in a mask). Of -0 and +0 either may be returned.
+func maxMinFloat32(x []float32, isMax bool) float32 {
+	n := len(x)
+	init := float32(math.Inf(1))
+	if isMax {
+		init = float32(math.Inf(-1))
+	}
+	a0 := archsimd.BroadcastFloat32x16(init)
+	a1, a2, a3 := a0, a0, a0
+	hasNaN := a0.IsNaN() // All false.
+	i := 0
+	for ; i+64 <= n; i += 64 {
+		v0 := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Pointer(&x[i])))
+		v1 := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Pointer(&x[i+16])))
+		v2 := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Pointer(&x[i+32])))
+		v3 := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Pointer(&x[i+48])))
+		hasNaN = hasNaN.Or(v0.IsNaN()).Or(v1.IsNaN()).Or(v2.IsNaN()).Or(v3.IsNaN())
+		a0, a1, a2, a3 = maxMin16(a0, v0, isMax), maxMin16(a1, v1, isMax), maxMin16(a2, v2, isMax), maxMin16(a3, v3, isMax)
+	}
+	for ; i+16 <= n; i += 16 {
+		v0 := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Pointer(&x[i])))
+		hasNaN = hasNaN.Or(v0.IsNaN())
+		a0 = maxMin16(a0, v0, isMax)
+	}
+	if hasNaN.ToBits() != 0 {
+		return float32(math.NaN())
+	}
+	var lanes [16]float32
+	maxMin16(maxMin16(a0, a1, isMax), maxMin16(a2, a3, isMax), isMax).Store(&lanes)
+	result := init
+	for _, v := range lanes {
+		result = maxMin1(result, v, isMax)
+	}
+	for _, v := range x[i:] {
+		result = maxMin1(result, v, isMax) // Go's max/min: NaN if v is NaN.
+	}
+	return result
+}
+
+func maxMin16(a, b archsimd.Float32x16, isMax bool) archsimd.Float32x16 {
+	if isMax {
+		return a.Max(b)
+	}
+	return a.Min(b)
+}
+
+func maxMin1(a, b float32, isMax bool) float32 {
+	if isMax {
+		return max(a, b)
+	}
+	return min(a, b)
 }
