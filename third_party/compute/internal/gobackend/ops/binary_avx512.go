@@ -62,6 +62,15 @@ type operandLayout struct {
 }
 
 func classifyOperand(operand, output []int) operandLayout {
+	if len(operand) == 0 {
+		// A rank-0 scalar (a Constant: the attention scale, Adam's scalars): a column of the
+		// whole tensor. Without this case they took the generic executor (4.5% of a step).
+		n := 1
+		for _, d := range output {
+			n *= d
+		}
+		return operandLayout{kind: 2, period: n}
+	}
 	if len(operand) != len(output) {
 		return operandLayout{kind: -1}
 	}
@@ -142,6 +151,10 @@ func execBinaryFloat32AVX512(op binaryFloat32Op, generic gobackend.NodeExecutor,
 	case lhsLayout.kind == 1:
 		p := lhsLayout.period
 		parallelRows(backend, size/p, p, func(r int) { binaryVV(op, lhs[:p], rhs[r*p:(r+1)*p], out[r*p:(r+1)*p]) })
+	case rhsLayout.kind == 2 && rhsLayout.period == size: // rhs: one value for everything.
+		parallelChunks(backend, size, func(start, end int) { binaryVS(op, lhs[start:end], rhs[0], out[start:end], false) })
+	case lhsLayout.kind == 2 && lhsLayout.period == size:
+		parallelChunks(backend, size, func(start, end int) { binaryVS(op, rhs[start:end], lhs[0], out[start:end], true) })
 	case rhsLayout.kind == 2: // rhs: one value per row of period elements.
 		p := rhsLayout.period
 		parallelRows(backend, size/p, p, func(r int) { binaryVS(op, lhs[r*p:(r+1)*p], rhs[r], out[r*p:(r+1)*p], false) })

@@ -50,6 +50,8 @@ func TestBinaryFloat32AVX512(t *testing.T) {
 		{{513, 1}, {1, 65}, {513, 65}},            // Both broadcast: generic.
 		{{40, 1, 30}, {40, 50, 30}, {40, 50, 30}}, // Middle axis broadcast: generic.
 		{{5000, 64}, {5000, 64}, {5000, 64}},
+		{{300, 7, 33}, {}, {300, 7, 33}}, // Rank-0 scalars.
+		{{}, {300, 7, 33}, {300, 7, 33}},
 	}
 	for _, workers := range []int{1, 2} {
 		backend.Workers.SetMaxParallelism(workers)
