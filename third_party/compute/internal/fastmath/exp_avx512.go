@@ -4,7 +4,10 @@
 
 package fastmath
 
-import "simd/archsimd"
+import (
+	"math"
+	"simd/archsimd"
+)
 
 // Exp32x16 returns e^x per lane, within 2 ulp of math.Exp over the float32 range; overflow gives
 // +Inf, underflow subnormals then 0, NaN stays NaN. The same algorithm as Exp32 (Cephes expf),
@@ -73,4 +76,57 @@ func Erf32x16(x archsimd.Float32x16) archsimd.Float32x16 {
 	q = q.MulAdd(x2, archsimd.BroadcastFloat32x16(b2))
 	q = q.MulAdd(x2, archsimd.BroadcastFloat32x16(b0))
 	return xc.Mul(p.Div(q)).Merge(x, x.Equal(x)) // x itself where x is NaN.
+}
+
+// Log32x16 returns the natural logarithm per lane: Cephes' logf (x = m·2^e with m in
+// [√½, √2), log(1+f) by a degree-9 polynomial in f = m-1, ln 2 split in two), 16 lanes at a
+// time (golem, see GOLEM_PATCH.md; accuracy measured in ops' TestTranscendentalFloat32).
+// Subnormals are scaled by 2^23 first; log(±0) = -Inf, log(x<0) = NaN, log(+Inf) = +Inf, NaN
+// stays NaN.
+func Log32x16(x archsimd.Float32x16) archsimd.Float32x16 {
+	const (
+		p0    = 7.0376836292e-2
+		p1    = -1.1514610310e-1
+		p2    = 1.1676998740e-1
+		p3    = -1.2420140846e-1
+		p4    = 1.4249322787e-1
+		p5    = -1.6668057665e-1
+		p6    = 2.0000714765e-1
+		p7    = -2.4999993993e-1
+		p8    = 3.3333331174e-1
+		ln2Hi = 0.693359375
+		ln2Lo = -2.12194440e-4
+	)
+	zero := archsimd.BroadcastFloat32x16(0)
+	one := archsimd.BroadcastFloat32x16(1)
+	subnormal := x.Less(archsimd.BroadcastFloat32x16(1.17549435e-38))
+	xs := x.Mul(archsimd.BroadcastFloat32x16(1<<23)).Merge(x, subnormal)
+	eAdjust := archsimd.BroadcastFloat32x16(-23).Merge(zero, subnormal)
+	// xs = m·2^e with m in [0.5, 1) (frexp), from the bits.
+	bits := xs.AsInt32x16()
+	e := bits.ShiftAllRight(23).And(archsimd.BroadcastInt32x16(0xff)).Sub(archsimd.BroadcastInt32x16(126)).
+		ConvertToFloat32().Add(eAdjust)
+	m := bits.And(archsimd.BroadcastInt32x16(0x007fffff)).Or(archsimd.BroadcastInt32x16(0x3f000000)).AsFloat32x16()
+	// m < √½: use 2m (in [√½, 1)) and e-1, so that f = m-1 is in [√½-1, √2-1).
+	small := m.Less(archsimd.BroadcastFloat32x16(0.707106781186547524))
+	e = e.Sub(one.Merge(zero, small))
+	f := m.Add(m.Merge(zero, small)).Sub(one)
+	z := f.Mul(f)
+	y := f.MulAdd(archsimd.BroadcastFloat32x16(p0), archsimd.BroadcastFloat32x16(p1))
+	y = y.MulAdd(f, archsimd.BroadcastFloat32x16(p2))
+	y = y.MulAdd(f, archsimd.BroadcastFloat32x16(p3))
+	y = y.MulAdd(f, archsimd.BroadcastFloat32x16(p4))
+	y = y.MulAdd(f, archsimd.BroadcastFloat32x16(p5))
+	y = y.MulAdd(f, archsimd.BroadcastFloat32x16(p6))
+	y = y.MulAdd(f, archsimd.BroadcastFloat32x16(p7))
+	y = y.MulAdd(f, archsimd.BroadcastFloat32x16(p8))
+	y = y.Mul(f).Mul(z)
+	y = e.MulAdd(archsimd.BroadcastFloat32x16(ln2Lo), y)
+	y = z.MulAdd(archsimd.BroadcastFloat32x16(-0.5), y)
+	r := e.MulAdd(archsimd.BroadcastFloat32x16(ln2Hi), f.Add(y))
+	inf := archsimd.BroadcastFloat32x16(float32(math.Inf(1)))
+	r = inf.Mul(archsimd.BroadcastFloat32x16(-1)).Merge(r, x.Equal(zero)) // log(±0) = -Inf
+	r = archsimd.BroadcastFloat32x16(float32(math.NaN())).Merge(r, x.Less(zero))
+	r = inf.Merge(r, x.Equal(inf))
+	return r.Merge(x, x.Equal(x)) // x itself where x is NaN.
 }

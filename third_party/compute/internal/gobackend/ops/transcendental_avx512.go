@@ -4,7 +4,7 @@
 
 package ops
 
-// Vectorised float32 Exp, Logistic and Tanh for AVX-512 (golem, see GOLEM_PATCH.md).
+// Vectorised float32 Exp, Logistic, Tanh, Erf, Log and Sqrt for AVX-512 (golem, see GOLEM_PATCH.md).
 //
 // Why: the generic kernels call math.Exp/math.Tanh per element in float64. After any AVX-512
 // kernel has run (they leave the upper ZMM state dirty), math.Exp's legacy-SSE instructions pay
@@ -129,5 +129,23 @@ func execErfFloat32Fast(backend *gobackend.Backend, inputs, outputs []float32) b
 		return false
 	}
 	unaryFloat32AVX512(backend, inputs, outputs, fastmath.Erf32x16)
+	return true
+}
+
+func execLogFloat32Fast(backend *gobackend.Backend, inputs, outputs []float32) bool {
+	if !transcendentalAVX512 {
+		return false
+	}
+	unaryFloat32AVX512(backend, inputs, outputs, fastmath.Log32x16)
+	return true
+}
+
+// execSqrtFloat32Fast is VSQRTPS: correctly rounded, so bit-identical to the generic
+// float32(math.Sqrt(float64(x))) (AdamW takes the square root of every second moment).
+func execSqrtFloat32Fast(backend *gobackend.Backend, inputs, outputs []float32) bool {
+	if !transcendentalAVX512 {
+		return false
+	}
+	unaryFloat32AVX512(backend, inputs, outputs, archsimd.Float32x16.Sqrt)
 	return true
 }

@@ -11,3 +11,5 @@ func execExpFloat32Fast(*gobackend.Backend, []float32, []float32) bool      { re
 func execLogisticFloat32Fast(*gobackend.Backend, []float32, []float32) bool { return false }
 func execTanhFloat32Fast(*gobackend.Backend, []float32, []float32) bool     { return false }
 func execErfFloat32Fast(*gobackend.Backend, []float32, []float32) bool      { return false }
+func execLogFloat32Fast(*gobackend.Backend, []float32, []float32) bool      { return false }
+func execSqrtFloat32Fast(*gobackend.Backend, []float32, []float32) bool     { return false }

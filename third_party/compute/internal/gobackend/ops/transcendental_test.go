@@ -12,6 +12,9 @@ import (
 // erfMaxUlps bounds Erf's error (measured: 5 ulp, near x = 3.94 where erf(x) rounds to 1).
 const erfMaxUlps = 5
 
+// logMaxUlps bounds Log's error (Cephes logf).
+const logMaxUlps = 2
+
 // ulpDiff returns the distance in float32 units in the last place between got and want.
 func ulpDiff(got, want float32) float64 {
 	if got == want || (got != got && want != want) {
@@ -32,7 +35,8 @@ func ulpDiff(got, want float32) float64 {
 
 // TestTranscendentalFloat32 sweeps every step-th float32 bit pattern in [-100, 100] (step 997:
 // 2.2M values; GOMLX_ULP_SWEEP_STEP=1 for all 2.2G) plus special values, and checks the float32
-// Exp, Logistic and Tanh kernels against math's float64 result rounded to float32, in ulps.
+// Exp, Logistic, Tanh, Erf, Log and Sqrt kernels against math's float64 result rounded to
+// float32, in ulps (Sqrt: exact).
 func TestTranscendentalFloat32(t *testing.T) {
 	backend := newTestBackend(t)
 	defer backend.Finalize()
@@ -46,7 +50,8 @@ func TestTranscendentalFloat32(t *testing.T) {
 		inputs = append(inputs, f, -f)
 	}
 	inf := float32(math.Inf(1))
-	inputs = append(inputs, 0, inf, -inf, float32(math.NaN()), 88.7, 88.72, 88.8, -87.3, -103, -104, -105)
+	inputs = append(inputs, 0, inf, -inf, float32(math.NaN()), 88.7, 88.72, 88.8, -87.3, -103, -104, -105,
+		1, 1e10, 3e38, math.MaxFloat32, math.SmallestNonzeroFloat32, float32(math.Copysign(0, -1)))
 	outputs := make([]float32, len(inputs))
 	for _, c := range []struct {
 		name    string
@@ -60,6 +65,8 @@ func TestTranscendentalFloat32(t *testing.T) {
 			func(x float64) float64 { return 1 / (1 + math.Exp(-x)) }, 3, 1.2e-38},
 		{"Tanh", func(in, out []float32) bool { return execTanhFloat32Fast(backend, in, out) }, math.Tanh, 3, 0},
 		{"Erf", func(in, out []float32) bool { return execErfFloat32Fast(backend, in, out) }, math.Erf, erfMaxUlps, 0},
+		{"Log", func(in, out []float32) bool { return execLogFloat32Fast(backend, in, out) }, math.Log, logMaxUlps, 0},
+		{"Sqrt", func(in, out []float32) bool { return execSqrtFloat32Fast(backend, in, out) }, math.Sqrt, 0, 0},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if !c.fast(inputs, outputs) {
@@ -108,6 +115,8 @@ func BenchmarkTranscendentalFloat32(b *testing.B) {
 		{"Exp", func(in, out []float32) bool { return execExpFloat32Fast(backend, in, out) }, execExpGeneric[float32]},
 		{"Logistic", func(in, out []float32) bool { return execLogisticFloat32Fast(backend, in, out) }, execLogisticGeneric[float32]},
 		{"Tanh", func(in, out []float32) bool { return execTanhFloat32Fast(backend, in, out) }, execTanhGeneric[float32]},
+		{"Log", func(in, out []float32) bool { return execLogFloat32Fast(backend, in, out) }, execLogGeneric[float32]},
+		{"Sqrt", func(in, out []float32) bool { return execSqrtFloat32Fast(backend, in, out) }, execSqrtGeneric[float32]},
 	} {
 		b.Run(c.name+"/fast", func(b *testing.B) {
 			cpu0 := processCPUTime()

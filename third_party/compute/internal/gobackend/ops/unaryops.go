@@ -595,7 +595,9 @@ func execLog(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobacke
 	}
 	switch input.RawShape.DType {
 	case dtypes.Float32:
-		execLogGeneric(input.Flat.([]float32), output.Flat.([]float32))
+		if !execLogFloat32Fast(backend, input.Flat.([]float32), output.Flat.([]float32)) { // golem
+			execLogGeneric(input.Flat.([]float32), output.Flat.([]float32))
+		}
 	case dtypes.Float64:
 		execLogGeneric(input.Flat.([]float64), output.Flat.([]float64))
 	case dtypes.BFloat16:
@@ -838,7 +840,9 @@ func execSqrt(backend *gobackend.Backend, node *gobackend.Node, inputs []*goback
 	}
 	switch input.RawShape.DType {
 	case dtypes.Float32:
-		execSqrtGeneric(input.Flat.([]float32), output.Flat.([]float32))
+		if !execSqrtFloat32Fast(backend, input.Flat.([]float32), output.Flat.([]float32)) { // golem
+			execSqrtGeneric(input.Flat.([]float32), output.Flat.([]float32))
+		}
 	case dtypes.Float64:
 		execSqrtGeneric(input.Flat.([]float64), output.Flat.([]float64))
 	case dtypes.BFloat16:
