@@ -82,7 +82,8 @@ func TestBinaryFloat32AVX512(t *testing.T) {
 }
 
 // BenchmarkBinaryFloat32 prints ns per element of Mul, AVX-512 vs generic, for the layouts of a
-// training step ([2048, 1536] activations, a [1536] bias row, a [2048, 1] per-row scale).
+// training step ([2048, 1536] activations, a [1536] bias row, a [2048, 1] per-row scale, a
+// rank-0 scalar).
 func BenchmarkBinaryFloat32(b *testing.B) {
 	backend := newTestBackend(b)
 	defer backend.Finalize()
@@ -90,7 +91,7 @@ func BenchmarkBinaryFloat32(b *testing.B) {
 	for _, c := range []struct {
 		name string
 		rhs  []int
-	}{{"same-shape", out}, {"bias-row", []int{1, 1536}}, {"per-row-column", []int{2048, 1}}} {
+	}{{"same-shape", out}, {"bias-row", []int{1, 1536}}, {"per-row-column", []int{2048, 1}}, {"scalar", []int{}}} {
 		node := &gobackend.Node{Shape: shapes.Make(dtypes.Float32, out...)}
 		lhs, rhs := float32Buffer(out, 1), float32Buffer(c.rhs, 2)
 		for _, fast := range []bool{true, false} {

@@ -53,3 +53,23 @@ func checkSliceRows[T float32 | int64](t *testing.T, dtype dtypes.DType, dims, o
 		t.Fatalf("%s: got %v, want %v", dtype, got.Flat, want.Flat)
 	}
 }
+
+// BenchmarkSliceRows prints ns per output element of slicing the middle third of the columns
+// of [2048, 1152] (a q/k/v split), row copies vs the element loop.
+func BenchmarkSliceRows(b *testing.B) {
+	inShape, outShape := shapes.Make(dtypes.Float32, 2048, 1152), shapes.Make(dtypes.Float32, 2048, 384)
+	operand := &gobackend.Buffer{RawShape: inShape, Flat: make([]float32, inShape.Size())}
+	output := &gobackend.Buffer{RawShape: outShape, Flat: make([]float32, outShape.Size())}
+	params := &sliceNode{starts: []int{0, 384}, limits: []int{2048, 768}, strides: []int{1, 1}}
+	for _, c := range []struct {
+		name string
+		fn   func(operand, output *gobackend.Buffer, params *sliceNode)
+	}{{"rows", sliceRowsGeneric[float32]}, {"elements", sliceElementsGeneric[float32]}} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				c.fn(operand, output, params)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*outShape.Size()), "ns/elem")
+		})
+	}
+}
