@@ -6,6 +6,9 @@
 set -e
 rounds=${1:-3}
 export GOEXPERIMENT=simd GOMLX_NO_AUTO_INSTALL=1 OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2
+# Let OpenBLAS pick its kernels for this CPU: a pinned OPENBLAS_CORETYPE=Haswell (the build
+# machines' environment) holds it to AVX2 kernels, 2-3x slower than its AVX-512 ones here.
+unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
 bin=$(mktemp -d)/matmulbench
 go build -o "$bin" ./bench/cmd/matmulbench
 out=$(mktemp)

@@ -220,6 +220,13 @@ func repoDir() string {
 }
 
 func drive() error {
+	// OpenBLAS picks its kernels for the CPU unless told otherwise; this project's build machines
+	// pin OPENBLAS_CORETYPE=Haswell (AVX2 kernels) and OPENBLAS_L2_SIZE in the environment, which
+	// PyTorch's workers would inherit: 1024³ on one thread ran at 70 GFLOP/s pinned against 190
+	// with the kernels OpenBLAS picks itself (Cooperlake), 2026-12-04. golem does not use OpenBLAS.
+	for _, k := range []string{"OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"} {
+		os.Unsetenv(k)
+	}
 	fmt.Printf("golem vs PyTorch training speed: %s, GOMAXPROCS %d, torch threads %d, backend %q, load %s\n",
 		time.Now().UTC().Format("2006-01-02 15:04 UTC"), runtime.GOMAXPROCS(0), *flagThreads, *flagBackend, loadavg())
 	tmp, err := os.MkdirTemp("", "golem-speed-")
