@@ -62,14 +62,11 @@ type operandLayout struct {
 }
 
 func classifyOperand(operand, output []int) operandLayout {
-	if len(operand) == 0 {
-		// A rank-0 scalar (a Constant: the attention scale, Adam's scalars): a column of the
-		// whole tensor. Without this case they took the generic executor (4.5% of a step).
-		n := 1
-		for _, d := range output {
-			n *= d
-		}
-		return operandLayout{kind: 2, period: n}
+	if size := prod(operand); size == 1 && (len(operand) == 0 || len(operand) == len(output)) {
+		// A scalar, of rank 0 (a Constant: the attention scale, Adam's scalars) or with every
+		// axis of dimension 1: a column of the whole tensor. Rank-0 scalars took the generic
+		// executor (4.5% of a step); [1, 1] was a "row" of one element per output element.
+		return operandLayout{kind: 2, period: prod(output)}
 	}
 	if len(operand) != len(output) {
 		return operandLayout{kind: -1}
@@ -124,6 +121,14 @@ func classifyOperand(operand, output []int) operandLayout {
 		}
 	}
 	return operandLayout{kind: 2, period: inner(k)}
+}
+
+func prod(dims []int) int {
+	n := 1
+	for _, d := range dims {
+		n *= d
+	}
+	return n
 }
 
 func execBinaryFloat32AVX512(op binaryFloat32Op, generic gobackend.NodeExecutor, backend *gobackend.Backend,
