@@ -6,6 +6,7 @@ import (
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/internal/gobackend"
+	"github.com/gomlx/compute/internal/gobackend/ops"
 	"github.com/gomlx/compute/shapes"
 	"github.com/pkg/errors"
 )
@@ -89,9 +90,9 @@ func execFusedLayerNorm(backend *gobackend.Backend, node *gobackend.Node, inputs
 
 	switch input.RawShape.DType {
 	case dtypes.Float32:
-		layerNorm[float32](input, output, gamma, beta, data.axes, data.epsilon)
+		layerNorm[float32](backend, input, output, gamma, beta, data.axes, data.epsilon)
 	case dtypes.Float64:
-		layerNorm[float64](input, output, gamma, beta, data.axes, data.epsilon)
+		layerNorm[float64](backend, input, output, gamma, beta, data.axes, data.epsilon)
 	default:
 		return nil, errors.Wrapf(compute.ErrNotImplemented, "FusedLayerNorm: dtype %s", input.RawShape.DType)
 	}
@@ -99,7 +100,7 @@ func execFusedLayerNorm(backend *gobackend.Backend, node *gobackend.Node, inputs
 }
 
 // layerNorm dispatches to the trailing-axes fast path or the general case.
-func layerNorm[T float32 | float64](input, output, gamma, beta *gobackend.Buffer, axes []int, epsilon float64) {
+func layerNorm[T float32 | float64](backend *gobackend.Backend, input, output, gamma, beta *gobackend.Buffer, axes []int, epsilon float64) {
 	inData := input.Flat.([]T)
 	outData := output.Flat.([]T)
 	dims := input.RawShape.Dimensions
@@ -128,7 +129,13 @@ func layerNorm[T float32 | float64](input, output, gamma, beta *gobackend.Buffer
 	}
 
 	if isTrailingAxes {
-		layerNormTrailingAxes(inData, outData, gammaData, betaData, normSize, epsilon)
+		// Groups are independent: split them over the workers (golem, see GOLEM_PATCH.md); each
+		// group is computed exactly as before, so results are bit-identical.
+		groupsPerChunk := max(1, 16384/max(normSize, 1))
+		ops.ParallelRange(backend, len(inData)/max(normSize, 1), groupsPerChunk, func(start, end int) {
+			layerNormTrailingAxes(inData[start*normSize:end*normSize], outData[start*normSize:end*normSize],
+				gammaData, betaData, normSize, epsilon)
+		})
 	} else {
 		layerNormArbitraryAxes(inData, outData, gammaData, betaData, dims, axes, normSize, epsilon)
 	}

@@ -15,7 +15,6 @@ package ops
 import (
 	"math"
 	"simd/archsimd"
-	"sync/atomic"
 	"unsafe"
 
 	"github.com/gomlx/compute/internal/fastmath"
@@ -48,25 +47,6 @@ func unaryFloat32AVX512(backend *gobackend.Backend, inputs, outputs []float32, k
 // parallelChunks calls fn over [0, n) in chunks of 4*unaryMinParallelizeChunk elements.
 func parallelChunks(backend *gobackend.Backend, n int, fn func(start, end int)) {
 	ParallelRange(backend, n, 4*unaryMinParallelizeChunk, fn)
-}
-
-// ParallelRange calls fn over [0, n) in chunks of `chunk`, pulled by the backend's workers (the
-// caller works too); n of at most 2 chunks runs on the caller.
-func ParallelRange(backend *gobackend.Backend, n, chunk int, fn func(start, end int)) {
-	if backend == nil || !backend.Workers.IsEnabled() || n <= 2*chunk {
-		fn(0, n)
-		return
-	}
-	var next atomic.Int64
-	backend.Workers.Saturate(func() {
-		for {
-			start := int(next.Add(int64(chunk)) - int64(chunk))
-			if start >= n {
-				return
-			}
-			fn(start, min(start+chunk, n))
-		}
-	})
 }
 
 // logistic16 = 1 / (1 + e^-x), exact at the extremes (0 and 1).
