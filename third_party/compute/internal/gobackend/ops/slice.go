@@ -168,45 +168,6 @@ var sliceDTypeMap = gobackend.NewDTypeMap("Slice")
 // in the operand buffer using starts and strides, and copies the value.
 func execSliceGeneric[T gobackend.SupportedTypesConstraints](operand, output *gobackend.Buffer, params *sliceNode) {
 	rank := operand.RawShape.Rank()
-	if rank > 0 && params.strides[rank-1] == 1 {
-		sliceRowsGeneric[T](operand, output, params)
-		return
-	}
-	sliceElementsGeneric[T](operand, output, params)
-}
-
-// sliceRowsGeneric is execSliceGeneric when the last axis has stride 1 (golem, see
-// GOLEM_PATCH.md): each output row is one contiguous run of the operand, copied with copy()
-// instead of element by element (the q/k/v splits of a training step: 2.9% of it).
-func sliceRowsGeneric[T gobackend.SupportedTypesConstraints](operand, output *gobackend.Buffer, params *sliceNode) {
-	rank := operand.RawShape.Rank()
-	outputFlat := output.Flat.([]T)
-	operandFlat := operand.Flat.([]T)
-	outputDimensions := output.RawShape.Dimensions
-	operandFlatStrides := operand.RawShape.Strides()
-	outputAxisIdxs := make([]int, rank)
-	var operandFlatIdx int
-	for axis, start := range params.starts {
-		operandFlatIdx += start * operandFlatStrides[axis]
-	}
-	inner := outputDimensions[rank-1]
-	for outputFlatIdx := 0; outputFlatIdx < len(outputFlat); outputFlatIdx += inner {
-		copy(outputFlat[outputFlatIdx:outputFlatIdx+inner], operandFlat[operandFlatIdx:operandFlatIdx+inner])
-		for axis := rank - 2; axis >= 0; axis-- {
-			outputAxisIdxs[axis]++
-			if outputAxisIdxs[axis] < outputDimensions[axis] {
-				operandFlatIdx += params.strides[axis] * operandFlatStrides[axis]
-				break
-			}
-			operandFlatIdx -= (outputDimensions[axis] - 1) * params.strides[axis] * operandFlatStrides[axis]
-			outputAxisIdxs[axis] = 0
-		}
-	}
-}
-
-// sliceElementsGeneric copies one element at a time (any strides).
-func sliceElementsGeneric[T gobackend.SupportedTypesConstraints](operand, output *gobackend.Buffer, params *sliceNode) {
-	rank := operand.RawShape.Rank()
 	outputFlat := output.Flat.([]T)
 	operandFlat := operand.Flat.([]T)
 	if sliceContiguousRuns(operandFlat, outputFlat, operand.RawShape.Dimensions, output.RawShape.Dimensions, params) {
