@@ -1,8 +1,10 @@
 package train
 
 import (
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -165,30 +167,43 @@ func cachedPeak(device, dtype string, measure func() float64) PeakInfo {
 	return info
 }
 
-// kernelsBuild names the build in the cache key (" | build <vcs revision>"), so a binary with
-// other kernels (a faster Go-backend matmul, say) measures again instead of reusing a figure
-// that no longer holds (it once gave an MFU of 122%). Builds without VCS stamps (test binaries)
-// share one entry.
+// kernelsBuild names the build in the cache key, so a binary with other kernels (a faster
+// Go-backend matmul, say) measures again instead of reusing a figure that no longer holds (a
+// stale one once gave an MFU of 170%): " | build <vcs revision>" for stamped builds, else
+// " | binary <sha256 of the executable>" (go run and test binaries carry no VCS stamp; Go builds
+// are reproducible, so the same code keeps its entry).
 func kernelsBuild() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return ""
-	}
-	rev, modified := "", ""
-	for _, s := range bi.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.modified":
-			if s.Value == "true" {
-				modified = "+modified"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		rev, modified := "", ""
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				if s.Value == "true" {
+					modified = "+modified"
+				}
 			}
 		}
+		if rev != "" && modified == "" {
+			return " | build " + rev[:min(12, len(rev))]
+		}
 	}
-	if rev == "" {
+	// Unstamped or modified builds: the executable's own bytes say which kernels it has.
+	exe, err := os.Executable()
+	if err != nil {
 		return ""
 	}
-	return " | build " + rev[:min(12, len(rev))] + modified
+	f, err := os.Open(exe)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return ""
+	}
+	return fmt.Sprintf(" | binary %x", h.Sum(nil)[:6])
 }
 
 // MeasureMatmulPeak is the MFU denominator's measurement: the best GFLOP/s of a few N×N×N

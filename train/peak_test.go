@@ -65,3 +65,15 @@ func TestPeakTFlopsValidated(t *testing.T) {
 		t.Fatalf("want an error naming train.peak_tflops, got %v", err)
 	}
 }
+
+// A test binary carries no VCS stamp; the cache key still names its build (by the executable's
+// hash), so a binary with other kernels never reuses another's measured peak.
+func TestPeakCacheKeyNamesTheBuild(t *testing.T) {
+	k := kernelsBuild()
+	if !strings.HasPrefix(k, " | binary ") || len(k) != len(" | binary ")+12 {
+		t.Fatalf("kernelsBuild() = %q, want \" | binary <12 hex digits>\"", k)
+	}
+	if kernelsBuild() != k {
+		t.Fatal("kernelsBuild is not stable within one binary")
+	}
+}
