@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/golem-ml/golem/corpus"
 	"github.com/golem-ml/golem/train"
 )
 
@@ -27,7 +28,7 @@ func TestTrainHook(t *testing.T) {
 	}
 	var log strings.Builder
 	hook := TrainHook(tasks, Options{DataDir: dataDir, Limit: 3, BootstrapIters: -1}, 4, &log)
-	opts := train.Options{Backend: backend(t), Quiet: true, Log: &log, Callbacks: []train.Callbacks{hook}}
+	opts := train.Options{Backend: backend(t), Text: corpus.TextSource{}, Quiet: true, Log: &log, Callbacks: []train.Callbacks{hook}}
 	if _, err := train.Pretrain(context.Background(), cfg, opts); err != nil {
 		t.Fatalf("%v\n%s", err, log.String())
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/janpfeifer/must"
 
 	"github.com/golem-ml/golem/checkpoint"
+	"github.com/golem-ml/golem/corpus"
 	"github.com/golem-ml/golem/data"
 	"github.com/golem-ml/golem/generate"
 	"github.com/golem-ml/golem/models/transformer"
@@ -66,7 +67,7 @@ func tinyBase(t testing.TB) string {
 		}
 		tok := tokenizer.NewByte()
 		cfg.Model.VocabSize = tok.VocabSize()
-		toks, _, err := data.Open(cfg.Data, tok)
+		toks, _, err := data.Open(cfg.Data, tok, corpus.TextSource{})
 		if baseErr = err; err != nil {
 			return
 		}

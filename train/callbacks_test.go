@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/golem-ml/golem/checkpoint"
+	"github.com/golem-ml/golem/corpus"
 	"github.com/golem-ml/golem/tokenizer"
 )
 
@@ -47,7 +48,7 @@ func (r *recorder) CheckpointFiles(t *Trainer) (map[string][]byte, error) {
 func TestCallbacksSeeEveryStepAndEval(t *testing.T) {
 	cfg := tinyConfig(t, "train.steps=6", "train.eval_every=2", "train.eval_batches=1", "checkpoint.every=0")
 	r := &recorder{}
-	if _, err := Pretrain(context.Background(), cfg, Options{Backend: backend(t), Quiet: true, Log: &bytes.Buffer{}, Callbacks: []Callbacks{r, NoCallbacks{}}}); err != nil {
+	if _, err := Pretrain(context.Background(), cfg, Options{Backend: backend(t), Text: corpus.TextSource{}, Quiet: true, Log: &bytes.Buffer{}, Callbacks: []Callbacks{r, NoCallbacks{}}}); err != nil {
 		t.Fatal(err)
 	}
 	if want := tokenizer.NewByte().VocabSize(); r.starts != 1 || r.vocab != want {
@@ -70,12 +71,12 @@ func TestCallbacksSeeEveryStepAndEval(t *testing.T) {
 
 func TestCallbackErrorEndsRunAndStopEndsEarly(t *testing.T) {
 	cfg := tinyConfig(t, "train.steps=20", "train.eval_every=0", "checkpoint.every=0")
-	_, err := Pretrain(context.Background(), cfg, Options{Backend: backend(t), Quiet: true, Log: &bytes.Buffer{}, Callbacks: []Callbacks{&recorder{failAt: 3}}})
+	_, err := Pretrain(context.Background(), cfg, Options{Backend: backend(t), Text: corpus.TextSource{}, Quiet: true, Log: &bytes.Buffer{}, Callbacks: []Callbacks{&recorder{failAt: 3}}})
 	if err == nil || !strings.Contains(err.Error(), "step callback at step 3: plot window closed") {
 		t.Fatalf("want the callback's error with its step, got %v", err)
 	}
 	cfg = tinyConfig(t, "train.steps=20", "train.eval_every=2", "train.eval_batches=1", "checkpoint.every=0")
-	sum, err := Pretrain(context.Background(), cfg, Options{Backend: backend(t), Quiet: true, Log: &bytes.Buffer{}, Callbacks: []Callbacks{&recorder{stopAfter: 2}}})
+	sum, err := Pretrain(context.Background(), cfg, Options{Backend: backend(t), Text: corpus.TextSource{}, Quiet: true, Log: &bytes.Buffer{}, Callbacks: []Callbacks{&recorder{stopAfter: 2}}})
 	if err != nil {
 		t.Fatal(err)
 	}

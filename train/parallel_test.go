@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/golem-ml/golem/corpus"
 )
 
 // The sharded path itself needs XLA (the Go backend has no sharding): bench/gpu's
@@ -14,11 +16,11 @@ import (
 // that name the key.
 func TestDataParallelOnTheGoBackend(t *testing.T) {
 	cfg := tinyConfig(t, "train.steps=2", "train.eval_every=0", "train.data_parallel=auto")
-	if _, err := Pretrain(context.Background(), cfg, Options{Backend: backend(t), Quiet: true, Log: &bytes.Buffer{}}); err != nil {
+	if _, err := Pretrain(context.Background(), cfg, Options{Backend: backend(t), Text: corpus.TextSource{}, Quiet: true, Log: &bytes.Buffer{}}); err != nil {
 		t.Fatalf("data_parallel=auto on one device: %v", err)
 	}
 	cfg = tinyConfig(t, "train.steps=2", "train.eval_every=0", "train.data_parallel=on")
-	_, err := Pretrain(context.Background(), cfg, Options{Backend: backend(t), Quiet: true, Log: &bytes.Buffer{}})
+	_, err := Pretrain(context.Background(), cfg, Options{Backend: backend(t), Text: corpus.TextSource{}, Quiet: true, Log: &bytes.Buffer{}})
 	if err == nil || !strings.Contains(err.Error(), "train.data_parallel") {
 		t.Fatalf("data_parallel=on on the Go backend: want an error naming train.data_parallel, got %v", err)
 	}

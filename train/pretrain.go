@@ -29,6 +29,10 @@ type Options struct {
 	Quiet     bool      // no progress bar
 	// StopAfter ends the run (with a checkpoint) after this many steps in this process; 0 = no limit.
 	StopAfter int
+	// Text reads the raw text (plain, JSONL, WARC/WET) that data.train and data.val may name,
+	// and trains the tokenizer when tokenizer.path is empty: corpus.TextSource{} in the
+	// commands. With nil, only token shards (made by prepare) can be trained on.
+	Text data.TextSource
 	// Callbacks are called in order at the start, each step, validation pass and checkpoint
 	// (e.g. viz.LiveLoss; evaluate.TrainHook scores zero-/few-shot tasks after each validation).
 	Callbacks []Callbacks
@@ -50,7 +54,7 @@ type Summary struct {
 	Sample       string
 	Checkpoint   string
 	// Data is what reading raw text met (records, drops, bad input); empty for token shards.
-	Data *data.Report
+	Data *data.ReadReport
 }
 
 // Pretrain runs (or resumes) a pretraining run from cfg: tokenizer, data, model, loop,
@@ -76,7 +80,7 @@ func Pretrain(ctx context.Context, cfg Config, opts Options) (*Summary, error) {
 			return &Summary{StartStep: step, Steps: step, Checkpoint: resumeFrom, FirstLoss: math.NaN(), ValLoss: math.NaN()}, err
 		}
 	}
-	tok, err := loadTokenizer(cfg, resumeFrom)
+	tok, err := loadTokenizer(cfg, resumeFrom, opts.Text)
 	if err != nil {
 		return nil, err
 	}
@@ -91,7 +95,7 @@ func Pretrain(ctx context.Context, cfg Config, opts Options) (*Summary, error) {
 			return nil, err
 		}
 	}
-	trainToks, valToks, dataRep, err := data.OpenReport(cfg.Data, tok)
+	trainToks, valToks, dataRep, err := data.OpenReport(cfg.Data, tok, opts.Text)
 	if err != nil {
 		return nil, err
 	}
@@ -153,7 +157,7 @@ func finished(cfg Config, dir string, log io.Writer) (step int64, done bool, err
 }
 
 // loadTokenizer picks the run's tokenizer: the checkpoint's when resuming, else the config's.
-func loadTokenizer(cfg Config, resumeFrom string) (tokenizer.Tokenizer, error) {
+func loadTokenizer(cfg Config, resumeFrom string, text data.TextSource) (tokenizer.Tokenizer, error) {
 	if resumeFrom != "" && checkpoint.Has(resumeFrom, TokenizerFile) {
 		return ReadTokenizer(resumeFrom)
 	}
@@ -161,7 +165,7 @@ func loadTokenizer(cfg Config, resumeFrom string) (tokenizer.Tokenizer, error) {
 	case "byte":
 		return tokenizer.NewByte(), nil
 	case "":
-		return trainTokenizer(cfg)
+		return trainTokenizer(cfg, text)
 	}
 	t, err := tokenizer.LoadAny(cfg.Tokenizer.Path)
 	if err != nil {

@@ -5,6 +5,8 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/golem-ml/golem/corpus"
 )
 
 // Logged to a file or pipe, a run prints plain lines (no carriage-return frames): one every
@@ -12,7 +14,7 @@ import (
 func TestPlainProgressLines(t *testing.T) {
 	cfg := tinyConfig(t, "train.steps=6", "train.log_every=2", "train.eval_every=3", "checkpoint.every=3")
 	var log bytes.Buffer
-	if _, err := Pretrain(context.Background(), cfg, Options{Backend: backend(t), Log: &log}); err != nil {
+	if _, err := Pretrain(context.Background(), cfg, Options{Backend: backend(t), Text: corpus.TextSource{}, Log: &log}); err != nil {
 		t.Fatal(err)
 	}
 	out := log.String()

@@ -10,20 +10,19 @@ import (
 )
 
 // trainTokenizer trains a byte-level BPE of tokenizer.vocab_size on the training documents
-// (any raw format the data section reads), with the default special tokens.
-func trainTokenizer(cfg Config) (tokenizer.Tokenizer, error) {
-	opts := data.ReadOptions{Format: cfg.Data.Format, JSONL: data.JSONLOptions{TextField: cfg.Data.TextField}}
-	if opts.Format == "" {
-		opts.Format = "auto"
+// (any raw format text reads), with the default special tokens.
+func trainTokenizer(cfg Config, text data.TextSource) (tokenizer.Tokenizer, error) {
+	if text == nil {
+		return nil, fmt.Errorf("tokenizer.path: empty, so a tokenizer would be trained on data.train, but this program reads no raw text; set tokenizer.path to a tokenizer file")
 	}
 	var readErr error
 	docs := iter.Seq[string](func(yield func(string) bool) {
-		for d, err := range data.Documents(cfg.Data.Train, opts) {
+		for d, err := range text.Documents(cfg.Data, cfg.Data.Train) {
 			if err != nil {
 				readErr = err
 				return
 			}
-			if !yield(d.Text) {
+			if !yield(d) {
 				return
 			}
 		}

@@ -20,6 +20,7 @@ import (
 	"github.com/janpfeifer/must"
 
 	"github.com/golem-ml/golem/checkpoint"
+	"github.com/golem-ml/golem/corpus"
 	"github.com/golem-ml/golem/safetensors"
 	"github.com/golem-ml/golem/tokenizer"
 )
@@ -52,7 +53,7 @@ func tinyConfig(t testing.TB, sets ...string) Config {
 
 func TestTinyRunLearns(t *testing.T) {
 	cfg := tinyConfig(t, "train.steps=80", "train.eval_every=0", "sample.tokens=16")
-	sum, err := Pretrain(context.Background(), cfg, Options{Backend: backend(t), Quiet: true, Log: &bytes.Buffer{}})
+	sum, err := Pretrain(context.Background(), cfg, Options{Backend: backend(t), Text: corpus.TextSource{}, Quiet: true, Log: &bytes.Buffer{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +81,7 @@ func TestGradientAccumulationMatchesFullBatch(t *testing.T) {
 	accum := tinyConfig(t, "train.steps=3", "train.eval_every=0", "train.micro_batch_size=2")
 	var finals [2][]byte
 	for i, cfg := range []Config{full, accum} {
-		if _, err := Pretrain(context.Background(), cfg, Options{Backend: backend(t), Quiet: true, Log: &bytes.Buffer{}}); err != nil {
+		if _, err := Pretrain(context.Background(), cfg, Options{Backend: backend(t), Text: corpus.TextSource{}, Quiet: true, Log: &bytes.Buffer{}}); err != nil {
 			t.Fatal(err)
 		}
 		last := must.M1((&checkpoint.Manager{Dir: cfg.OutDir}).Latest())
@@ -165,7 +166,7 @@ func (c onStep) OnStep(t *Trainer, _ StepResult) error { c.f(t); return nil }
 func TestNaNStepIsSkipped(t *testing.T) {
 	cfg := tinyConfig(t, "train.steps=6", "train.eval_every=0", "checkpoint.every=1", "checkpoint.keep_last=0", "train.log_every=1")
 	var log bytes.Buffer
-	opts := Options{Backend: backend(t), Quiet: true, Log: &log, Callbacks: []Callbacks{poisonAt(func(step int64) bool { return step == 3 })}}
+	opts := Options{Backend: backend(t), Text: corpus.TextSource{}, Quiet: true, Log: &log, Callbacks: []Callbacks{poisonAt(func(step int64) bool { return step == 3 })}}
 	// The 4th step (index 3) is poisoned: the checkpoints of steps 3 and 4 must hold the same weights.
 	if _, err := Pretrain(context.Background(), cfg, opts); err != nil {
 		t.Fatal(err)
@@ -264,7 +265,7 @@ func TestNaNGuardLeavesWeightsUntouched(t *testing.T) {
 	}
 	// K bad steps in a row abort the run.
 	cfg2 := tinyConfig(t, "train.steps=10", "train.max_bad_steps=3")
-	_, err := Pretrain(context.Background(), cfg2, Options{Backend: backend(t), Quiet: true, Log: &bytes.Buffer{},
+	_, err := Pretrain(context.Background(), cfg2, Options{Backend: backend(t), Text: corpus.TextSource{}, Quiet: true, Log: &bytes.Buffer{},
 		Callbacks: []Callbacks{poisonAt(func(step int64) bool { return step >= 2 })}})
 	if err == nil || !strings.Contains(err.Error(), "3 non-finite steps in a row") {
 		t.Fatalf("want an abort after 3 bad steps, got %v", err)
@@ -373,7 +374,7 @@ func TestKillDuringCheckpointSave(t *testing.T) {
 
 func TestBFloat16ComputeTrains(t *testing.T) {
 	cfg := tinyConfig(t, "train.steps=12", "train.dtype=bfloat16", "train.eval_every=0", "train.log_every=1")
-	sum, err := Pretrain(context.Background(), cfg, Options{Backend: backend(t), Quiet: true, Log: &bytes.Buffer{}})
+	sum, err := Pretrain(context.Background(), cfg, Options{Backend: backend(t), Text: corpus.TextSource{}, Quiet: true, Log: &bytes.Buffer{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -394,7 +395,7 @@ func TestInterruptSavesACheckpoint(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var log bytes.Buffer
-	sum, err := Pretrain(ctx, cfg, Options{Backend: backend(t), Quiet: true, Log: &log,
+	sum, err := Pretrain(ctx, cfg, Options{Backend: backend(t), Text: corpus.TextSource{}, Quiet: true, Log: &log,
 		Callbacks: []Callbacks{onStep{f: func(t *Trainer) {
 			if t.Step == 4 {
 				cancel() // as the signal handler does, while the 4th step runs
@@ -416,7 +417,7 @@ func TestInterruptSavesACheckpoint(t *testing.T) {
 // --resume and --overwrite) and leaves it untouched; --overwrite replaces the old run.
 func TestRunFolderIsNeverMixed(t *testing.T) {
 	cfg := tinyConfig(t, "train.steps=4", "train.eval_every=0", "checkpoint.every=2", "checkpoint.keep_last=0", "train.log_every=1")
-	quiet := Options{Backend: backend(t), Quiet: true, Log: &bytes.Buffer{}}
+	quiet := Options{Backend: backend(t), Text: corpus.TextSource{}, Quiet: true, Log: &bytes.Buffer{}}
 	must.M1(Pretrain(context.Background(), cfg, quiet))
 	before := must.M1(os.ReadFile(filepath.Join(cfg.OutDir, "metrics.jsonl")))
 	again := cfg
@@ -453,12 +454,12 @@ func TestRunFolderIsNeverMixed(t *testing.T) {
 // start-up removes what an interrupted save or prune left.
 func TestResumeFinishedOrExtended(t *testing.T) {
 	cfg := tinyConfig(t, "train.steps=4", "train.eval_every=0", "checkpoint.every=2", "checkpoint.keep_last=0", "train.log_every=1")
-	must.M1(Pretrain(context.Background(), cfg, Options{Backend: backend(t), Quiet: true, Log: &bytes.Buffer{}}))
+	must.M1(Pretrain(context.Background(), cfg, Options{Backend: backend(t), Text: corpus.TextSource{}, Quiet: true, Log: &bytes.Buffer{}}))
 	configPath := filepath.Join(cfg.OutDir, ConfigFile)
 	config := must.M1(os.ReadFile(configPath))
 	metrics := must.M1(os.ReadFile(filepath.Join(cfg.OutDir, "metrics.jsonl")))
 	var log bytes.Buffer
-	resume := Options{Backend: backend(t), Quiet: true, Log: &log, Resume: true}
+	resume := Options{Backend: backend(t), Text: corpus.TextSource{}, Quiet: true, Log: &log, Resume: true}
 	sum, err := Pretrain(context.Background(), cfg, resume)
 	if err != nil || sum.Steps != 4 || !strings.Contains(log.String(), "already at step 4 of 4; nothing to do") || strings.Contains(log.String(), "NaN") {
 		t.Fatalf("resuming a finished run: %v, %+v; log:\n%s", err, sum, log.String())
@@ -545,12 +546,12 @@ func TestPretrainReportsBadRawInput(t *testing.T) {
 	cfg := tinyConfig(t, "data.train=["+cut+"]", "train.steps=1", "train.eval_every=0", "train.eval_batches=1")
 	var log bytes.Buffer
 	// One truncated file among ~5 records is over the default limit of 0.1, as in prepare.
-	if _, err := Pretrain(context.Background(), cfg, Options{Backend: backend(t), Quiet: true, Log: &log}); err == nil ||
+	if _, err := Pretrain(context.Background(), cfg, Options{Backend: backend(t), Text: corpus.TextSource{}, Quiet: true, Log: &log}); err == nil ||
 		!strings.Contains(err.Error(), cut) || !strings.Contains(err.Error(), "max_bad_fraction") {
 		t.Fatalf("truncated file over the limit: %v", err)
 	}
 	cfg = tinyConfig(t, "data.train=["+cut+"]", "train.steps=1", "train.eval_every=0", "train.eval_batches=1", "data.max_bad_fraction=0.5")
-	sum, err := Pretrain(context.Background(), cfg, Options{Backend: backend(t), Quiet: true, Log: &log})
+	sum, err := Pretrain(context.Background(), cfg, Options{Backend: backend(t), Text: corpus.TextSource{}, Quiet: true, Log: &log})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,6 +23,7 @@ import (
 
 	"github.com/golem-ml/golem/bench"
 	"github.com/golem-ml/golem/convert"
+	"github.com/golem-ml/golem/corpus"
 	"github.com/golem-ml/golem/generate"
 	"github.com/golem-ml/golem/train"
 )
@@ -217,7 +218,7 @@ func BenchmarkGPT2(b *testing.B) {
 			}
 			for i := 0; i < b.N; i++ {
 				start := time.Now()
-				sum, err := train.Pretrain(context.Background(), cfg, train.Options{Backend: back, Quiet: true})
+				sum, err := train.Pretrain(context.Background(), cfg, train.Options{Backend: back, Text: corpus.TextSource{}, Quiet: true})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -266,7 +267,7 @@ func TestGPUDataParallelMatchesSingleDevice(t *testing.T) {
 	for i, mode := range []string{"off", "on"} {
 		cfg := tinyConfig(t, "float32", "train.steps=4", "train.eval_every=2", "train.log_every=1",
 			"train.micro_batch_size=2", "train.data_parallel="+mode)
-		sum, err := train.Pretrain(context.Background(), cfg, train.Options{Backend: b, Quiet: true})
+		sum, err := train.Pretrain(context.Background(), cfg, train.Options{Backend: b, Text: corpus.TextSource{}, Quiet: true})
 		if err != nil {
 			t.Fatalf("data_parallel=%s: %v", mode, err)
 		}

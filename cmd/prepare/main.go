@@ -1,6 +1,6 @@
 // Command prepare turns raw text shards (WET/WARC, JSONL, plain text; plain, .gz or .zst)
 // into llm.c token shards: read -> clean and filter -> deduplicate -> tokenize -> write,
-// in parallel, idempotently. See data.Prepare.
+// in parallel, idempotently. See corpus.Prepare.
 //
 //	prepare --out data/cc --tokenizer tok.json 'raw/*.warc.wet.gz'
 //	prepare --shard-index 3 --num-shards 64 --stage tokenize --out ... raw/   # job 3 of 64
@@ -11,7 +11,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/golem-ml/golem/data"
+	"github.com/golem-ml/golem/corpus"
 	"github.com/schollz/progressbar/v3"
 )
 
@@ -22,7 +22,7 @@ func main() {
 	textField := flag.String("text-field", "text", "JSONL field holding the text (dotted path allowed)")
 	tokPath := flag.String("tokenizer", "", "tokenizer.json, GPT-2 folder, .tiktoken, .model or llama2.c .bin (default: byte-level)")
 	filters := flag.String("filters", "gopher", "filter preset: gopher, fineweb, c4, minimal or none")
-	filterFile := flag.String("filter-config", "", "YAML of filter settings over the preset (data.FilterConfig keys)")
+	filterFile := flag.String("filter-config", "", "YAML of filter settings over the preset (corpus.FilterConfig keys)")
 	langs := flag.String("languages", "", "keep only these languages (ISO 639, comma-separated), e.g. eng,fra")
 	minWords := flag.Int("min-words", -1, "override the preset's minimum words per document")
 	dedup := flag.String("dedup", "exact,minhash", "deduplication: exact, minhash, both (comma-separated) or none")
@@ -42,10 +42,10 @@ func main() {
 		flag.Usage()
 		os.Exit(2)
 	}
-	cfg := data.PrepareConfig{Inputs: flag.Args(), Out: *out, WorkDir: *work, Stage: *stage, ShardIndex: *index, NumShards: *num, Workers: *workers, MaxBadFraction: *maxBad, DroppedSamples: *samples}
-	cfg.Read = data.ReadOptions{Format: *format, JSONL: data.JSONLOptions{TextField: *textField}}
+	cfg := corpus.PrepareConfig{Inputs: flag.Args(), Out: *out, WorkDir: *work, Stage: *stage, ShardIndex: *index, NumShards: *num, Workers: *workers, MaxBadFraction: *maxBad, DroppedSamples: *samples, OptionNames: corpus.PrepareFlags}
+	cfg.Read = corpus.ReadOptions{Format: *format, JSONL: corpus.JSONLOptions{TextField: *textField}}
 	var err error
-	choices := data.Choices{Filters: *filters, FilterFile: *filterFile, Languages: *langs, MinWords: *minWords, Dedup: *dedup, Tokenizer: *tokPath}
+	choices := corpus.Choices{Filters: *filters, FilterFile: *filterFile, Languages: *langs, MinWords: *minWords, Dedup: *dedup, Tokenizer: *tokPath}
 	if cfg.Filters, cfg.Dedup, cfg.Tokenizer, err = choices.Resolve(); err != nil {
 		fail(err)
 	}
@@ -61,7 +61,7 @@ func main() {
 		}
 		defer bar.Finish()
 	}
-	rep, err := data.Prepare(cfg)
+	rep, err := corpus.Prepare(cfg)
 	if rep != nil {
 		fmt.Fprint(os.Stderr, "\n", rep)
 	}

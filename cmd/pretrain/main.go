@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/golem-ml/golem/checkpoint"
+	"github.com/golem-ml/golem/corpus"
 	"github.com/golem-ml/golem/evaluate"
 	"github.com/golem-ml/golem/train"
 )
@@ -63,7 +64,7 @@ func main() {
 		fail(err)
 	}
 	ctx, interrupted := train.InterruptContext()
-	opts := train.Options{Backend: backend, Resume: *resume, Overwrite: *overwrite, Quiet: *quiet, StopAfter: *stopAfter}
+	opts := train.Options{Backend: backend, Text: corpus.TextSource{}, Resume: *resume, Overwrite: *overwrite, Quiet: *quiet, StopAfter: *stopAfter}
 	if *evalTasks != "" {
 		tasks, err := evaluate.LoadTasks("tasks", strings.Split(*evalTasks, ","))
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/golem-ml/golem/corpus"
 	"github.com/golem-ml/golem/data"
 	"github.com/golem-ml/golem/tokenizer"
 	"github.com/schollz/progressbar/v3"
@@ -33,7 +34,7 @@ func train(args []string) error {
 	if err != nil {
 		return err
 	}
-	var total int64 // for the progress bar: data.Documents reads the same files
+	var total int64 // for the progress bar: corpus.Documents reads the same files
 	for _, f := range files {
 		st, err := os.Stat(f)
 		if err != nil {
@@ -52,14 +53,14 @@ func train(args []string) error {
 	readBar := newBar(total, "reading corpus (bytes)", false, *quiet)
 	var readTime time.Duration
 	var mergeBar *progressbar.ProgressBar
-	problems := &data.Problems{MaxSamples: 10}
+	problems := &corpus.Problems{MaxSamples: 10}
 	var readErr error
 	start := time.Now()
 	var textBytes int64
-	opts := data.ReadOptions{Format: *format, Problems: problems, Progress: func(n int64) { readBar.Set64(n) }}
+	opts := corpus.ReadOptions{Format: *format, Problems: problems, Progress: func(n int64) { readBar.Set64(n) }}
 	docs := func(yield func(string) bool) {
 		defer func() { readTime = time.Since(start) }() // also when --max-bytes stops early
-		for d, err := range data.Documents(fs.Args(), opts) {
+		for d, err := range corpus.Documents(fs.Args(), opts) {
 			if err != nil {
 				readErr = err
 				return

@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/golem-ml/golem/convert"
+	"github.com/golem-ml/golem/corpus"
 	"github.com/golem-ml/golem/data"
 	"github.com/golem-ml/golem/evaluate"
 	"github.com/golem-ml/golem/finetune"
@@ -49,15 +50,15 @@ var readers = map[string]func(t *testing.T, path string) (string, error){
 		return "", err
 	},
 	"prepare": func(t *testing.T, path string) (string, error) {
-		cfg := data.PrepareConfig{Inputs: []string{path}, Out: t.TempDir(), Workers: 1, MaxBadFraction: 0.5, Tokenizer: tokenizer.NewByte()}
+		cfg := corpus.PrepareConfig{Inputs: []string{path}, Out: t.TempDir(), Workers: 1, MaxBadFraction: 0.5, Tokenizer: tokenizer.NewByte(), OptionNames: corpus.PrepareFlags}
 		var err error
-		if cfg.Filters, err = data.FilterPreset("none"); err != nil {
+		if cfg.Filters, err = corpus.FilterPreset("none"); err != nil {
 			t.Fatal(err)
 		}
-		if cfg.Dedup, err = data.ParseDedup("none"); err != nil {
+		if cfg.Dedup, err = corpus.ParseDedup("none"); err != nil {
 			t.Fatal(err)
 		}
-		rep, err := data.Prepare(cfg)
+		rep, err := corpus.Prepare(cfg)
 		if rep != nil {
 			return rep.String(), err
 		}

@@ -5,7 +5,7 @@ import (
 	"runtime"
 	"testing"
 
-	"github.com/golem-ml/golem/data"
+	"github.com/golem-ml/golem/corpus"
 )
 
 // BenchmarkClusters measures the clustering worker's memory: heap bytes per duplicate
@@ -21,11 +21,11 @@ func BenchmarkClusters(b *testing.B) {
 		var before, after runtime.MemStats
 		runtime.GC()
 		runtime.ReadMemStats(&before)
-		c := data.NewClusters()
+		c := corpus.NewClusters()
 		pairs := 0
 		for d := range dups {
-			later := data.DocKey(1+d/1000, uint32(d%1000))
-			first := data.DocKey(0, uint32(r.IntN(dups)))
+			later := corpus.DocKey(1+d/1000, uint32(d%1000))
+			first := corpus.DocKey(0, uint32(r.IntN(dups)))
 			if d%3 == 0 {
 				c.Add(first, later, true)
 				pairs++

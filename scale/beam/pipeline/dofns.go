@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/golem-ml/golem/corpus"
 	"github.com/golem-ml/golem/data"
 	"github.com/golem-ml/golem/tokenizer"
 )
@@ -31,15 +32,15 @@ const tokenizerFile = "tokenizer.json"
 // exactTask is the first byte of an exact-dedup key; band b's keys start with byte b.
 const exactTask = 0xff
 
-// scanFn is stage 1 for one input shard: golem's data.Scanner reads, cleans, filters,
+// scanFn is stage 1 for one input shard: golem's corpus.Scanner reads, cleans, filters,
 // computes dedup keys and tokenizes. It emits each kept document's tokens (keyed by
 // shard: ordinal as uvarint, then the tokens as the shard stores them), each of its dedup
-// keys (task byte + hash -> data.DocKey) and the shard's stats (JSON).
+// keys (task byte + hash -> corpus.DocKey) and the shard's stats (JSON).
 type scanFn struct {
 	Config  string // workerConfig, JSON
 	Version int    // token shard version: 2 or 4 bytes per token
 
-	scanner *data.Scanner
+	scanner *corpus.Scanner
 	exact   bool
 }
 
@@ -49,7 +50,7 @@ func (f *scanFn) Setup() error {
 		return err
 	}
 	f.exact = cfg.Dedup.Exact
-	f.scanner, err = data.NewScanner(cfg)
+	f.scanner, err = corpus.NewScanner(cfg)
 	return err
 }
 
@@ -65,8 +66,8 @@ func (f *scanFn) ProcessElement(ctx context.Context, ref shardRef, emitDoc func(
 		return err
 	}
 	defer done()
-	st, err := f.scanner.Scan(ref.Index, path, func(d data.ScannedDoc) error {
-		id := data.DocKey(ref.Index, d.Ord)
+	st, err := f.scanner.Scan(ref.Index, path, func(d corpus.ScannedDoc) error {
+		id := corpus.DocKey(ref.Index, d.Ord)
 		if f.exact {
 			k := binary.LittleEndian.AppendUint64([]byte{exactTask}, d.Exact[0])
 			emitKey(binary.LittleEndian.AppendUint64(k, d.Exact[1]), id)
@@ -134,7 +135,7 @@ func decodeTokens(b []byte, version int) (uint32, []int) {
 }
 
 // pairsFn turns one dedup key's group into duplicate pairs (first, later) in input
-// order, as data.Prepare's merge does: 16 bytes of DocKeys and 1 if the key is exact.
+// order, as corpus.Prepare's merge does: 16 bytes of DocKeys and 1 if the key is exact.
 // All pairs go to key 0, so one worker clusters them.
 type pairsFn struct{}
 
@@ -158,13 +159,13 @@ func (pairsFn) ProcessElement(key []byte, ids func(*uint64) bool, emit func(int,
 	}
 }
 
-// clustersFn runs union-find over every duplicate pair (data.Clusters) and emits the
+// clustersFn runs union-find over every duplicate pair (corpus.Clusters) and emits the
 // documents to drop, keyed by shard: ordinal (4 bytes) + reason. It also emits the number
 // of pairs for the report.
 type clustersFn struct{}
 
 func (clustersFn) ProcessElement(ctx context.Context, _ int, pairs func(*[]byte) bool, emitDrop func(int, []byte), emitCount func(int, int64)) {
-	c := data.NewClusters()
+	c := corpus.NewClusters()
 	var p []byte
 	n := int64(0)
 	for pairs(&p) {
@@ -182,14 +183,14 @@ func (clustersFn) ProcessElement(ctx context.Context, _ int, pairs func(*[]byte)
 
 // writeFn writes one output shard: the shard's kept documents in input order, without
 // its drops, through golem's atomic shard writer; it completes the shard's stats as
-// data.Prepare does and emits them (JSON) under key 0 for the manifest.
+// corpus.Prepare does and emits them (JSON) under key 0 for the manifest.
 type writeFn struct {
 	Out     string
 	Version int
 }
 
 func (f *writeFn) ProcessElement(ctx context.Context, shard int, docs, drops func(*[]byte) bool, stats func(*string) bool, emit func(int, string)) error {
-	var st data.ShardStats
+	var st corpus.ShardStats
 	var js string
 	if !stats(&js) {
 		return fmt.Errorf("shard %d: no stats from the scan stage", shard)
@@ -212,7 +213,7 @@ func (f *writeFn) ProcessElement(ctx context.Context, shard int, docs, drops fun
 		kept = append(kept, doc{uint32(ord), b})
 	}
 	slices.SortFunc(kept, func(a, b doc) int { return int(int64(a.ord) - int64(b.ord)) })
-	path, publish, err := outputPath(f.Out, data.OutputName(shard))
+	path, publish, err := outputPath(f.Out, corpus.OutputName(shard))
 	if err != nil {
 		return err
 	}
@@ -232,7 +233,7 @@ func (f *writeFn) ProcessElement(ctx context.Context, shard int, docs, drops fun
 			return err
 		}
 	}
-	st.Tokens, st.Output, st.Version, st.CRC32C = sw.Tokens(), data.OutputName(shard), f.Version, fmt.Sprintf("%08x", sw.CRC32C())
+	st.Tokens, st.Output, st.Version, st.CRC32C = sw.Tokens(), corpus.OutputName(shard), f.Version, fmt.Sprintf("%08x", sw.CRC32C())
 	if err := sw.Close(); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
@@ -260,17 +261,17 @@ func (f *finishFn) ProcessElement(ctx context.Context, _ int, stats func(*string
 	if err != nil {
 		return err
 	}
-	var all []data.ShardStats
+	var all []corpus.ShardStats
 	var js string
 	for stats(&js) {
-		var st data.ShardStats
+		var st corpus.ShardStats
 		if err := json.Unmarshal([]byte(js), &st); err != nil {
 			return err
 		}
 		all = append(all, st)
 	}
-	slices.SortFunc(all, func(a, b data.ShardStats) int { return a.Index - b.Index })
-	rep := &data.Report{Stage: "beam"}
+	slices.SortFunc(all, func(a, b corpus.ShardStats) int { return a.Index - b.Index })
+	rep := &corpus.Report{Stage: "beam"}
 	rep.Add(all...)
 	var n int64
 	for counts(&n) {

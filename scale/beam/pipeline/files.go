@@ -12,7 +12,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
 	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem/gcs" // gs://
 	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem/s3"  // s3://
-	"github.com/golem-ml/golem/data"
+	"github.com/golem-ml/golem/corpus"
 )
 
 // Local paths go through golem's own file handling (atomic shard writes, data.Expand);
@@ -22,8 +22,8 @@ import (
 
 func isRemote(path string) bool { return strings.Contains(path, "://") }
 
-// listInputs numbers the input shards as data.Prepare does: local specs through
-// data.InputFiles; remote ones are globs (a folder, ending in /, means every file in it).
+// listInputs numbers the input shards as corpus.Prepare does: local specs through
+// corpus.InputFiles; remote ones are globs (a folder, ending in /, means every file in it).
 func listInputs(ctx context.Context, specs []string) ([]string, error) {
 	var local, files []string
 	for _, s := range specs {
@@ -50,7 +50,7 @@ func listInputs(ctx context.Context, specs []string) ([]string, error) {
 		files = append(files, found...)
 	}
 	if len(local) > 0 {
-		found, err := data.InputFiles(local)
+		found, err := corpus.InputFiles(local)
 		if err != nil {
 			return nil, err
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+	"github.com/golem-ml/golem/corpus"
 	"github.com/golem-ml/golem/data"
 )
 
@@ -43,7 +44,7 @@ func init() {
 }
 
 // Build adds the prepare pipeline to p. The input list is fixed here, at construction, so
-// that shard numbers are those of data.Prepare.
+// that shard numbers are those of corpus.Prepare.
 func Build(ctx context.Context, p *beam.Pipeline, cfg Config) error {
 	if cfg.Out == "" {
 		return fmt.Errorf("--out: no output folder given")
@@ -60,7 +61,7 @@ func Build(ctx context.Context, p *beam.Pipeline, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	sc, err := data.NewScanner(pc)
+	sc, err := corpus.NewScanner(pc)
 	if err != nil {
 		return err
 	}
@@ -102,7 +103,7 @@ func Build(ctx context.Context, p *beam.Pipeline, cfg Config) error {
 
 // Run builds the pipeline and runs it on the runner named by Beam's --runner flag (see
 // beamx; prism when unset), then returns the report written to Out.
-func Run(ctx context.Context, cfg Config, run func(context.Context, *beam.Pipeline) (beam.PipelineResult, error)) (*data.Report, Metrics, error) {
+func Run(ctx context.Context, cfg Config, run func(context.Context, *beam.Pipeline) (beam.PipelineResult, error)) (*corpus.Report, Metrics, error) {
 	p := beam.NewPipeline()
 	if err := Build(ctx, p, cfg); err != nil {
 		return nil, Metrics{}, err
@@ -116,7 +117,7 @@ func Run(ctx context.Context, cfg Config, run func(context.Context, *beam.Pipeli
 	if err != nil {
 		return nil, m, fmt.Errorf("the pipeline finished without writing %s: %w", ReportFile, err)
 	}
-	var rep data.Report
+	var rep corpus.Report
 	if err := json.Unmarshal(b, &rep); err != nil {
 		return nil, m, fmt.Errorf("reading %s: %w", ReportFile, err)
 	}

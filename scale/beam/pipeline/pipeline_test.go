@@ -16,6 +16,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem/memfs"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/runners/prism"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
+	"github.com/golem-ml/golem/corpus"
 	"github.com/golem-ml/golem/data"
 	"github.com/golem-ml/golem/tokenizer"
 )
@@ -37,10 +38,10 @@ func runPrism(ctx context.Context, p *beam.Pipeline) (beam.PipelineResult, error
 // b.jsonl 60 others, then exact copies of 4 of a's (case and punctuation changed, which
 // the exact hash ignores), near copies of 4 others (one word changed), and a malformed
 // line; c.warc.wet is the whirlwind WET. It returns the folder and the planted texts.
-func plantedInputs(t *testing.T, filter *data.Filter) (dir string, exact, near []string) {
+func plantedInputs(t *testing.T, filter *corpus.Filter) (dir string, exact, near []string) {
 	dir = t.TempDir()
-	var kept []data.Document // documents the filters keep, so the duplicates are decided by dedup
-	for d, err := range data.Documents([]string{ccSample}, data.ReadOptions{}) {
+	var kept []corpus.Document // documents the filters keep, so the duplicates are decided by dedup
+	for d, err := range corpus.Documents([]string{ccSample}, corpus.ReadOptions{}) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -85,22 +86,22 @@ func plantedInputs(t *testing.T, filter *data.Filter) (dir string, exact, near [
 	return dir, exact, near
 }
 
-// TestSameAsPrepare runs the Beam pipeline on Prism and the single-machine data.Prepare
+// TestSameAsPrepare runs the Beam pipeline on Prism and the single-machine corpus.Prepare
 // on the same three files with planted cross-file duplicates: both drop the same
 // documents (the planted ones among them) and write byte-identical shards, manifest and
 // tokenizer.json.
 func TestSameAsPrepare(t *testing.T) {
-	filters := data.DefaultFilters()
-	dir, exact, near := plantedInputs(t, data.NewFilter(filters))
+	filters := corpus.DefaultFilters()
+	dir, exact, near := plantedInputs(t, corpus.NewFilter(filters))
 	tok := tokenizer.NewByte()
 	single := t.TempDir()
-	want, err := data.Prepare(data.PrepareConfig{Inputs: []string{dir}, Out: single, Filters: filters, Dedup: data.DefaultDedup(),
+	want, err := corpus.Prepare(corpus.PrepareConfig{Inputs: []string{dir}, Out: single, Filters: filters, Dedup: corpus.DefaultDedup(),
 		Tokenizer: tok, MaxBadFraction: 0.1, Workers: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
 	out := t.TempDir()
-	cfg := Config{Inputs: []string{dir}, Out: out, Filters: filters, Dedup: data.DefaultDedup(), Tokenizer: tok, MaxBadFraction: 0.1, Workers: 2}
+	cfg := Config{Inputs: []string{dir}, Out: out, Filters: filters, Dedup: corpus.DefaultDedup(), Tokenizer: tok, MaxBadFraction: 0.1, Workers: 2}
 	got, m, err := Run(context.Background(), cfg, runPrism)
 	if err != nil {
 		t.Fatal(err)
@@ -123,7 +124,7 @@ func TestSameAsPrepare(t *testing.T) {
 	if want.Dropped["exact_duplicate"] < int64(len(exact)) || want.Dropped["near_duplicate"] < int64(len(near)) || want.Problems["bad_json"] != 1 {
 		t.Errorf("planted %d exact and %d near duplicates and 1 bad line; prepare dropped %v, problems %v", len(exact), len(near), want.Dropped, want.Problems)
 	}
-	for _, name := range []string{data.ManifestFile, tokenizerFile, data.OutputName(0), data.OutputName(1), data.OutputName(2)} {
+	for _, name := range []string{data.ManifestFile, tokenizerFile, corpus.OutputName(0), corpus.OutputName(1), corpus.OutputName(2)} {
 		g, err1 := os.ReadFile(filepath.Join(out, name))
 		w, err2 := os.ReadFile(filepath.Join(single, name))
 		if err1 != nil || err2 != nil || !bytes.Equal(g, w) {
@@ -136,7 +137,7 @@ func TestSameAsPrepare(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer set.Close()
-	b := shardText(t, filepath.Join(out, data.OutputName(1)))
+	b := shardText(t, filepath.Join(out, corpus.OutputName(1)))
 	for _, text := range append(exact, near...) {
 		if strings.Contains(b, text[:200]) {
 			t.Errorf("planted duplicate kept: %.80q", text)
@@ -172,7 +173,7 @@ func TestBadRecords(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "bad.jsonl"), []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cfg := Config{Inputs: []string{dir}, Out: t.TempDir(), Filters: data.MinimalFilters(), Dedup: data.DefaultDedup(), MaxBadFraction: 0.7, Workers: 1}
+	cfg := Config{Inputs: []string{dir}, Out: t.TempDir(), Filters: corpus.MinimalFilters(), Dedup: corpus.DefaultDedup(), MaxBadFraction: 0.7, Workers: 1}
 	rep, _, err := Run(context.Background(), cfg, runPrism)
 	if err != nil || rep.Problems["bad_json"] != 2 || rep.Kept != 1 {
 		t.Fatalf("under the limit: %v, %+v", err, rep)
@@ -194,7 +195,7 @@ func TestBeamFilesystem(t *testing.T) {
 	}
 	memfs.Write("memfs://in/whirlwind.warc.wet.gz", wet)
 	memfs.Write("memfs://in/docs.jsonl", []byte(`{"text":"a document read from a Beam filesystem"}`+"\n"))
-	cfg := Config{Inputs: []string{"memfs://in/*"}, Out: "memfs://out/", Filters: data.MinimalFilters(), Dedup: data.DefaultDedup(), MaxBadFraction: 0.1, Workers: 1}
+	cfg := Config{Inputs: []string{"memfs://in/*"}, Out: "memfs://out/", Filters: corpus.MinimalFilters(), Dedup: corpus.DefaultDedup(), MaxBadFraction: 0.1, Workers: 1}
 	rep, _, err := Run(context.Background(), cfg, runPrism)
 	if err != nil {
 		t.Fatal(err)
@@ -209,7 +210,7 @@ func TestBeamFilesystem(t *testing.T) {
 	if _, _, err := Run(context.Background(), cfg, runPrism); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{data.OutputName(0), data.OutputName(1)} {
+	for _, name := range []string{corpus.OutputName(0), corpus.OutputName(1)} {
 		fs := memfs.New(context.Background())
 		got, err := filesystem.Read(context.Background(), fs, "memfs://out/"+name)
 		want, _ := os.ReadFile(filepath.Join(cfg.Out, name))
@@ -224,7 +225,7 @@ func TestBeamFilesystem(t *testing.T) {
 // page exactly as the original (else the shards would differ from prepare's).
 func TestTokenizersReachWorkers(t *testing.T) {
 	var page string
-	for d, err := range data.Documents([]string{ccSample}, data.ReadOptions{}) {
+	for d, err := range corpus.Documents([]string{ccSample}, corpus.ReadOptions{}) {
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/runners/prism"
+	"github.com/golem-ml/golem/corpus"
 	"github.com/golem-ml/golem/data"
 	"github.com/golem-ml/golem/scale/beam/pipeline"
 )
@@ -38,7 +39,7 @@ func main() {
 		}
 		defer os.RemoveAll(dir)
 	}
-	f, err := data.FilterPreset(*filters)
+	f, err := corpus.FilterPreset(*filters)
 	if err != nil {
 		fail(err)
 	}
@@ -48,7 +49,7 @@ func main() {
 	fmt.Printf("%d cores; filters %s; dedup exact+minhash 14x8\n\n", cores, *filters)
 	fmt.Println("| scale | input MB | kept docs | prepare MB/s (per core; per CPU-s) | beam/prism MB/s (per core; per CPU-s) | dedup keys MB | pairs MB | drops MB | dedup shuffle per input MB | tokens shuffled MB | same shards |")
 	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|")
-	for _, s := range data.SplitList(*scales) {
+	for _, s := range corpus.SplitList(*scales) {
 		k, err := strconv.Atoi(s)
 		if err != nil || k < 1 {
 			fail(fmt.Errorf("--scales: %q is not a positive count", s))
@@ -60,13 +61,13 @@ func main() {
 		}
 		mb := float64(size) / 1e6
 		start, cpu := time.Now(), cpuSeconds()
-		single, err := data.Prepare(data.PrepareConfig{Inputs: []string{in}, Out: in + "-prepare", Filters: f, Dedup: data.DefaultDedup(), MaxBadFraction: 0.1})
+		single, err := corpus.Prepare(corpus.PrepareConfig{Inputs: []string{in}, Out: in + "-prepare", Filters: f, Dedup: corpus.DefaultDedup(), MaxBadFraction: 0.1})
 		if err != nil {
 			fail(err)
 		}
 		tp, cp := time.Since(start).Seconds(), cpuSeconds()-cpu
 		start, cpu = time.Now(), cpuSeconds()
-		cfg := pipeline.Config{Inputs: []string{in}, Out: in + "-beam", Filters: f, Dedup: data.DefaultDedup(), MaxBadFraction: 0.1}
+		cfg := pipeline.Config{Inputs: []string{in}, Out: in + "-beam", Filters: f, Dedup: corpus.DefaultDedup(), MaxBadFraction: 0.1}
 		rep, m, err := pipeline.Run(context.Background(), cfg, func(ctx context.Context, p *beam.Pipeline) (beam.PipelineResult, error) { return prism.Execute(ctx, p) })
 		if err != nil {
 			fail(err)

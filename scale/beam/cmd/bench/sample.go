@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/golem-ml/golem/data"
+	"github.com/golem-ml/golem/corpus"
 )
 
 // writeSample writes copies JSONL files into dir: copy 0 is every document of the
@@ -18,7 +18,7 @@ import (
 // survive dedup). It returns the bytes written.
 func writeSample(dir string, sources []string, copies int) (int64, error) {
 	var docs []string
-	for d, err := range data.Documents(sources, data.ReadOptions{}) {
+	for d, err := range corpus.Documents(sources, corpus.ReadOptions{}) {
 		if err != nil {
 			return 0, fmt.Errorf("reading the samples: %w", err)
 		}

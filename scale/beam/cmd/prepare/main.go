@@ -17,7 +17,7 @@ import (
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx"
-	"github.com/golem-ml/golem/data"
+	"github.com/golem-ml/golem/corpus"
 	"github.com/golem-ml/golem/scale/beam/pipeline"
 )
 
@@ -27,7 +27,7 @@ var (
 	textField  = flag.String("text-field", "text", "JSONL field holding the text (dotted path allowed)")
 	tokPath    = flag.String("tokenizer", "", "tokenizer.json, GPT-2 folder, .tiktoken, .model or llama2.c .bin (default: byte-level)")
 	filters    = flag.String("filters", "gopher", "filter preset: gopher, fineweb, c4, minimal or none")
-	filterFile = flag.String("filter-config", "", "YAML of filter settings over the preset (data.FilterConfig keys)")
+	filterFile = flag.String("filter-config", "", "YAML of filter settings over the preset (corpus.FilterConfig keys)")
 	langs      = flag.String("languages", "", "keep only these languages (ISO 639, comma-separated), e.g. eng,fra")
 	minWords   = flag.Int("min-words", -1, "override the preset's minimum words per document")
 	dedup      = flag.String("dedup", "exact,minhash", "deduplication: exact, minhash, both (comma-separated) or none")
@@ -51,9 +51,9 @@ func main() {
 		os.Exit(2)
 	}
 	cfg := pipeline.Config{Inputs: flag.Args(), Out: *out, Workers: *workers, MaxBadFraction: *maxBad}
-	cfg.Read = data.ReadOptions{Format: *format, JSONL: data.JSONLOptions{TextField: *textField}}
+	cfg.Read = corpus.ReadOptions{Format: *format, JSONL: corpus.JSONLOptions{TextField: *textField}}
 	var err error
-	choices := data.Choices{Filters: *filters, FilterFile: *filterFile, Languages: *langs, MinWords: *minWords, Dedup: *dedup, Tokenizer: *tokPath}
+	choices := corpus.Choices{Filters: *filters, FilterFile: *filterFile, Languages: *langs, MinWords: *minWords, Dedup: *dedup, Tokenizer: *tokPath}
 	if cfg.Filters, cfg.Dedup, cfg.Tokenizer, err = choices.Resolve(); err != nil {
 		fail(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/golem-ml/golem/corpus"
 	"github.com/golem-ml/golem/data"
 )
 
@@ -21,7 +22,7 @@ func TestCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rep data.Report
+	var rep corpus.Report
 	if err := json.Unmarshal(b, &rep); err != nil {
 		t.Fatal(err)
 	}

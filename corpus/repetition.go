@@ -1,4 +1,4 @@
-package data
+package corpus
 
 import (
 	"hash/maphash"

@@ -1,10 +1,11 @@
-package data
+package corpus
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 	"time"
+
+	"github.com/golem-ml/golem/data"
 )
 
 // Report sums up a Prepare run (this job's shards).
@@ -71,58 +72,12 @@ func (r *Report) MBps() float64 {
 	return float64(r.Bytes) / 1e6 / r.Elapsed.Seconds()
 }
 
-// sortedKeys orders counts largest first, then by name.
-func sortedKeys(m map[string]int64) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool { return m[keys[i]] > m[keys[j]] || m[keys[i]] == m[keys[j]] && keys[i] < keys[j] })
-	return keys
-}
-
 func sortedCounts(m map[string]int64) string {
 	var b strings.Builder
-	for _, k := range sortedKeys(m) {
+	for _, k := range data.KeysByCount(m) {
 		fmt.Fprintf(&b, "    %-22s %d\n", k, m[k])
 	}
 	return b.String()
-}
-
-// Brief is one line for a training run's log and summary: what reading raw text kept and
-// dropped and, when there was any, the bad input per kind and the first case as file:line.
-// Empty when no raw text was read (token shards).
-func (r *Report) Brief() string {
-	if r == nil || r.Shards == 0 {
-		return ""
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "data: %s, %s, %s, %d kept", Plural(r.Shards, "file"), Plural(r.Records, "record"), Plural(r.Documents, "document"), r.Kept)
-	if r.Documents > r.Kept {
-		fmt.Fprintf(&b, " (dropped %s)", inline(r.Dropped))
-	}
-	bad := int64(0)
-	for _, v := range r.Problems {
-		bad += v
-	}
-	if bad == 0 {
-		b.WriteString("; no bad input")
-		return b.String()
-	}
-	fmt.Fprintf(&b, "; bad input: %d (%s)", bad, inline(r.Problems))
-	if len(r.Samples) > 0 {
-		fmt.Fprintf(&b, ", first: %s", r.Samples[0])
-	}
-	return b.String()
-}
-
-// inline is counts as "kind n, kind n", largest first.
-func inline(m map[string]int64) string {
-	var parts []string
-	for _, k := range sortedKeys(m) {
-		parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
-	}
-	return strings.Join(parts, ", ")
 }
 
 // String is the final report printed by prepare.
@@ -154,12 +109,4 @@ func (r *Report) String() string {
 		fmt.Fprintf(&b, "  manifest         %s\n", r.Manifest)
 	}
 	return b.String()
-}
-
-// Plural writes a count with its noun: "1 record", "2 records", "0 records".
-func Plural[N ~int | ~int64](n N, noun string) string {
-	if n == 1 {
-		return fmt.Sprintf("%d %s", n, noun)
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -1,4 +1,4 @@
-package data
+package corpus
 
 import (
 	"bytes"
@@ -10,6 +10,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/golem-ml/golem/data"
 	"github.com/golem-ml/golem/internal/fuzzseeds"
 )
 
@@ -95,10 +96,10 @@ func FuzzShardHeader(f *testing.F) {
 		if err := os.WriteFile(path, b, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		version, n, herr := ShardHeader(path)
-		s, err := OpenShard(path)
+		version, n, herr := data.ShardHeader(path)
+		s, err := data.OpenShard(path)
 		if (err == nil) != (herr == nil) {
-			t.Fatalf("ShardHeader says %v, OpenShard says %v", herr, err)
+			t.Fatalf("data.ShardHeader says %v, data.OpenShard says %v", herr, err)
 		}
 		if err != nil {
 			if !strings.HasPrefix(err.Error(), path+": ") {
@@ -113,7 +114,7 @@ func FuzzShardHeader(f *testing.F) {
 		dst := make([]int32, n)
 		s.Read(dst, 0)
 		for _, v := range dst {
-			if v < 0 && version == ShardVersion16 {
+			if v < 0 && version == data.ShardVersion16 {
 				t.Fatal("uint16 token read as negative")
 			}
 		}

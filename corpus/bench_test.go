@@ -1,4 +1,4 @@
-package data
+package corpus
 
 import (
 	"fmt"
@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"testing"
 
+	"github.com/golem-ml/golem/data"
 	"github.com/golem-ml/golem/tokenizer"
 )
 
@@ -105,7 +106,7 @@ func BenchmarkPrepare(b *testing.B) {
 func BenchmarkLoader(b *testing.B) {
 	dir := b.TempDir()
 	for s := range 4 {
-		w, err := CreateShard(filepath.Join(dir, fmt.Sprintf("s%d.bin", s)), ShardVersion16)
+		w, err := data.CreateShard(filepath.Join(dir, fmt.Sprintf("s%d.bin", s)), data.ShardVersion16)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -116,12 +117,12 @@ func BenchmarkLoader(b *testing.B) {
 		w.Write(ids)
 		w.Close()
 	}
-	set, err := OpenShards([]string{dir}, false)
+	set, err := data.OpenShards([]string{dir}, false)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer set.Close()
-	l, _ := NewLoader(set, 1024, 8, 1, true)
+	l, _ := data.NewLoader(set, 1024, 8, 1, true)
 	var step int64
 	b.ResetTimer()
 	for b.Loop() {

@@ -1,4 +1,4 @@
-package data
+package corpus
 
 import (
 	"fmt"
@@ -6,20 +6,9 @@ import (
 	"iter"
 	"path/filepath"
 	"strings"
-)
 
-// Formats of raw shards. FormatAuto picks one from the file name (see DetectFormat).
-const (
-	FormatAuto   = ""
-	FormatWARC   = "warc"   // WARC or WET (WET is WARC with conversion records)
-	FormatJSONL  = "jsonl"  // one JSON object per line
-	FormatText   = "text"   // the whole file is one document
-	FormatLines  = "lines"  // each non-blank line is a document
-	FormatTokens = "tokens" // llm.c token shards (.bin), no tokenization
+	"github.com/golem-ml/golem/data"
 )
-
-// Formats lists the valid values of data.format / prepare --format.
-var Formats = []string{"auto", FormatWARC, FormatJSONL, FormatText, FormatLines, FormatTokens}
 
 // ReadOptions configures the shard readers.
 type ReadOptions struct {
@@ -43,33 +32,33 @@ func DetectFormat(path string) string {
 	}
 	switch filepath.Ext(name) {
 	case ".warc", ".wet", ".arc":
-		return FormatWARC
+		return data.FormatWARC
 	case ".jsonl", ".json", ".ndjson":
-		return FormatJSONL
+		return data.FormatJSONL
 	case ".bin":
-		return FormatTokens
+		return data.FormatTokens
 	}
-	return FormatText
+	return data.FormatText
 }
 
 // OpenDocs opens one raw shard as a stream of documents.
 func OpenDocs(path string, opts ReadOptions) (DocReader, error) {
 	format := opts.Format
-	if format == FormatAuto || format == "auto" {
+	if format == data.FormatAuto || format == "auto" {
 		format = DetectFormat(path)
 	}
 	switch format {
-	case FormatWARC:
+	case data.FormatWARC:
 		w, err := OpenWARC(path, opts.Problems)
 		if err != nil {
 			return nil, err
 		}
 		return warcDocs{w}, nil
-	case FormatJSONL:
+	case data.FormatJSONL:
 		return OpenJSONL(path, opts.JSONL, opts.Problems)
-	case FormatText:
+	case data.FormatText:
 		return OpenText(path, false, opts.Problems)
-	case FormatLines:
+	case data.FormatLines:
 		return OpenText(path, true, opts.Problems)
 	}
 	return nil, fmt.Errorf("%s: format %q is not a raw text format; use one of warc, jsonl, text, lines", path, format)
@@ -80,7 +69,7 @@ func OpenDocs(path string, opts ReadOptions) (DocReader, error) {
 // an error (a shard that cannot be opened or read) ends the sequence.
 func Documents(specs []string, opts ReadOptions) iter.Seq2[Document, error] {
 	return func(yield func(Document, error) bool) {
-		files, err := Expand(specs)
+		files, err := data.Expand(specs)
 		if err != nil {
 			yield(Document{}, err)
 			return

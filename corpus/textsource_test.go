@@ -1,4 +1,4 @@
-package data
+package corpus
 
 import (
 	"fmt"
@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/golem-ml/golem/data"
 	"github.com/golem-ml/golem/tokenizer"
 )
 
@@ -16,7 +17,7 @@ func TestOpenRawFormats(t *testing.T) {
 	dir := t.TempDir()
 	txt := filepath.Join(dir, "a.txt")
 	os.WriteFile(txt, []byte("  Hello\r\nworld \xff\n"), 0o644)
-	train, _, err := Open(Config{Train: []string{txt}, Val: []string{txt}}, tok)
+	train, _, err := data.Open(data.Config{Train: []string{txt}, Val: []string{txt}}, tok, TextSource{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,40 +27,26 @@ func TestOpenRawFormats(t *testing.T) {
 		t.Errorf("text: %v", got)
 	}
 	// WET with a language filter, JSONL.gz with a custom field, validated config.
-	cfg := Config{Train: []string{ccDir + "whirlwind.warc.wet.gz"}, ValFraction: 0.1, Languages: []string{"spa"}}
+	cfg := data.Config{Train: []string{ccDir + "whirlwind.warc.wet.gz"}, ValFraction: 0.1, Languages: []string{"spa"}}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	train, val, err := Open(cfg, tok)
+	train, val, err := data.Open(cfg, tok, TextSource{})
 	if err != nil || train.Len()+val.Len() != 4456+1 {
 		t.Errorf("wet: %v %d", err, train.Len()+val.Len())
 	}
 	cfg.Languages = []string{"eng"}
-	if _, _, err := Open(cfg, tok); err == nil {
+	if _, _, err := data.Open(cfg, tok, TextSource{}); err == nil {
 		t.Error("no English text: want an error from an empty corpus")
 	}
 	// The CC-MAIN sample as it is (27 of 697 documents empty) opens with the defaults.
-	train, val, err = Open(Config{Train: []string{ccDir + "CC-MAIN-20190717121559-20190717143559-00140.jsonl.gz"}, ValFraction: 0.01}, tok)
+	train, val, err = data.Open(data.Config{Train: []string{ccDir + "CC-MAIN-20190717121559-20190717143559-00140.jsonl.gz"}, ValFraction: 0.01}, tok, TextSource{})
 	if err != nil || train.Len() < 2_000_000 || val.Len() == 0 {
 		t.Errorf("cc sample: %v", err)
 	}
-	train, _, err = Open(Config{Train: []string{ccDir + "dolma_formats_test.jsonl.zst"}, Val: []string{ccDir + "dolma_formats_test.jsonl.gz"}, TextField: "message"}, tok)
+	train, _, err = data.Open(data.Config{Train: []string{ccDir + "dolma_formats_test.jsonl.zst"}, Val: []string{ccDir + "dolma_formats_test.jsonl.gz"}, TextField: "message"}, tok, TextSource{})
 	if err != nil || train.Len() != int64(len("this is a test")+1) {
 		t.Errorf("jsonl: %v", err)
-	}
-	for _, c := range []struct {
-		cfg Config
-		key string
-	}{
-		{Config{Train: []string{"x"}, ValFraction: 0.1, Format: "csv"}, "data.format"},
-		{Config{Train: []string{"x"}, ValFraction: 0.1, TextField: ".x"}, "data.text_field"},
-		{Config{Train: []string{"x"}, ValFraction: 0.1, Filters: "strict"}, "data.filters"},
-		{Config{Train: []string{"x"}, ValFraction: 0.1, Languages: []string{"english"}}, "data.languages"},
-		{Config{Train: []string{"x"}, ValFraction: 0.1, MaxBadFraction: new(2.0)}, "data.max_bad_fraction"},
-	} {
-		if err := c.cfg.Validate(); err == nil || !strings.HasPrefix(err.Error(), c.key) {
-			t.Errorf("%s: %v", c.key, err)
-		}
 	}
 }
 
@@ -67,7 +54,7 @@ func TestOpenDedup(t *testing.T) {
 	inputs := dedupFixture(t)
 	tok := tokenizer.NewByte()
 	count := func(dedup string) int {
-		train, _, err := Open(Config{Train: inputs, Val: inputs[:1], Dedup: dedup}, tok)
+		train, _, err := data.Open(data.Config{Train: inputs, Val: inputs[:1], Dedup: dedup}, tok, TextSource{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -90,7 +77,7 @@ func TestOpenDedup(t *testing.T) {
 	if n := count("exact,minhash"); n != 5 {
 		t.Errorf("exact,minhash: %d documents", n)
 	}
-	if err := (&Config{Train: inputs, ValFraction: 0.1, Dedup: "fuzzy"}).Validate(); err == nil || !strings.HasPrefix(err.Error(), "data.dedup") {
+	if err := (&data.Config{Train: inputs, ValFraction: 0.1, Dedup: "fuzzy"}).Validate(); err == nil || !strings.HasPrefix(err.Error(), "data.dedup") {
 		t.Errorf("bad dedup: %v", err)
 	}
 }
@@ -108,18 +95,18 @@ func TestOpenTokenShards(t *testing.T) {
 	if _, err := Prepare(PrepareConfig{Inputs: []string{ccDir + "CC-MAIN-20190717121559-20190717143559-00140.jsonl.gz"}, Out: out, Filters: MinimalFilters(), MaxBadFraction: 0.1}); err != nil {
 		t.Fatal(err)
 	}
-	train, val, err := Open(Config{Train: []string{out}, ValFraction: 0.05, VerifyShards: true}, tokenizer.NewByte())
+	train, val, err := data.Open(data.Config{Train: []string{out}, ValFraction: 0.05, VerifyShards: true}, tokenizer.NewByte(), TextSource{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := train.(Span); !ok || train.Len()+val.Len() < 2_500_000 {
+	if _, ok := train.(data.Span); !ok || train.Len()+val.Len() < 2_500_000 {
 		t.Fatalf("token shards: %T %d", train, train.Len())
 	}
 	// A corrupt shard fails at start-up, naming the file.
 	shard := filepath.Join(out, OutputName(0))
 	b, _ := os.ReadFile(shard)
 	os.WriteFile(shard, b[:len(b)-2], 0o644)
-	if _, _, err := Open(Config{Train: []string{out}, ValFraction: 0.05}, tokenizer.NewByte()); err == nil || !strings.Contains(err.Error(), shard) || !strings.Contains(err.Error(), "corrupt token shard") {
+	if _, _, err := data.Open(data.Config{Train: []string{out}, ValFraction: 0.05}, tokenizer.NewByte(), TextSource{}); err == nil || !strings.Contains(err.Error(), shard) || !strings.Contains(err.Error(), "corrupt token shard") {
 		t.Errorf("truncated shard: %v", err)
 	}
 }
@@ -139,7 +126,7 @@ func TestOpenReportsBadInputAsPrepare(t *testing.T) {
 	os.WriteFile(lines, []byte("{\"text\":\"one\"}\n{not json\n{\"text\":\"three\"}\n"+strings.Repeat("{\"text\":\"more text\"}\n", 20)), 0o644)
 	inputs := []string{truncated, lines}
 
-	train, val, rep, err := OpenReport(Config{Train: inputs, ValFraction: 0.05}, tokenizer.NewByte())
+	train, val, rep, err := data.OpenReport(data.Config{Train: inputs, ValFraction: 0.05}, tokenizer.NewByte(), TextSource{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +146,7 @@ func TestOpenReportsBadInputAsPrepare(t *testing.T) {
 	}
 	// One bad line in 23 records is over a limit of 1%, as in prepare.
 	limit := 0.01
-	if _, _, err := Open(Config{Train: []string{lines}, ValFraction: 0.05, MaxBadFraction: &limit}, tokenizer.NewByte()); err == nil ||
+	if _, _, err := data.Open(data.Config{Train: []string{lines}, ValFraction: 0.05, MaxBadFraction: &limit}, tokenizer.NewByte(), TextSource{}); err == nil ||
 		!strings.Contains(err.Error(), lines) || !strings.Contains(err.Error(), "max_bad_fraction") {
 		t.Errorf("over the limit: %v", err)
 	}
@@ -170,38 +157,4 @@ func must[T any](v T, err error) T {
 		panic(err)
 	}
 	return v
-}
-
-// TestTokenShardOutOfVocabulary: a shard named directly (no manifest to vouch for its
-// vocabulary) with an id past the tokenizer's is refused at start-up, naming the file and
-// the token's offset, instead of crashing the backend's gather at the first batch.
-func TestTokenShardOutOfVocabulary(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "shard_000000.bin")
-	w, err := CreateShard(path, ShardVersion16)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ids := make([]int, 5000)
-	for i := range ids {
-		ids[i] = i % 256
-	}
-	ids[4321] = 40000 // a GPT-2 id, in a run with the byte tokenizer (257 ids)
-	if err := w.Write(ids); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	_, _, err = Open(Config{Train: []string{path}, ValFraction: 0.05}, tokenizer.NewByte())
-	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "token 40000 at offset 4321") {
-		t.Fatalf("out-of-vocabulary shard: %v; want an error naming %s and offset 4321", err, path)
-	}
-	ids[4321] = 256 // every id in range: accepted
-	w, _ = CreateShard(path, ShardVersion16)
-	w.Write(ids)
-	w.Close()
-	if _, _, err := Open(Config{Train: []string{path}, ValFraction: 0.05}, tokenizer.NewByte()); err != nil {
-		t.Fatal(err)
-	}
 }

@@ -1,4 +1,4 @@
-package data
+package corpus
 
 // Stage 1 of Prepare for one shard at a time, for engines that schedule shards and group
 // dedup keys themselves (scale/beam): the same reading, cleaning, filtering, dedup keys

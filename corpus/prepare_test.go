@@ -1,4 +1,4 @@
-package data
+package corpus
 
 import (
 	"encoding/json"
@@ -9,11 +9,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/golem-ml/golem/data"
 	"github.com/golem-ml/golem/tokenizer"
 )
 
 // splitDocs cuts a token stream at end-of-text tokens and decodes each document.
-func splitDocs(t Tokens, tok tokenizer.Tokenizer) []string {
+func splitDocs(t data.Tokens, tok tokenizer.Tokenizer) []string {
 	all := make([]int32, t.Len())
 	t.Read(all, 0)
 	var docs []string
@@ -54,7 +55,7 @@ func TestPrepareRoundTrip(t *testing.T) {
 	if b, err := os.ReadFile(filepath.Join(out, ".work", "reports", "all-0-of-1.json")); err != nil || !strings.Contains(string(b), `"Kept": `) {
 		t.Errorf("saved report: %v %.200s", err, b)
 	}
-	set, err := OpenShards([]string{out}, true)
+	set, err := data.OpenShards([]string{out}, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +73,7 @@ func TestPrepareRoundTrip(t *testing.T) {
 		}
 	}
 	// Through the loader: every window is a slice of the stream.
-	l, err := NewLoader(set, 64, 4, 1, true)
+	l, err := data.NewLoader(set, 64, 4, 1, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,12 +86,12 @@ func TestPrepareRoundTrip(t *testing.T) {
 		}
 	}
 	// Rerun: everything is skipped, same manifest.
-	before, _ := os.ReadFile(filepath.Join(out, ManifestFile))
+	before, _ := os.ReadFile(filepath.Join(out, data.ManifestFile))
 	rep2, err := Prepare(PrepareConfig{Inputs: []string{src, ccDir + "whirlwind.warc.wet.gz"}, Out: out, Filters: MinimalFilters(), MaxBadFraction: 0.1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	after, _ := os.ReadFile(filepath.Join(out, ManifestFile))
+	after, _ := os.ReadFile(filepath.Join(out, data.ManifestFile))
 	if rep2.Skipped != 2 || string(before) != string(after) || rep2.Kept != rep.Kept {
 		t.Errorf("rerun: skipped %d, kept %d", rep2.Skipped, rep2.Kept)
 	}
@@ -172,7 +173,7 @@ func TestPrepareDedup(t *testing.T) {
 			t.Errorf("shard %d differs between 1 job and 2 jobs (%d vs %d bytes)", i, len(a), len(b))
 		}
 	}
-	if _, err := os.Stat(filepath.Join(out2, ManifestFile)); err != nil {
+	if _, err := os.Stat(filepath.Join(out2, data.ManifestFile)); err != nil {
 		t.Error("no manifest after the last job")
 	}
 }

@@ -1,10 +1,12 @@
-package data
+package corpus
 
 import (
 	"fmt"
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/golem-ml/golem/data"
 )
 
 // goodText is an ordinary English paragraph that passes every default filter.
@@ -153,4 +155,20 @@ func TestPresetsOnCCSample(t *testing.T) {
 		t.Errorf("kept per preset %v", kept)
 	}
 	t.Logf("kept of %d: %v", len(docs), kept)
+}
+
+// TestFilterPresetNames: data.Config.Validate accepts exactly the presets FilterPreset
+// defines (the run config is checked without linking the filters).
+func TestFilterPresetNames(t *testing.T) {
+	for _, name := range append([]string{"", "default"}, data.FilterPresets...) {
+		if _, err := FilterPreset(name); err != nil {
+			t.Errorf("data.FilterPresets lists %q: %v", name, err)
+		}
+		if err := (&data.Config{Train: []string{"x"}, ValFraction: 0.1, Filters: name}).Validate(); err != nil {
+			t.Errorf("%q: %v", name, err)
+		}
+	}
+	if _, err := FilterPreset("strict"); err == nil {
+		t.Error("FilterPreset accepts strict, which data.Config.Validate refuses")
+	}
 }

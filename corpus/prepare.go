@@ -1,4 +1,4 @@
-package data
+package corpus
 
 import (
 	"bytes"
@@ -17,6 +17,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/golem-ml/golem/data"
 	"github.com/golem-ml/golem/internal/atomicfile"
 	"github.com/golem-ml/golem/tokenizer"
 )
@@ -33,7 +34,7 @@ const (
 
 // PrepareConfig configures the raw-shards -> token-shards pipeline.
 type PrepareConfig struct {
-	// Inputs are raw shards: files, globs or folders (see Expand). Every job must list the
+	// Inputs are raw shards: files, globs or folders (see data.Expand). Every job must list the
 	// same inputs: shard i of the sorted list is job (i mod NumShards)'s.
 	Inputs []string
 	// Out is the folder for token shards, manifest.json and tokenizer.json.
@@ -63,6 +64,18 @@ type PrepareConfig struct {
 	Progress func(done, total int64)
 	// Log receives one line per problem and per finished shard; may be nil.
 	Log io.Writer
+	// OptionNames is how errors name these options: field name (MaxBadFraction,
+	// Read.JSONL.TextField) -> the name its user knows, such as a command's flag (see Flags).
+	// An option not in it is named by its field name.
+	OptionNames map[string]string
+}
+
+// name is how errors call an option: its OptionNames entry, else its field name.
+func (c *PrepareConfig) name(field string) string {
+	if n, ok := c.OptionNames[field]; ok {
+		return n
+	}
+	return field
 }
 
 // ShardStats is what happened to one input shard. Its JSON is saved next to the work
@@ -94,7 +107,7 @@ func (c *PrepareConfig) defaults() error {
 		c.NumShards = 1
 	}
 	if c.ShardIndex < 0 || c.ShardIndex >= c.NumShards {
-		return fmt.Errorf("--shard-index %d must be in [0, --num-shards %d)", c.ShardIndex, c.NumShards)
+		return fmt.Errorf("%s %d must be in [0, %s %d)", c.name("ShardIndex"), c.ShardIndex, c.name("NumShards"), c.NumShards)
 	}
 	if c.Workers <= 0 {
 		c.Workers = runtime.GOMAXPROCS(0)
@@ -103,26 +116,26 @@ func (c *PrepareConfig) defaults() error {
 		c.WorkDir = filepath.Join(c.Out, ".work")
 	}
 	if c.Out == "" {
-		return fmt.Errorf("--out: no output folder given")
+		return fmt.Errorf("%s: no output folder given", c.name("Out"))
 	}
 	switch c.Stage {
 	case StageAll, StageSignatures, StageDedup, StageTokenize:
 	default:
-		return fmt.Errorf("--stage %q; use all, signatures, dedup or tokenize", c.Stage)
+		return fmt.Errorf("%s %q; use all, signatures, dedup or tokenize", c.name("Stage"), c.Stage)
 	}
 	if c.Stage == StageAll && c.NumShards > 1 && c.Dedup.Enabled() {
-		return fmt.Errorf("--stage all with --num-shards %d: deduplication across jobs needs every job's signatures; run --stage signatures, then dedup, then tokenize on all jobs (or --dedup none)", c.NumShards)
+		return fmt.Errorf("%s all with %s %d: deduplication across jobs needs every job's signatures; run %s signatures, then dedup, then tokenize on all jobs (or %s none)", c.name("Stage"), c.name("NumShards"), c.NumShards, c.name("Stage"), c.name("Dedup"))
 	}
 	if c.Tokenizer == nil {
 		c.Tokenizer = tokenizer.NewByte()
 	}
 	if c.Tokenizer.EOT() < 0 {
-		return fmt.Errorf("--tokenizer has no end-of-text token to separate documents")
+		return fmt.Errorf("%s has no end-of-text token to separate documents", c.name("Tokenizer"))
 	}
 	if c.MaxBadFraction < 0 || c.MaxBadFraction > 1 {
-		return fmt.Errorf("--max-bad-fraction %g must be in [0, 1]", c.MaxBadFraction)
+		return fmt.Errorf("%s %g must be in [0, 1]", c.name("MaxBadFraction"), c.MaxBadFraction)
 	}
-	return c.Filters.Validate("filters")
+	return c.Filters.Validate(c.name("Filters"))
 }
 
 // OutputName is the token shard written for input shard i.
@@ -146,7 +159,7 @@ func Prepare(cfg PrepareConfig) (*Report, error) {
 			return nil, err
 		}
 	}
-	if err := checkSettings(cfg); err != nil {
+	if err := checkSettings(&cfg); err != nil {
 		return nil, err
 	}
 	p := &pipeline{cfg: cfg, files: files, filter: NewFilter(cfg.Filters)}
@@ -199,7 +212,7 @@ func Prepare(cfg PrepareConfig) (*Report, error) {
 				return rep, err
 			}
 		}
-		if err := checkTokenizer(cfg.Out, cfg.Tokenizer); err != nil {
+		if err := checkTokenizer(&cfg); err != nil {
 			return rep, err
 		}
 		stats, err := p.forShards(mine, p.tokenize)
@@ -208,8 +221,8 @@ func Prepare(cfg PrepareConfig) (*Report, error) {
 			return rep, err
 		}
 		if rep.Tokens == 0 && rep.Skipped == 0 && len(mine) > 0 {
-			return rep, fmt.Errorf("inputs %v: no tokens written (%s, %s read, %d kept): the input is empty or every document was filtered out; check --format and --text-field, or try --filters none", cfg.Inputs,
-				Plural(rep.Records, "record"), Plural(rep.Documents, "document"), rep.Kept)
+			return rep, fmt.Errorf("%s %v: no tokens written (%s, %s read, %d kept): the input is empty or every document was filtered out; check %s and %s, or try %s none", cfg.name("Inputs"), cfg.Inputs,
+				data.Plural(rep.Records, "record"), data.Plural(rep.Documents, "document"), rep.Kept, cfg.name("Read.Format"), cfg.name("Read.JSONL.TextField"), cfg.name("Filters"))
 		}
 		if rep.Manifest, err = p.writeManifest(); err != nil {
 			return rep, err
@@ -219,10 +232,10 @@ func Prepare(cfg PrepareConfig) (*Report, error) {
 }
 
 // InputFiles lists the input shards of a run in the order that numbers them (and decides
-// which duplicate is kept): Expand's sorted list without dot files and prepare's own
+// which duplicate is kept): data.Expand's sorted list without dot files and prepare's own
 // .work folder.
 func InputFiles(specs []string) ([]string, error) {
-	files, err := Expand(specs)
+	files, err := data.Expand(specs)
 	if err != nil {
 		return nil, fmt.Errorf("inputs: %w", err)
 	}
@@ -239,7 +252,7 @@ func InputFiles(specs []string) ([]string, error) {
 // fields, filters, dedup) in WorkDir/settings.json, or checks that they match the ones
 // recorded by an earlier run or another job: outputs already written are skipped, so
 // changed settings would silently mix two corpora.
-func checkSettings(cfg PrepareConfig) error {
+func checkSettings(cfg *PrepareConfig) error {
 	b, err := json.MarshalIndent(struct {
 		Format  string
 		JSONL   JSONLOptions
@@ -252,7 +265,7 @@ func checkSettings(cfg PrepareConfig) error {
 	path := filepath.Join(cfg.WorkDir, "settings.json")
 	if old, err := os.ReadFile(path); err == nil {
 		if !bytes.Equal(old, b) {
-			return fmt.Errorf("%s: this output was started with other format/filter/dedup settings (see the file); use a new --out, or the same settings", path)
+			return fmt.Errorf("%s: this output was started with other format/filter/dedup settings (see the file); use a new %s, or the same settings", path, cfg.name("Out"))
 		}
 		return nil
 	}
@@ -261,15 +274,16 @@ func checkSettings(cfg PrepareConfig) error {
 
 // checkTokenizer saves the tokenizer as out/tokenizer.json, or checks that the one there
 // (from an earlier run or another job) is the same, so one folder never mixes tokenizers.
-func checkTokenizer(out string, tok tokenizer.Tokenizer) error {
-	b, err := tok.MarshalJSON()
+func checkTokenizer(cfg *PrepareConfig) error {
+	out := cfg.Out
+	b, err := cfg.Tokenizer.MarshalJSON()
 	if err != nil {
 		return err
 	}
 	path := filepath.Join(out, "tokenizer.json")
 	if old, err := os.ReadFile(path); err == nil {
 		if !bytes.Equal(old, b) {
-			return fmt.Errorf("%s: the shards in %s were made with another tokenizer; use a new --out or the same --tokenizer", path, out)
+			return fmt.Errorf("%s: the shards in %s were made with another tokenizer; use a new %s or the same %s", path, out, cfg.name("Out"), cfg.name("Tokenizer"))
 		}
 		return nil
 	}
@@ -497,7 +511,7 @@ func (p *pipeline) streamShard(i int, path string, st *ShardStats, work func(d *
 		return consumeErr
 	}
 	if bad := probs.Total(); bad > 0 && float64(bad) > p.cfg.MaxBadFraction*float64(max(st.Records, 1)) {
-		return fmt.Errorf("%s: %s in %s is over --max-bad-fraction %g (first: %s); fix the input or raise the limit", path, Plural(bad, "problem"), Plural(st.Records, "record"), p.cfg.MaxBadFraction, st.Samples[0])
+		return fmt.Errorf("%s: %s in %s is over %s %g (first: %s); fix the input or raise the limit", path, data.Plural(bad, "problem"), data.Plural(st.Records, "record"), p.cfg.name("MaxBadFraction"), p.cfg.MaxBadFraction, st.Samples[0])
 	}
 	return nil
 }
@@ -532,7 +546,7 @@ func (p *pipeline) signatures(i int) (ShardStats, error) {
 	if err := os.MkdirAll(filepath.Dir(cache), 0o755); err != nil {
 		return st, err
 	}
-	sw, err := CreateShard(cache+".bin", ShardVersionFor(tok.VocabSize()))
+	sw, err := data.CreateShard(cache+".bin", data.ShardVersionFor(tok.VocabSize()))
 	if err != nil {
 		return st, err
 	}
@@ -607,13 +621,13 @@ func (p *pipeline) fromCache(i int, out string) (st ShardStats, ok bool, err err
 	if err != nil || len(idx)%12 != 0 || int64(len(idx)/12) != c.Stats.Kept {
 		return st, false, nil
 	}
-	src, err := OpenShard(cache + ".bin")
+	src, err := data.OpenShard(cache + ".bin")
 	if err != nil {
 		return st, false, nil
 	}
 	defer src.Close()
 	st = c.Stats
-	sw, err := CreateShard(out, src.Version)
+	sw, err := data.CreateShard(out, src.Version)
 	if err != nil {
 		return st, true, err
 	}
@@ -691,9 +705,9 @@ func (p *pipeline) tokenize(i int) (ShardStats, error) {
 	statsFile := filepath.Join(p.statsDir(), shardKey(i)+".json")
 	if prev, err := readShardStats(statsFile); err == nil {
 		if prev.Source != p.files[i] {
-			return st, fmt.Errorf("%s was made from %s but input %d is now %s; the input list changed: use a new --out (or the same inputs)", out, prev.Source, i, p.files[i])
+			return st, fmt.Errorf("%s was made from %s but input %d is now %s; the input list changed: use a new %s (or the same %s)", out, prev.Source, i, p.files[i], p.cfg.name("Out"), p.cfg.name("Inputs"))
 		}
-		if _, _, err := ShardHeader(out); err == nil {
+		if _, _, err := data.ShardHeader(out); err == nil {
 			prev.Skipped = true
 			if p.tokenizeReads {
 				p.progress(st.Bytes)
@@ -715,8 +729,8 @@ func (p *pipeline) tokenize(i int) (ShardStats, error) {
 	}
 	tok := p.cfg.Tokenizer
 	eot := tok.EOT()
-	version := ShardVersionFor(tok.VocabSize())
-	sw, err := CreateShard(out, version)
+	version := data.ShardVersionFor(tok.VocabSize())
+	sw, err := data.CreateShard(out, version)
 	if err != nil {
 		return st, err
 	}
@@ -774,7 +788,7 @@ func readShardStats(path string) (*ShardStats, error) {
 // (whichever job finishes last writes it; all would write the same). It returns its path,
 // or "" while other jobs' shards are missing.
 func (p *pipeline) writeManifest() (string, error) {
-	m := &Manifest{Format: "llm.c", VocabSize: p.cfg.Tokenizer.VocabSize(), EOT: p.cfg.Tokenizer.EOT()}
+	m := &data.Manifest{Format: "llm.c", VocabSize: p.cfg.Tokenizer.VocabSize(), EOT: p.cfg.Tokenizer.EOT()}
 	for i := range p.files {
 		st, err := readShardStats(filepath.Join(p.statsDir(), shardKey(i)+".json"))
 		if err != nil {
@@ -784,9 +798,9 @@ func (p *pipeline) writeManifest() (string, error) {
 		if err != nil {
 			return "", nil
 		}
-		m.Shards = append(m.Shards, ManifestShard{File: st.Output, Version: st.Version, Tokens: st.Tokens, Documents: st.Kept, Bytes: fi.Size(), CRC32C: st.CRC32C, Source: st.Source})
+		m.Shards = append(m.Shards, data.ManifestShard{File: st.Output, Version: st.Version, Tokens: st.Tokens, Documents: st.Kept, Bytes: fi.Size(), CRC32C: st.CRC32C, Source: st.Source})
 	}
-	path := filepath.Join(p.cfg.Out, ManifestFile)
+	path := filepath.Join(p.cfg.Out, data.ManifestFile)
 	return path, m.Write(path)
 }
 

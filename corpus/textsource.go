@@ -1,76 +1,28 @@
-package data
+package corpus
 
 import (
 	"fmt"
+	"iter"
 	"os"
-	"path/filepath"
-	"strings"
 
+	"github.com/golem-ml/golem/data"
 	"github.com/golem-ml/golem/tokenizer"
 )
 
-// isTokenSpec reports whether a data spec names token shards: a *.bin file or glob, a
-// manifest.json, or a folder holding a manifest.json.
-func isTokenSpec(spec string) bool {
-	if strings.HasSuffix(spec, ".bin") || filepath.Base(spec) == ManifestFile {
-		return true
-	}
-	st, err := os.Stat(spec)
-	if err != nil || !st.IsDir() {
-		return false
-	}
-	_, err = os.Stat(filepath.Join(spec, ManifestFile))
-	return err == nil
-}
+// TextSource is the data.TextSource a training run reads raw text through: the readers,
+// cleaning, filters and dedup of Prepare, applied on the fly. The zero value is ready; pass
+// it as train.Options.Text or to data.Open.
+type TextSource struct{}
 
-// tokenSpecs decides whether specs are token shards (true) or raw text (false), refusing
-// a mix.
-func (c *Config) tokenSpecs(key string, specs []string) (bool, error) {
-	if c.Format == FormatTokens {
-		return true, nil
-	}
-	if c.Format != "" && c.Format != "auto" {
-		return false, nil
-	}
-	n := 0
-	for _, s := range specs {
-		if isTokenSpec(s) {
-			n++
-		}
-	}
-	if n > 0 && n < len(specs) {
-		return false, fmt.Errorf("%s: mixes token shards and raw text; run prepare on the raw files and list its output folder", key)
-	}
-	return n > 0, nil
-}
-
-// openTokenShards maps token shards and checks they were made for this tokenizer.
-func (c *Config) openTokenShards(key string, specs []string, tok tokenizer.Tokenizer) (*ShardSet, error) {
-	set, err := OpenShards(specs, c.VerifyShards)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", key, err)
-	}
-	if m := set.Manifest; m != nil && (m.VocabSize != tok.VocabSize() || m.EOT != tok.EOT()) {
-		set.Close()
-		return nil, fmt.Errorf("%s: the shards were tokenized with vocab_size %d and eot %d but the tokenizer has %d and %d; use the tokenizer.json saved next to the shards", key, m.VocabSize, m.EOT, tok.VocabSize(), tok.EOT())
-	}
-	if err := set.CheckIDs(tok.VocabSize()); err != nil {
-		set.Close()
-		return nil, fmt.Errorf("%s: %w", key, err)
-	}
-	return set, nil
-}
-
-// encodeRaw reads raw shards (any text format), cleans and filters them as configured
-// and tokenizes on the fly, across all cores. Each document is followed by the
-// end-of-text token. For corpora small enough to hold as tokens in memory; prepare
-// larger ones.
+// Tokens reads raw shards (any text format), cleans and filters them as configured and
+// tokenizes on the fly, across all cores. Each document is followed by the end-of-text
+// token. For corpora small enough to hold as tokens in memory; prepare larger ones.
 //
 // What reading met is added to rep as prepare counts it (records, documents, drops, bad
 // input per kind with samples), and a file whose bad records pass data.max_bad_fraction
 // fails as it does in prepare.
-func (c *Config) encodeRaw(key string, specs []string, tok tokenizer.Tokenizer, rep *Report) (Slice, error) {
-	files, err := Expand(specs)
+func (TextSource) Tokens(c data.Config, key string, specs []string, tok tokenizer.Tokenizer, rep *data.ReadReport) (data.Slice, error) {
+	files, err := data.Expand(specs)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", key, err)
 	}
@@ -89,6 +41,7 @@ func (c *Config) encodeRaw(key string, specs []string, tok tokenizer.Tokenizer, 
 	p := &pipeline{cfg: PrepareConfig{
 		Read:    ReadOptions{Format: c.Format, JSONL: JSONLOptions{TextField: c.TextField}},
 		Filters: filters, Tokenizer: tok, MaxBadFraction: maxBad, Out: os.TempDir(),
+		OptionNames: runOptionNames,
 	}, files: files, filter: NewFilter(filters)}
 	if err := p.cfg.defaults(); err != nil {
 		return nil, err
@@ -101,7 +54,7 @@ func (c *Config) encodeRaw(key string, specs []string, tok tokenizer.Tokenizer, 
 	sigs := newSigSet(dc, NewMinHasher(dc))
 	seen := newMemDedup(dc)
 	eot := tok.EOT()
-	var out Slice
+	var out data.Slice
 	var read, kept int64
 	dropped := map[string]int64{}
 	for i := range files {
@@ -131,9 +84,9 @@ func (c *Config) encodeRaw(key string, specs []string, tok tokenizer.Tokenizer, 
 			}
 			return nil
 		})
-		rep.addAll([]ShardStats{st}, true)
+		st.addTo(rep)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w (data.max_bad_fraction sets the limit)", key, err)
+			return nil, fmt.Errorf("%s: %w", key, err)
 		}
 		read, kept = read+st.Documents, kept+st.Kept
 		for k, v := range st.Dropped {
@@ -144,6 +97,42 @@ func (c *Config) encodeRaw(key string, specs []string, tok tokenizer.Tokenizer, 
 		return nil, fmt.Errorf("%s: no documents left: %d read, dropped %v; check data.format, data.text_field, data.filters and data.languages", key, read, dropped)
 	}
 	return out, nil
+}
+
+// runOptionNames names Prepare's options by the run config keys that set them.
+var runOptionNames = map[string]string{"MaxBadFraction": "data.max_bad_fraction"}
+
+// Documents streams the text of every document of specs, read as c.Format and c.TextField
+// say, for training a tokenizer.
+func (TextSource) Documents(c data.Config, specs []string) iter.Seq2[string, error] {
+	opts := ReadOptions{Format: c.Format, JSONL: JSONLOptions{TextField: c.TextField}}
+	if opts.Format == "" {
+		opts.Format = "auto"
+	}
+	return func(yield func(string, error) bool) {
+		for d, err := range Documents(specs, opts) {
+			if !yield(d.Text, err) || err != nil {
+				return
+			}
+		}
+	}
+}
+
+// addTo counts a read shard in a run's report, as Report.Add counts it in prepare's.
+func (s ShardStats) addTo(r *data.ReadReport) {
+	r.Files++
+	r.Records += s.Records
+	r.Documents += s.Documents
+	r.Kept += s.Kept
+	for k, v := range s.Dropped {
+		r.Dropped[k] += v
+	}
+	for k, v := range s.Problems {
+		r.Problems[k] += v
+	}
+	if len(r.Samples) < 20 {
+		r.Samples = append(r.Samples, s.Samples...)
+	}
 }
 
 // memDedup is streaming first-seen deduplication in memory, for corpora small enough to

@@ -1,4 +1,4 @@
-package data
+package corpus
 
 import (
 	"bufio"
@@ -161,7 +161,7 @@ func (r *sigReader) next() (bool, error) {
 		if err == io.EOF {
 			return false, nil
 		}
-		return false, fmt.Errorf("%s: corrupt signature file: %w; delete it and rerun --stage signatures", r.f.Name(), err)
+		return false, fmt.Errorf("%s: corrupt signature file: %w; delete it and rerun the signatures stage", r.f.Name(), err)
 	}
 	r.cur = sigRec{h1: binary.LittleEndian.Uint64(r.buf[:]), shard: r.shard}
 	if r.width == 20 {
@@ -216,7 +216,7 @@ func mergeTask(sigDir, dupDir string, shards []string, task string) (int64, erro
 	for i, s := range shards {
 		f, err := os.Open(filepath.Join(sigDir, s+"."+task))
 		if err != nil {
-			return 0, fmt.Errorf("signatures of shard %s missing (%w); run prepare --stage signatures for every shard first", s, err)
+			return 0, fmt.Errorf("signatures of shard %s missing (%w); run the signatures stage for every shard first", s, err)
 		}
 		r := &sigReader{f: f, br: bufio.NewReaderSize(f, 64<<10), shard: uint32(i), width: width}
 		ok, err := r.next()
@@ -353,7 +353,7 @@ func loadDrops(dupDir string, tasks []string) (dropSet, error) {
 		p := filepath.Join(dupDir, task+".pairs")
 		f, err := os.Open(p)
 		if err != nil {
-			return nil, fmt.Errorf("duplicate pairs %s missing (%w); run prepare --stage dedup for every task first", p, err)
+			return nil, fmt.Errorf("duplicate pairs %s missing (%w); run the dedup stage for every task first", p, err)
 		}
 		br := bufio.NewReaderSize(f, 1<<20)
 		var b [16]byte
@@ -363,7 +363,7 @@ func loadDrops(dupDir string, tasks []string) (dropSet, error) {
 				if err == io.EOF {
 					break
 				}
-				return nil, fmt.Errorf("%s: corrupt pairs file (%v); delete it and rerun --stage dedup", p, err)
+				return nil, fmt.Errorf("%s: corrupt pairs file (%v); delete it and rerun the dedup stage", p, err)
 			}
 			a := uint64(binary.LittleEndian.Uint32(b[0:]))<<32 | uint64(binary.LittleEndian.Uint32(b[4:]))
 			d := uint64(binary.LittleEndian.Uint32(b[8:]))<<32 | uint64(binary.LittleEndian.Uint32(b[12:]))

@@ -11,6 +11,23 @@ import (
 	"github.com/golem-ml/golem/tokenizer"
 )
 
+// Formats of data files. FormatAuto picks one from the file name (see corpus.DetectFormat).
+const (
+	FormatAuto   = ""
+	FormatWARC   = "warc"   // WARC or WET (WET is WARC with conversion records)
+	FormatJSONL  = "jsonl"  // one JSON object per line
+	FormatText   = "text"   // the whole file is one document
+	FormatLines  = "lines"  // each non-blank line is a document
+	FormatTokens = "tokens" // llm.c token shards (.bin), no tokenization
+)
+
+// Formats lists the valid values of data.format / prepare --format.
+var Formats = []string{"auto", FormatWARC, FormatJSONL, FormatText, FormatLines, FormatTokens}
+
+// FilterPresets are the cleaning presets data.filters and prepare --filters name ("default"
+// and "" mean gopher); corpus.FilterPreset says what each does.
+var FilterPresets = []string{"gopher", "fineweb", "c4", "minimal", "none"}
+
 // Config says where a run's text comes from. It is the `data:` section of a run config.
 type Config struct {
 	// Train lists files, folders or globs of training text.
@@ -59,10 +76,10 @@ func (c *Config) Validate() error {
 	if strings.TrimSpace(c.TextField) != c.TextField || strings.HasPrefix(c.TextField, ".") || strings.HasSuffix(c.TextField, ".") {
 		return fmt.Errorf("data.text_field: %q is not a field name or dotted path such as text or metadata.content", c.TextField)
 	}
-	if _, err := FilterPreset(c.Filters); err != nil {
+	if c.Filters != "" && c.Filters != "default" && !slices.Contains(FilterPresets, c.Filters) {
 		return fmt.Errorf("data.filters: %q; use none, minimal, gopher, fineweb or c4", c.Filters)
 	}
-	if _, err := ParseDedup(c.Dedup); err != nil {
+	if _, _, err := ParseDedupKinds(c.Dedup); err != nil {
 		return fmt.Errorf("data.dedup: %q; use none, exact, minhash or exact,minhash", c.Dedup)
 	}
 	for _, l := range c.Languages {
@@ -111,13 +128,31 @@ func Expand(specs []string) ([]string, error) {
 	return files, nil
 }
 
+// ParseDedupKinds reads a dedup list such as "exact,minhash", "exact" or "none" (data.dedup,
+// prepare --dedup); "near" is another name for minhash.
+func ParseDedupKinds(s string) (exact, minhash bool, err error) {
+	for _, k := range strings.Split(s, ",") {
+		switch strings.TrimSpace(k) {
+		case "exact":
+			exact = true
+		case "minhash", "near":
+			minhash = true
+		case "none", "":
+		default:
+			return false, false, fmt.Errorf("dedup %q: list exact and/or minhash, or none", k)
+		}
+	}
+	return exact, minhash, nil
+}
+
 // Open returns the training and validation token streams of the configured corpus.
 // Token shards (see Config.Format) are memory-mapped after checking every header; raw
-// text (plain, JSONL, WARC/WET; plain, .gz or .zst) is cleaned as configured and
-// tokenized on the fly, each document followed by the end-of-text token. Without
-// data.val, the last ValFraction of the training tokens is held out.
-func Open(cfg Config, tok tokenizer.Tokenizer) (train, val Tokens, err error) {
-	train, val, _, err = OpenReport(cfg, tok)
+// text (plain, JSONL, WARC/WET; plain, .gz or .zst) is read by text (corpus.TextSource
+// cleans it as configured and tokenizes it on the fly, each document followed by the
+// end-of-text token); with text nil, raw text is an error. Without data.val, the last
+// ValFraction of the training tokens is held out.
+func Open(cfg Config, tok tokenizer.Tokenizer, text TextSource) (train, val Tokens, err error) {
+	train, val, _, err = OpenReport(cfg, tok, text)
 	return train, val, err
 }
 
@@ -125,8 +160,8 @@ func Open(cfg Config, tok tokenizer.Tokenizer) (train, val Tokens, err error) {
 // counts it: records, documents kept and dropped, and bad input (malformed lines and
 // records, truncated files) per kind with the first samples as file:line. Token shards add
 // nothing to it. On an error the report says what was read up to it.
-func OpenReport(cfg Config, tok tokenizer.Tokenizer) (train, val Tokens, rep *Report, err error) {
-	rep = &Report{Stage: "read", Dropped: map[string]int64{}, Problems: map[string]int64{}}
+func OpenReport(cfg Config, tok tokenizer.Tokenizer, text TextSource) (train, val Tokens, rep *ReadReport, err error) {
+	rep = &ReadReport{Dropped: map[string]int64{}, Problems: map[string]int64{}}
 	open := func(key string, specs []string) (Tokens, error) {
 		shards, err := cfg.tokenSpecs(key, specs)
 		if err != nil {
@@ -135,7 +170,10 @@ func OpenReport(cfg Config, tok tokenizer.Tokenizer) (train, val Tokens, rep *Re
 		if shards {
 			return cfg.openTokenShards(key, specs, tok)
 		}
-		return cfg.encodeRaw(key, specs, tok, rep)
+		if text == nil {
+			return nil, fmt.Errorf("%s: %s is raw text and this program reads only token shards; run prepare on it and list its output folder", key, strings.Join(specs, ", "))
+		}
+		return text.Tokens(cfg, key, specs, tok, rep)
 	}
 	if train, err = open("data.train", cfg.Train); err != nil {
 		return nil, nil, rep, err
@@ -151,4 +189,56 @@ func OpenReport(cfg Config, tok tokenizer.Tokenizer) (train, val Tokens, rep *Re
 		return s[:n], s[n:], rep, nil
 	}
 	return Span{T: train, N: n}, Span{T: train, Off: n, N: train.Len() - n}, rep, nil
+}
+
+// isTokenSpec reports whether a data spec names token shards: a *.bin file or glob, a
+// manifest.json, or a folder holding a manifest.json.
+func isTokenSpec(spec string) bool {
+	if strings.HasSuffix(spec, ".bin") || filepath.Base(spec) == ManifestFile {
+		return true
+	}
+	st, err := os.Stat(spec)
+	if err != nil || !st.IsDir() {
+		return false
+	}
+	_, err = os.Stat(filepath.Join(spec, ManifestFile))
+	return err == nil
+}
+
+// tokenSpecs decides whether specs are token shards (true) or raw text (false), refusing
+// a mix.
+func (c *Config) tokenSpecs(key string, specs []string) (bool, error) {
+	if c.Format == FormatTokens {
+		return true, nil
+	}
+	if c.Format != "" && c.Format != "auto" {
+		return false, nil
+	}
+	n := 0
+	for _, s := range specs {
+		if isTokenSpec(s) {
+			n++
+		}
+	}
+	if n > 0 && n < len(specs) {
+		return false, fmt.Errorf("%s: mixes token shards and raw text; run prepare on the raw files and list its output folder", key)
+	}
+	return n > 0, nil
+}
+
+// openTokenShards maps token shards and checks they were made for this tokenizer.
+func (c *Config) openTokenShards(key string, specs []string, tok tokenizer.Tokenizer) (*ShardSet, error) {
+	set, err := OpenShards(specs, c.VerifyShards)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", key, err)
+	}
+	if m := set.Manifest; m != nil && (m.VocabSize != tok.VocabSize() || m.EOT != tok.EOT()) {
+		set.Close()
+		return nil, fmt.Errorf("%s: the shards were tokenized with vocab_size %d and eot %d but the tokenizer has %d and %d; use the tokenizer.json saved next to the shards", key, m.VocabSize, m.EOT, tok.VocabSize(), tok.EOT())
+	}
+	if err := set.CheckIDs(tok.VocabSize()); err != nil {
+		set.Close()
+		return nil, fmt.Errorf("%s: %w", key, err)
+	}
+	return set, nil
 }

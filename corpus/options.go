@@ -1,4 +1,4 @@
-package data
+package corpus
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/golem-ml/golem/data"
 	"github.com/golem-ml/golem/tokenizer"
 )
 
@@ -20,6 +21,17 @@ type Choices struct {
 	Filters, FilterFile, Languages string
 	MinWords                       int
 	Dedup, Tokenizer               string
+}
+
+// PrepareFlags names PrepareConfig's options by the prepare commands' flags, for
+// PrepareConfig.OptionNames: with it an error says --max-bad-fraction where Prepare alone
+// says MaxBadFraction.
+var PrepareFlags = map[string]string{
+	"Inputs": "inputs", "Out": "--out", "WorkDir": "--work-dir", "Read.Format": "--format",
+	"Read.JSONL.TextField": "--text-field", "Filters": "--filters", "Dedup": "--dedup",
+	"Tokenizer": "--tokenizer", "ShardIndex": "--shard-index", "NumShards": "--num-shards",
+	"Workers": "--workers", "Stage": "--stage", "MaxBadFraction": "--max-bad-fraction",
+	"DroppedSamples": "--dropped-samples",
 }
 
 // Resolve turns choices into the filter, dedup and tokenizer settings Prepare takes.
@@ -52,7 +64,7 @@ func (c Choices) Resolve() (FilterConfig, DedupConfig, tokenizer.Tokenizer, erro
 	return filters, dedup, tok, nil
 }
 
-// FilterPreset returns a named filter configuration: "gopher" (DefaultFilters: Gopher
+// FilterPreset returns a named filter configuration (data.FilterPresets lists the names): "gopher" (DefaultFilters: Gopher
 // quality and repetition rules plus C4 boilerplate removal), "fineweb" (FineWebFilters),
 // "c4" (C4Filters), "minimal" (NFC, drop invalid
 // UTF-8 and empty documents) or "none" (text exactly as read; only blank documents are dropped).
@@ -72,22 +84,13 @@ func FilterPreset(name string) (FilterConfig, error) {
 	return FilterConfig{}, fmt.Errorf("filters %q: use gopher, fineweb, c4, minimal or none", name)
 }
 
-// ParseDedup reads a dedup list such as "exact,minhash", "exact" or "none".
+// ParseDedup reads a dedup list such as "exact,minhash", "exact" or "none" (see
+// data.ParseDedupKinds) into DefaultDedup's MinHash settings.
 func ParseDedup(s string) (DedupConfig, error) {
 	cfg := DefaultDedup()
-	cfg.Exact, cfg.MinHash = false, false
-	for _, k := range strings.Split(s, ",") {
-		switch strings.TrimSpace(k) {
-		case "exact":
-			cfg.Exact = true
-		case "minhash", "near":
-			cfg.MinHash = true
-		case "none", "":
-		default:
-			return cfg, fmt.Errorf("dedup %q: list exact and/or minhash, or none", k)
-		}
-	}
-	return cfg, nil
+	var err error
+	cfg.Exact, cfg.MinHash, err = data.ParseDedupKinds(s)
+	return cfg, err
 }
 
 // SplitList splits a comma-separated flag value, dropping empty items.
