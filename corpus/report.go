@@ -110,3 +110,24 @@ func (r *Report) String() string {
 	}
 	return b.String()
 }
+
+// ShardStats is what happened to one input shard. Its JSON is saved next to the work
+// state so a rerun that skips a finished shard still reports it.
+type ShardStats struct {
+	Source    string           `json:"source"`
+	Index     int              `json:"index"`
+	Bytes     int64            `json:"bytes"`      // input file size
+	TextBytes int64            `json:"text_bytes"` // UTF-8 bytes of documents read
+	Records   int64            `json:"records"`    // records or lines, bad ones included
+	Documents int64            `json:"documents"`
+	Kept      int64            `json:"kept"`
+	Dropped   map[string]int64 `json:"dropped"`
+	Edited    map[string]int64 `json:"edited,omitempty"` // kept documents changed by cleaning, per edit`
+	Problems  map[string]int64 `json:"problems"`
+	Samples   []string         `json:"problem_samples,omitempty"`
+	Tokens    int64            `json:"tokens"`
+	Output    string           `json:"output,omitempty"`
+	Version   int              `json:"version,omitempty"`
+	CRC32C    string           `json:"crc32c,omitempty"`
+	Skipped   bool             `json:"-"` // already complete before this run
+}
