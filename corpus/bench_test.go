@@ -1,6 +1,7 @@
 package corpus
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -95,7 +96,7 @@ func BenchmarkPrepare(b *testing.B) {
 	b.SetBytes(n)
 	for b.Loop() {
 		out := b.TempDir()
-		if _, err := Prepare(PrepareConfig{Inputs: []string{benchShard}, Out: out, Filters: DefaultFilters(), Dedup: DefaultDedup(), MaxBadFraction: 0.2}); err != nil {
+		if _, err := Prepare(context.Background(), PrepareConfig{Inputs: []string{benchShard}, Out: out, Filters: DefaultFilters(), Dedup: DefaultDedup(), MaxBadFraction: 0.2}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -1,6 +1,7 @@
 package corpus
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 )
 
 type pipeline struct {
+	ctx    context.Context // cancelling it stops reading, so every stage ends promptly
 	cfg    PrepareConfig
 	files  []string
 	filter *Filter
@@ -46,7 +48,8 @@ func (p *pipeline) progress(n int64) {
 }
 
 // forShards runs fn over shards, Workers at a time; fn itself fans the documents of its
-// shard out over Workers goroutines, so one big shard also uses every core.
+// shard out over Workers goroutines, so one big shard also uses every core. Once p.ctx is
+// cancelled no shard starts, and it returns the stats of those started and ctx's error.
 func (p *pipeline) forShards(shards []int, fn func(i int) (ShardStats, error)) ([]ShardStats, error) {
 	stats := make([]ShardStats, len(shards))
 	errs := make([]error, len(shards))
@@ -54,15 +57,26 @@ func (p *pipeline) forShards(shards []int, fn func(i int) (ShardStats, error)) (
 	p.queueCap = max(4, 2*p.cfg.Workers/max(1, min(p.cfg.Workers, len(shards))))
 	sem := make(chan struct{}, p.cfg.Workers)
 	var wg sync.WaitGroup
+	started := 0
 	for k, i := range shards {
+		select {
+		case sem <- struct{}{}:
+		case <-p.ctx.Done():
+		}
+		if p.ctx.Err() != nil {
+			break // the shards started stop at their next document
+		}
+		started++
 		wg.Add(1)
-		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
 			stats[k], errs[k] = fn(i)
 		}()
 	}
 	wg.Wait()
+	if err := p.ctx.Err(); err != nil {
+		return stats[:started], err
+	}
 	return stats, errors.Join(errs...)
 }
 
@@ -147,6 +161,7 @@ func (p *pipeline) streamShard(i int, path string, st *ShardStats, work func(d *
 	queue := make(chan *docBatch, queueCap)
 	newBatch := func() *docBatch { return &docBatch{work: work, probs: probs, done: make(chan struct{})} }
 	var readErr error
+	stop := p.ctx.Done()
 	go func() {
 		defer close(queue)
 		var ord uint32
@@ -166,6 +181,12 @@ func (p *pipeline) streamShard(i int, path string, st *ShardStats, work func(d *
 			last = off
 		}
 		for {
+			select {
+			case <-stop:
+				readErr = fmt.Errorf("reading %s: %w", path, p.ctx.Err())
+				return
+			default:
+			}
 			d, err := rd.Next()
 			if err == io.EOF {
 				break

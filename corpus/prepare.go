@@ -12,6 +12,7 @@ package corpus
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -40,10 +41,15 @@ func OutputName(i int) string { return fmt.Sprintf("shard_%06d.bin", i) }
 // Prepare runs the pipeline for this job's share of the inputs and returns its report,
 // also saved as WorkDir/reports/<stage>-<i>-of-<n>.json.
 // Outputs are written atomically and skipped when already complete, so a killed job can
-// simply be rerun.
-func Prepare(cfg PrepareConfig) (*Report, error) {
+// simply be rerun. Cancelling ctx stops reading at the next document of every shard in
+// flight; Prepare then returns what it did so far and an error wrapping ctx.Err(), and a
+// rerun continues where it stopped.
+func Prepare(ctx context.Context, cfg PrepareConfig) (*Report, error) {
 	if err := cfg.defaults(); err != nil {
 		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("prepare: %w", err)
 	}
 	start := time.Now()
 	files, err := InputFiles(cfg.Inputs)
@@ -58,7 +64,7 @@ func Prepare(cfg PrepareConfig) (*Report, error) {
 	if err := checkSettings(&cfg); err != nil {
 		return nil, err
 	}
-	p := &pipeline{cfg: cfg, files: files, filter: NewFilter(cfg.Filters)}
+	p := &pipeline{ctx: ctx, cfg: cfg, files: files, filter: NewFilter(cfg.Filters)}
 	defer p.stopWorkers()
 	var mine []int
 	for i := range files {
@@ -94,12 +100,12 @@ func Prepare(cfg PrepareConfig) (*Report, error) {
 		stats, err := p.forShards(mine, p.signatures)
 		rep.addAll(stats, cfg.Stage == StageSignatures || err != nil)
 		if err != nil {
-			return rep, err
+			return rep, stopped(ctx, StageSignatures, err)
 		}
 	}
 	if cfg.Dedup.Enabled() && (cfg.Stage == StageAll || cfg.Stage == StageDedup) {
 		if err := p.dedup(rep); err != nil {
-			return rep, err
+			return rep, stopped(ctx, StageDedup, err)
 		}
 	}
 	if cfg.Stage == StageAll || cfg.Stage == StageTokenize {
@@ -114,7 +120,7 @@ func Prepare(cfg PrepareConfig) (*Report, error) {
 		stats, err := p.forShards(mine, p.tokenize)
 		rep.addAll(stats, true)
 		if err != nil {
-			return rep, err
+			return rep, stopped(ctx, StageTokenize, err)
 		}
 		if rep.Tokens == 0 && rep.Skipped == 0 && len(mine) > 0 {
 			return rep, fmt.Errorf("%s %v: no tokens written (%s, %s read, %d kept): the input is empty or every document was filtered out; check %s and %s, or try %s none", cfg.name("Inputs"), cfg.Inputs,
@@ -125,6 +131,14 @@ func Prepare(cfg PrepareConfig) (*Report, error) {
 		}
 	}
 	return rep, nil
+}
+
+// stopped is a stage's error, or when ctx was cancelled, that the stage stopped.
+func stopped(ctx context.Context, stage string, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("prepare: stopped in the %s stage: %w", stage, ctx.Err())
+	}
+	return err
 }
 
 // InputFiles lists the input shards of a run in the order that numbers them (and decides

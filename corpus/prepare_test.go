@@ -1,12 +1,15 @@
 package corpus
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/golem-ml/golem/data"
@@ -35,7 +38,7 @@ func splitDocs(t data.Tokens, tok tokenizer.Tokenizer) []string {
 func TestPrepareRoundTrip(t *testing.T) {
 	out := t.TempDir()
 	src := ccDir + "CC-MAIN-20190717121559-20190717143559-00140.jsonl.gz"
-	rep, err := Prepare(PrepareConfig{Inputs: []string{src, ccDir + "whirlwind.warc.wet.gz"}, Out: out, Filters: MinimalFilters(), MaxBadFraction: 0.1, Workers: 3})
+	rep, err := Prepare(context.Background(), PrepareConfig{Inputs: []string{src, ccDir + "whirlwind.warc.wet.gz"}, Out: out, Filters: MinimalFilters(), MaxBadFraction: 0.1, Workers: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +90,7 @@ func TestPrepareRoundTrip(t *testing.T) {
 	}
 	// Rerun: everything is skipped, same manifest.
 	before, _ := os.ReadFile(filepath.Join(out, data.ManifestFile))
-	rep2, err := Prepare(PrepareConfig{Inputs: []string{src, ccDir + "whirlwind.warc.wet.gz"}, Out: out, Filters: MinimalFilters(), MaxBadFraction: 0.1})
+	rep2, err := Prepare(context.Background(), PrepareConfig{Inputs: []string{src, ccDir + "whirlwind.warc.wet.gz"}, Out: out, Filters: MinimalFilters(), MaxBadFraction: 0.1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,14 +99,14 @@ func TestPrepareRoundTrip(t *testing.T) {
 		t.Errorf("rerun: skipped %d, kept %d", rep2.Skipped, rep2.Kept)
 	}
 	// A changed input list or tokenizer is refused rather than mixed in.
-	if _, err := Prepare(PrepareConfig{Inputs: []string{src, ccDir + "dolma_documents_000.json.gz"}, Out: out, Filters: MinimalFilters(), MaxBadFraction: 0.1}); err == nil || !strings.Contains(err.Error(), "input list changed") {
+	if _, err := Prepare(context.Background(), PrepareConfig{Inputs: []string{src, ccDir + "dolma_documents_000.json.gz"}, Out: out, Filters: MinimalFilters(), MaxBadFraction: 0.1}); err == nil || !strings.Contains(err.Error(), "input list changed") {
 		t.Errorf("changed inputs: %v", err)
 	}
-	if _, err := Prepare(PrepareConfig{Inputs: []string{src, ccDir + "whirlwind.warc.wet.gz"}, Out: out, Filters: DefaultFilters(), MaxBadFraction: 0.1}); err == nil || !strings.Contains(err.Error(), "other format/filter/dedup settings") {
+	if _, err := Prepare(context.Background(), PrepareConfig{Inputs: []string{src, ccDir + "whirlwind.warc.wet.gz"}, Out: out, Filters: DefaultFilters(), MaxBadFraction: 0.1}); err == nil || !strings.Contains(err.Error(), "other format/filter/dedup settings") {
 		t.Errorf("changed filters: %v", err)
 	}
 	os.WriteFile(filepath.Join(out, "tokenizer.json"), []byte("{}"), 0o644)
-	if _, err := Prepare(PrepareConfig{Inputs: []string{src}, Out: out, Filters: MinimalFilters(), MaxBadFraction: 0.1}); err == nil || !strings.Contains(err.Error(), "another tokenizer") {
+	if _, err := Prepare(context.Background(), PrepareConfig{Inputs: []string{src}, Out: out, Filters: MinimalFilters(), MaxBadFraction: 0.1}); err == nil || !strings.Contains(err.Error(), "another tokenizer") {
 		t.Errorf("other tokenizer: %v", err)
 	}
 }
@@ -147,7 +150,7 @@ func dedupFixture(t *testing.T) []string {
 func TestPrepareDedup(t *testing.T) {
 	inputs := dedupFixture(t)
 	out := t.TempDir()
-	rep, err := Prepare(PrepareConfig{Inputs: inputs, Out: out, Filters: MinimalFilters(), Dedup: DefaultDedup(), Workers: 2, DroppedSamples: 2})
+	rep, err := Prepare(context.Background(), PrepareConfig{Inputs: inputs, Out: out, Filters: MinimalFilters(), Dedup: DefaultDedup(), Workers: 2, DroppedSamples: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +164,7 @@ func TestPrepareDedup(t *testing.T) {
 			os.RemoveAll(filepath.Join(out2, ".work", "tok", "000001.bin"))
 		}
 		for job := range 2 {
-			if _, err := Prepare(PrepareConfig{Inputs: inputs, Out: out2, Filters: MinimalFilters(), Dedup: DefaultDedup(), Stage: stage, ShardIndex: job, NumShards: 2}); err != nil {
+			if _, err := Prepare(context.Background(), PrepareConfig{Inputs: inputs, Out: out2, Filters: MinimalFilters(), Dedup: DefaultDedup(), Stage: stage, ShardIndex: job, NumShards: 2}); err != nil {
 				t.Fatalf("%s job %d: %v", stage, job, err)
 			}
 		}
@@ -181,7 +184,7 @@ func TestPrepareDedup(t *testing.T) {
 func TestDroppedSamples(t *testing.T) {
 	out := t.TempDir()
 	src := ccDir + "CC-MAIN-20190717121559-20190717143559-00140.jsonl.gz"
-	if _, err := Prepare(PrepareConfig{Inputs: []string{src}, Out: out, Filters: DefaultFilters(), MaxBadFraction: 0.1, DroppedSamples: 1}); err != nil {
+	if _, err := Prepare(context.Background(), PrepareConfig{Inputs: []string{src}, Out: out, Filters: DefaultFilters(), MaxBadFraction: 0.1, DroppedSamples: 1}); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(filepath.Join(out, ".work", "dropped", "000000.jsonl"))
@@ -223,12 +226,100 @@ func TestPrepareBadInputThreshold(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "bad.jsonl")
 	os.WriteFile(p, []byte("{\"text\":\"good one\"}\n{broken\n{\"text\":\"good two\"}\n"), 0o644)
-	_, err := Prepare(PrepareConfig{Inputs: []string{p}, Out: t.TempDir(), Filters: MinimalFilters(), MaxBadFraction: 0.1})
+	_, err := Prepare(context.Background(), PrepareConfig{Inputs: []string{p}, Out: t.TempDir(), Filters: MinimalFilters(), MaxBadFraction: 0.1})
 	if err == nil || !strings.Contains(err.Error(), "bad.jsonl: 1 problem in 3 records") || !strings.Contains(err.Error(), "bad.jsonl:2: not a JSON object") {
 		t.Errorf("error %v", err)
 	}
-	rep, err := Prepare(PrepareConfig{Inputs: []string{p}, Out: t.TempDir(), Filters: MinimalFilters(), MaxBadFraction: 0.5})
+	rep, err := Prepare(context.Background(), PrepareConfig{Inputs: []string{p}, Out: t.TempDir(), Filters: MinimalFilters(), MaxBadFraction: 0.5})
 	if err != nil || rep.Kept != 2 || rep.Problems["bad_json"] != 1 {
 		t.Errorf("with a higher limit: %v %v", err, rep)
+	}
+}
+
+// TestPrepareCancel: cancelling the context stops every stage at its next document; Prepare
+// returns ctx's error, writes no manifest, calls nothing after it returns, and a rerun
+// finishes with the same shards as a run that was never stopped.
+func TestPrepareCancel(t *testing.T) {
+	inputs := dedupFixture(t)
+	cc := ccDir + "CC-MAIN-20190717121559-20190717143559-00140.jsonl.gz"
+	inputs = append(inputs, cc)
+	cfg := func(out string) PrepareConfig {
+		return PrepareConfig{Inputs: inputs, Out: out, Filters: MinimalFilters(), Dedup: DefaultDedup(), MaxBadFraction: 0.1, Workers: 2}
+	}
+	want := t.TempDir()
+	if _, err := Prepare(context.Background(), cfg(want)); err != nil {
+		t.Fatal(err)
+	}
+
+	if _, err := Prepare(canceled(), cfg(t.TempDir())); !errors.Is(err, context.Canceled) {
+		t.Fatalf("a cancelled context: %v, want context.Canceled", err)
+	}
+	out := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c := cfg(out)
+	var calls, after atomic.Int64
+	var returned atomic.Bool
+	c.Progress = func(done, total int64) {
+		if calls.Add(1) == 1 {
+			cancel() // as Ctrl-C would, while the first shards are being read
+		}
+		if returned.Load() {
+			after.Add(1)
+		}
+	}
+	rep, err := Prepare(ctx, c)
+	returned.Store(true)
+	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "stopped in the signatures stage") {
+		t.Fatalf("cancelled run: %v, want the stage and context.Canceled", err)
+	}
+	if rep == nil || rep.Documents >= 697 {
+		t.Errorf("cancelled run read %v documents; it should have stopped early", rep)
+	}
+	if _, err := os.Stat(filepath.Join(out, data.ManifestFile)); err == nil {
+		t.Error("a cancelled run wrote a manifest")
+	}
+	if after.Load() != 0 {
+		t.Errorf("%d progress calls after Prepare returned: work still running", after.Load())
+	}
+
+	if _, err := Prepare(context.Background(), cfg(out)); err != nil {
+		t.Fatalf("rerun after cancel: %v", err)
+	}
+	for i := range inputs {
+		a, _ := os.ReadFile(filepath.Join(want, OutputName(i)))
+		b, _ := os.ReadFile(filepath.Join(out, OutputName(i)))
+		if len(a) == 0 || string(a) != string(b) {
+			t.Errorf("shard %d differs after a cancel and a rerun (%d vs %d bytes)", i, len(a), len(b))
+		}
+	}
+}
+
+func canceled() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
+}
+
+// TestPrepareOptionNames: Prepare's errors name its options by field name; OptionNames (as
+// cmd/prepare sets it to PrepareFlags) renames them.
+func TestPrepareOptionNames(t *testing.T) {
+	cfg := PrepareConfig{Inputs: []string{"x"}, Out: t.TempDir(), ShardIndex: 2, NumShards: 2}
+	if _, err := Prepare(context.Background(), cfg); err == nil || err.Error() != "ShardIndex 2 must be in [0, NumShards 2)" {
+		t.Errorf("plain: %v", err)
+	}
+	cfg.OptionNames = PrepareFlags
+	if _, err := Prepare(context.Background(), cfg); err == nil || err.Error() != "--shard-index 2 must be in [0, --num-shards 2)" {
+		t.Errorf("with PrepareFlags: %v", err)
+	}
+	for _, c := range []PrepareConfig{
+		{Inputs: []string{"x"}, Out: "o", MaxBadFraction: 2},
+		{Inputs: []string{"x"}, Stage: "all", NumShards: 2, Dedup: DefaultDedup(), Out: "o"},
+		{Inputs: []string{"x"}},
+	} {
+		_, err := Prepare(context.Background(), c)
+		if err == nil || strings.Contains(err.Error(), "--") {
+			t.Errorf("%v: want an error naming fields, not flags", err)
+		}
 	}
 }

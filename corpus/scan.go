@@ -1,5 +1,7 @@
 package corpus
 
+import "context"
+
 // Stage 1 of Prepare for one shard at a time, for engines that schedule shards and group
 // dedup keys themselves (scale/beam): the same reading, cleaning, filtering, dedup keys
 // and tokenization as Prepare, without Prepare's work folder.
@@ -31,7 +33,7 @@ func NewScanner(cfg PrepareConfig) (*Scanner, error) {
 	if err := cfg.defaults(); err != nil {
 		return nil, err
 	}
-	p := &pipeline{cfg: cfg, filter: NewFilter(cfg.Filters), queueCap: 2 * cfg.Workers}
+	p := &pipeline{ctx: context.Background(), cfg: cfg, filter: NewFilter(cfg.Filters), queueCap: 2 * cfg.Workers}
 	return &Scanner{p: p, set: newSigSet(cfg.Dedup, NewMinHasher(cfg.Dedup))}, nil
 }
 

@@ -81,8 +81,14 @@ func (p *pipeline) dedup(rep *Report) error {
 		if t%p.cfg.NumShards != p.cfg.ShardIndex && p.cfg.Stage == StageDedup {
 			continue
 		}
+		select {
+		case sem <- struct{}{}:
+		case <-p.ctx.Done():
+		}
+		if p.ctx.Err() != nil {
+			break
+		}
 		wg.Add(1)
-		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
 			n, err := mergeTask(p.sigDir(), filepath.Join(p.cfg.WorkDir, "dups"), keys, task)
@@ -96,6 +102,9 @@ func (p *pipeline) dedup(rep *Report) error {
 		}()
 	}
 	wg.Wait()
+	if err := p.ctx.Err(); err != nil {
+		return err
+	}
 	return errors.Join(errs...)
 }
 

@@ -1,6 +1,7 @@
 package corpus
 
 import (
+	"context"
 	"fmt"
 	"iter"
 	"os"
@@ -38,7 +39,7 @@ func (TextSource) Tokens(c data.Config, key string, specs []string, tok tokenize
 	if c.MaxBadFraction != nil {
 		maxBad = *c.MaxBadFraction
 	}
-	p := &pipeline{cfg: PrepareConfig{
+	p := &pipeline{ctx: context.Background(), cfg: PrepareConfig{
 		Read:    ReadOptions{Format: c.Format, JSONL: JSONLOptions{TextField: c.TextField}},
 		Filters: filters, Tokenizer: tok, MaxBadFraction: maxBad, Out: os.TempDir(),
 		OptionNames: runOptionNames,

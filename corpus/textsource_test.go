@@ -1,6 +1,7 @@
 package corpus
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -92,7 +93,7 @@ func toInts(ids []int32) []int {
 
 func TestOpenTokenShards(t *testing.T) {
 	out := t.TempDir()
-	if _, err := Prepare(PrepareConfig{Inputs: []string{ccDir + "CC-MAIN-20190717121559-20190717143559-00140.jsonl.gz"}, Out: out, Filters: MinimalFilters(), MaxBadFraction: 0.1}); err != nil {
+	if _, err := Prepare(context.Background(), PrepareConfig{Inputs: []string{ccDir + "CC-MAIN-20190717121559-20190717143559-00140.jsonl.gz"}, Out: out, Filters: MinimalFilters(), MaxBadFraction: 0.1}); err != nil {
 		t.Fatal(err)
 	}
 	train, val, err := data.Open(data.Config{Train: []string{out}, ValFraction: 0.05, VerifyShards: true}, tokenizer.NewByte(), TextSource{})
@@ -137,7 +138,7 @@ func TestOpenReportsBadInputAsPrepare(t *testing.T) {
 	if !strings.Contains(brief, "bad input: ") || !strings.Contains(brief, "truncated_compressed 1") || !strings.Contains(brief, "bad_json 1") || !strings.Contains(brief, truncated+":") {
 		t.Errorf("summary line %q does not report the bad input with its file", brief)
 	}
-	prep, err := Prepare(PrepareConfig{Inputs: inputs, Out: filepath.Join(dir, "out"), Filters: must(FilterPreset("none")), MaxBadFraction: 0.1})
+	prep, err := Prepare(context.Background(), PrepareConfig{Inputs: inputs, Out: filepath.Join(dir, "out"), Filters: must(FilterPreset("none")), MaxBadFraction: 0.1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -111,6 +111,10 @@ func (p *pipeline) fromCache(i int, out string) (st ShardStats, ok bool, err err
 	var ids []int
 	n := len(idx) / cacheEntryBytes
 	for k := range n {
+		if k%1024 == 0 && p.ctx.Err() != nil {
+			sw.Abort()
+			return st, true, fmt.Errorf("copying %s: %w", cache+".bin", p.ctx.Err())
+		}
 		ord, start := cacheEntry(idx, k)
 		end := src.Len()
 		if k+1 < n {

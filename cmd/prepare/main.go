@@ -7,9 +7,12 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/golem-ml/golem/corpus"
 	"github.com/schollz/progressbar/v3"
@@ -61,7 +64,9 @@ func main() {
 		}
 		defer bar.Finish()
 	}
-	rep, err := corpus.Prepare(cfg)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM) // Ctrl-C: stop, a rerun continues
+	defer stop()
+	rep, err := corpus.Prepare(ctx, cfg)
 	if rep != nil {
 		fmt.Fprint(os.Stderr, "\n", rep)
 	}

@@ -7,6 +7,7 @@ package hostile
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -58,7 +59,7 @@ var readers = map[string]func(t *testing.T, path string) (string, error){
 		if cfg.Dedup, err = corpus.ParseDedup("none"); err != nil {
 			t.Fatal(err)
 		}
-		rep, err := corpus.Prepare(cfg)
+		rep, err := corpus.Prepare(context.Background(), cfg)
 		if rep != nil {
 			return rep.String(), err
 		}

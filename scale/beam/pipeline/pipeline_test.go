@@ -95,7 +95,7 @@ func TestSameAsPrepare(t *testing.T) {
 	dir, exact, near := plantedInputs(t, corpus.NewFilter(filters))
 	tok := tokenizer.NewByte()
 	single := t.TempDir()
-	want, err := corpus.Prepare(corpus.PrepareConfig{Inputs: []string{dir}, Out: single, Filters: filters, Dedup: corpus.DefaultDedup(),
+	want, err := corpus.Prepare(context.Background(), corpus.PrepareConfig{Inputs: []string{dir}, Out: single, Filters: filters, Dedup: corpus.DefaultDedup(),
 		Tokenizer: tok, MaxBadFraction: 0.1, Workers: 2})
 	if err != nil {
 		t.Fatal(err)

@@ -61,7 +61,7 @@ func main() {
 		}
 		mb := float64(size) / 1e6
 		start, cpu := time.Now(), cpuSeconds()
-		single, err := corpus.Prepare(corpus.PrepareConfig{Inputs: []string{in}, Out: in + "-prepare", Filters: f, Dedup: corpus.DefaultDedup(), MaxBadFraction: 0.1})
+		single, err := corpus.Prepare(context.Background(), corpus.PrepareConfig{Inputs: []string{in}, Out: in + "-prepare", Filters: f, Dedup: corpus.DefaultDedup(), MaxBadFraction: 0.1})
 		if err != nil {
 			fail(err)
 		}
