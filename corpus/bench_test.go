@@ -2,21 +2,16 @@ package corpus
 
 import (
 	"context"
-	"fmt"
-	"os"
-	"path/filepath"
 	"runtime"
 	"testing"
 
-	"github.com/golem-ml/golem/data"
 	"github.com/golem-ml/golem/tokenizer"
 )
 
 // The benchmarks report MB/s of document text (SetBytes) for each stage on the CC-MAIN
-// sample (3.3 MB of text, 697 documents), and tokens/s for the loader. Run them on one core
-// and on all:
+// sample (3.3 MB of text, 697 documents). Run them on one core and on all:
 //
-//	GOEXPERIMENT=simd go test ./data/ -run '^$' -bench . -cpu 1,$(nproc)
+//	GOEXPERIMENT=simd go test ./corpus/ -run '^$' -bench . -cpu 1,$(nproc)
 
 const benchShard = ccDir + "CC-MAIN-20190717121559-20190717143559-00140.jsonl.gz"
 
@@ -100,38 +95,6 @@ func BenchmarkPrepare(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-}
-
-// BenchmarkLoader serves batches of 8 x 1024 tokens from memory-mapped shards; the
-// figure is tokens/s.
-func BenchmarkLoader(b *testing.B) {
-	dir := b.TempDir()
-	for s := range 4 {
-		w, err := data.CreateShard(filepath.Join(dir, fmt.Sprintf("s%d.bin", s)), data.ShardVersion16)
-		if err != nil {
-			b.Fatal(err)
-		}
-		ids := make([]int, 1<<20)
-		for i := range ids {
-			ids[i] = (i * 7919) % 50257
-		}
-		w.Write(ids)
-		w.Close()
-	}
-	set, err := data.OpenShards([]string{dir}, false)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer set.Close()
-	l, _ := data.NewLoader(set, 1024, 8, 1, true)
-	var step int64
-	b.ResetTimer()
-	for b.Loop() {
-		l.Batch(step, 0, 8)
-		step++
-	}
-	b.ReportMetric(float64(8*1025)*float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
-	os.RemoveAll(dir)
 }
 
 // BenchmarkFilter is the default filters alone (documents already in memory).

@@ -10,13 +10,12 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/golem-ml/golem/data"
 	"github.com/golem-ml/golem/internal/fuzzseeds"
 )
 
 // Seeds live in testdata/fuzz/<Fuzz name>/ at the repository root as raw files (one
-// input each); they run as ordinary tests. `go test -fuzz FuzzWARC ./data/` explores
-// further and saves any failing input under data/testdata/fuzz/, where it also reruns.
+// input each); they run as ordinary tests. `go test -fuzz FuzzWARC ./corpus/` explores
+// further and saves any failing input under corpus/testdata/fuzz/, where it also reruns.
 
 // fuzzDocs reads every document of a file holding b and checks the reader's promises:
 // no panic, termination, provenance within the records seen, problems naming the file.
@@ -84,38 +83,6 @@ func FuzzJSONL(f *testing.F) {
 			}
 			if gs, gok := jsonString(raw); ok && werr == nil && utf8.Valid(raw) && (!gok || gs != ws) {
 				t.Fatalf("%q: text %q, encoding/json %q", line, gs, ws)
-			}
-		}
-	})
-}
-
-func FuzzShardHeader(f *testing.F) {
-	fuzzseeds.Add(f)
-	f.Fuzz(func(t *testing.T, b []byte) {
-		path := filepath.Join(t.TempDir(), "f.bin")
-		if err := os.WriteFile(path, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		version, n, herr := data.ShardHeader(path)
-		s, err := data.OpenShard(path)
-		if (err == nil) != (herr == nil) {
-			t.Fatalf("data.ShardHeader says %v, data.OpenShard says %v", herr, err)
-		}
-		if err != nil {
-			if !strings.HasPrefix(err.Error(), path+": ") {
-				t.Fatalf("error %q does not name the file", err)
-			}
-			return
-		}
-		defer s.Close()
-		if s.Len() != n || s.Version != version {
-			t.Fatalf("header %d tokens v%d, shard %d v%d", n, version, s.Len(), s.Version)
-		}
-		dst := make([]int32, n)
-		s.Read(dst, 0)
-		for _, v := range dst {
-			if v < 0 && version == data.ShardVersion16 {
-				t.Fatal("uint16 token read as negative")
 			}
 		}
 	})

@@ -3,6 +3,10 @@
 // The training loop sees only a Loader: fixed-length windows of T+1 tokens drawn from a
 // Tokens stream, in an order that is a pure function of (seed, step). Resuming a run needs
 // nothing but the step, so the data position saved in a checkpoint is exact by construction.
+//
+// Tokens come from llm.c token shards (shards.go) or, for raw text, from a TextSource
+// (rawtext.go); reading, cleaning and deduplicating raw text is package corpus's, so a
+// program that trains links none of it unless it passes corpus.TextSource.
 package data
 
 import (
