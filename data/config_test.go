@@ -1,6 +1,7 @@
 package data
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -57,5 +58,18 @@ func TestTokenShardOutOfVocabulary(t *testing.T) {
 	w.Close()
 	if _, _, err := Open(Config{Train: []string{path}, ValFraction: 0.05}, tokenizer.NewByte(), nil); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestOpenRawTextNeedsSource: without a TextSource, raw text is refused with the key, the
+// files and what to do, rather than read by code this package does not link.
+func TestOpenRawTextNeedsSource(t *testing.T) {
+	txt := filepath.Join(t.TempDir(), "a.txt")
+	if err := os.WriteFile(txt, []byte("some text"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := Open(Config{Train: []string{txt}, ValFraction: 0.1}, tokenizer.NewByte(), nil)
+	if err == nil || !strings.HasPrefix(err.Error(), "data.train: "+txt) || !strings.Contains(err.Error(), "run prepare") {
+		t.Fatalf("raw text without a TextSource: %v", err)
 	}
 }
