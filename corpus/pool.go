@@ -13,6 +13,8 @@ import (
 	"github.com/golem-ml/golem/data"
 )
 
+// pipeline is one run of Prepare's machinery (also behind Scanner and TextSource): the
+// options, the input shards, the shared worker pool, progress and dedup state.
 type pipeline struct {
 	ctx    context.Context // cancelling it stops reading, so every stage ends promptly
 	cfg    PrepareConfig

@@ -26,7 +26,7 @@ import (
 )
 
 // Stages of Prepare. StageAll runs them in order in one process; to spread a corpus over
-// n machines with deduplication, run each stage on every job (same --num-shards) and wait
+// n machines with deduplication, run each stage on every job (same NumShards) and wait
 // for all jobs to finish a stage before starting the next.
 const (
 	StageAll        = "all"
