@@ -64,10 +64,10 @@ func (c Choices) Resolve() (FilterConfig, DedupConfig, tokenizer.Tokenizer, erro
 	return filters, dedup, tok, nil
 }
 
-// FilterPreset returns a named filter configuration (data.FilterPresets lists the names): "gopher" (DefaultFilters: Gopher
-// quality and repetition rules plus C4 boilerplate removal), "fineweb" (FineWebFilters),
-// "c4" (C4Filters), "minimal" (NFC, drop invalid
-// UTF-8 and empty documents) or "none" (text exactly as read; only blank documents are dropped).
+// FilterPreset returns a named filter configuration (data.FilterPresets lists the names):
+// "gopher" (DefaultFilters: Gopher quality and repetition rules plus C4 boilerplate removal),
+// "fineweb" (FineWebFilters), "c4" (C4Filters), "minimal" (NFC, drop invalid UTF-8 and empty
+// documents) or "none" (text exactly as read; only blank documents are dropped).
 func FilterPreset(name string) (FilterConfig, error) {
 	switch name {
 	case "gopher", "default", "":
