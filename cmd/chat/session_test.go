@@ -2,40 +2,18 @@ package main
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/golem-ml/golem/convert"
 	"github.com/golem-ml/golem/finetune"
 	"github.com/golem-ml/golem/generate"
-	"github.com/golem-ml/golem/train"
+	"github.com/golem-ml/golem/internal/testmodel"
 )
 
 // A conversation on the aidreams260K import (128-token context): each reply streams exactly
 // the text returned, and a long conversation keeps fitting by dropping its oldest exchanges.
 func TestSessionStreamsAndKeepsHistoryInContext(t *testing.T) {
-	m, err := convert.ImportLlama2C(filepath.Join("..", "..", "testdata", "models", "aidreams260K", "aidreams260K.bin"),
-		filepath.Join("..", "..", "testdata", "tokenizer", "tok512.bin"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir, err := convert.Save(m, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	backend, err := train.NewBackend("go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fm, err := finetune.Load(backend, dir, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := generate.NewEngine(fm.Generation())
-	if err != nil {
-		t.Fatal(err)
-	}
+	fm, e := testmodel.Aidreams(t)
 	tmpl, _ := finetune.LoadTemplate("plain")
 	s := &session{e: e, tok: fm.Tok, tmpl: tmpl, system: "You dream.", params: generate.Params{MaxTokens: 30, StopIDs: generate.StopIDs(fm.Tok)}}
 	for turn := 0; turn < 6; turn++ {

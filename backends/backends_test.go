@@ -1,4 +1,4 @@
-package train
+package backends
 
 import (
 	"math"
@@ -19,7 +19,7 @@ import (
 // over the pool (WaitToStart per chunk, then waits for them). Upstream's pool waits forever for a
 // free slot; third_party/compute's (go.mod replaces github.com/gomlx/compute with it) runs the
 // chunks on the caller. So this fails, by its watchdog, when the build links upstream's pool,
-// and NewBackend's parallel op execution would hang training.
+// and New's parallel op execution would hang training.
 func TestWorkerPoolNeverDeadlocks(t *testing.T) {
 	b, err := compute.NewWithConfig("go:parallelism=1,ops_parallel")
 	if err != nil {
