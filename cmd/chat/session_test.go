@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
+	"io"
 	"strings"
 	"testing"
 
 	"github.com/golem-ml/golem/finetune"
 	"github.com/golem-ml/golem/generate"
+	"github.com/golem-ml/golem/internal/cli"
 	"github.com/golem-ml/golem/internal/testmodel"
 )
 
@@ -31,5 +34,21 @@ func TestSessionStreamsAndKeepsHistoryInContext(t *testing.T) {
 	}
 	if _, err := s.reply(context.Background(), strings.Repeat("dream ", 200), &strings.Builder{}); err == nil || !strings.Contains(err.Error(), "context holds 128") {
 		t.Errorf("an over-long message gave %v, want a context error", err)
+	}
+}
+
+// The command answers --prompt and exits with --no-interactive; without --prompt that is a
+// usage error.
+func TestRunOnce(t *testing.T) {
+	dir := testmodel.Checkpoint(t)
+	var out strings.Builder
+	err := run([]string{"--ckpt", dir, "--backend", "go", "--template", "plain", "--prompt", "Tell me a dream", "--no-interactive",
+		"--max-tokens", "12", "--temperature", "0"}, &out, io.Discard)
+	if err != nil || strings.TrimSpace(out.String()) == "" {
+		t.Fatalf("one turn: %v, reply %q", err, out.String())
+	}
+	err = run([]string{"--ckpt", dir, "--no-interactive"}, io.Discard, io.Discard)
+	if !errors.As(err, new(cli.UsageError)) || !strings.Contains(err.Error(), "--no-interactive needs --prompt") {
+		t.Errorf("--no-interactive without --prompt: %v, want a usage error", err)
 	}
 }
