@@ -12,6 +12,8 @@ import (
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/layers/activation"
+
+	"github.com/gomlx/go-xla/compute/xla"
 )
 
 // TestWorkerPoolNeverDeadlocks runs, on the Go backend, the pattern that hangs upstream's worker
@@ -60,5 +62,23 @@ func TestSIMDBuildTag(t *testing.T) {
 	}
 	if want := strings.Contains(exp, "simd") && !strings.Contains(exp, "nosimd"); simdBuild != want {
 		t.Errorf("GOEXPERIMENT=%q but simdBuild = %v", exp, simdBuild)
+	}
+}
+
+// With no name and no $GOMLX_BACKEND, New falls back to the Go backend where no PJRT plugin
+// is installed (as on the build machines); names it cannot create are errors, never panics.
+func TestNewFallsBackAndNeverPanics(t *testing.T) {
+	t.Setenv("GOMLX_BACKEND", "")
+	b, err := New("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(xla.GetAvailablePlugins()) == 0 && b.String() != "go" {
+		t.Errorf("no PJRT plugin installed, but New(\"\") chose %q", b.String())
+	}
+	for _, name := range []string{"nosuch", "xla:/nonexistent/pjrt_plugin.so"} {
+		if _, err := New(name); err == nil || !strings.Contains(err.Error(), "backend") {
+			t.Errorf("New(%q): %v, want an error naming the backend", name, err)
+		}
 	}
 }
