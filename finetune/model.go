@@ -19,25 +19,16 @@ import (
 )
 
 // ReadBase reads a base checkpoint's whole run config (the fine-tuning run starts from its
-// model and keeps its settings where the fine-tuning config has none) and its tokenizer, and
-// checks they fit together.
+// model and keeps its settings where the fine-tuning config has none) and its tokenizer,
+// checked as inference.Open checks them.
 func ReadBase(dir string) (train.Config, tokenizer.Tokenizer, error) {
-	for _, f := range []string{checkpoint.ConfigFile, checkpoint.TokenizerFile, checkpoint.ModelFile} {
-		if !checkpoint.Has(dir, f) {
-			return train.Config{}, nil, fmt.Errorf("base %s has no %s; a base checkpoint needs %s, %s and %s (as pretrain writes them)",
-				dir, f, checkpoint.ConfigFile, checkpoint.TokenizerFile, checkpoint.ModelFile)
-		}
+	_, _, tok, err := inference.ReadConfigAndTokenizer(dir)
+	if err != nil {
+		return train.Config{}, nil, fmt.Errorf("base: %w", err)
 	}
 	cfg, err := train.ReadConfig(dir)
 	if err != nil {
 		return cfg, nil, fmt.Errorf("base: %w", err)
-	}
-	tok, err := checkpoint.ReadTokenizer(dir)
-	if err != nil {
-		return cfg, nil, fmt.Errorf("base: %w", err)
-	}
-	if tok.VocabSize() > cfg.Model.VocabSize {
-		return cfg, nil, fmt.Errorf("base %s: its tokenizer has %d ids but the model's vocabulary is %d (model.vocab_size); tokenizer and weights do not belong together", dir, tok.VocabSize(), cfg.Model.VocabSize)
 	}
 	return cfg, tok, nil
 }

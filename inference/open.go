@@ -51,22 +51,9 @@ func Open(backend compute.Backend, path, adapter string) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, f := range []string{checkpoint.ConfigFile, checkpoint.TokenizerFile, checkpoint.ModelFile} {
-		if !checkpoint.Has(dir, f) {
-			return nil, fmt.Errorf("checkpoint %s has no %s; a model checkpoint needs %s, %s and %s (as pretrain, finetune and convert import write them)",
-				dir, f, checkpoint.ConfigFile, checkpoint.TokenizerFile, checkpoint.ModelFile)
-		}
-	}
-	name, cfg, err := ReadModelConfig(dir)
+	name, cfg, tok, err := ReadConfigAndTokenizer(dir)
 	if err != nil {
 		return nil, err
-	}
-	tok, err := checkpoint.ReadTokenizer(dir)
-	if err != nil {
-		return nil, err
-	}
-	if tok.VocabSize() > cfg.VocabSize {
-		return nil, fmt.Errorf("checkpoint %s: its tokenizer has %d ids but the model's vocabulary is %d (model.vocab_size); tokenizer and weights do not belong together", dir, tok.VocabSize(), cfg.VocabSize)
 	}
 	m := &Model{Dir: dir, Name: name, Cfg: cfg, Tok: tok, Backend: backend, Store: model.NewStore()}
 	if err := m.loadParams(); err != nil {
@@ -86,6 +73,31 @@ func Open(backend compute.Backend, path, adapter string) (*Model, error) {
 	}
 	m.Weights = func(g *Graph) transformer.Weights { return params(g, false) } // never a training graph
 	return m, nil
+}
+
+// ReadConfigAndTokenizer checks that a checkpoint folder holds a model (config.yaml,
+// tokenizer.json and model.safetensors) and reads what every use of it needs besides the
+// weights: the run's name and model config (ReadModelConfig) and its tokenizer, checked to
+// belong together.
+func ReadConfigAndTokenizer(dir string) (string, transformer.Config, tokenizer.Tokenizer, error) {
+	for _, f := range []string{checkpoint.ConfigFile, checkpoint.TokenizerFile, checkpoint.ModelFile} {
+		if !checkpoint.Has(dir, f) {
+			return "", transformer.Config{}, nil, fmt.Errorf("checkpoint %s has no %s; a model checkpoint needs %s, %s and %s (as pretrain, finetune and convert import write them)",
+				dir, f, checkpoint.ConfigFile, checkpoint.TokenizerFile, checkpoint.ModelFile)
+		}
+	}
+	name, cfg, err := ReadModelConfig(dir)
+	if err != nil {
+		return "", cfg, nil, err
+	}
+	tok, err := checkpoint.ReadTokenizer(dir)
+	if err != nil {
+		return "", cfg, nil, err
+	}
+	if tok.VocabSize() > cfg.VocabSize {
+		return "", cfg, nil, fmt.Errorf("checkpoint %s: its tokenizer has %d ids but the model's vocabulary is %d (model.vocab_size); tokenizer and weights do not belong together", dir, tok.VocabSize(), cfg.VocabSize)
+	}
+	return name, cfg, tok, nil
 }
 
 // ReadModelConfig reads the run's name and its model section from a checkpoint's config.yaml,
