@@ -138,3 +138,26 @@ func must[T any](v T, err error) T {
 	}
 	return v
 }
+
+// Resolve takes a checkpoint folder as it is and a run folder as its newest complete checkpoint,
+// and says what it wanted otherwise.
+func TestResolve(t *testing.T) {
+	m := &Manager{Dir: t.TempDir()}
+	for step := int64(1); step <= 2; step++ {
+		if _, err := m.Save(step, map[string][]byte{"w": []byte("x")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.MkdirAll(filepath.Join(m.Dir, Name(3)), 0o755) // incomplete: no manifest
+	for path, want := range map[string]string{m.Dir: Name(2), filepath.Join(m.Dir, Name(1)): Name(1)} {
+		if got, err := Resolve(path); err != nil || filepath.Base(got) != want {
+			t.Errorf("Resolve(%s) = %s, %v; want %s", path, got, err, want)
+		}
+	}
+	file := filepath.Join(m.Dir, Name(1), "w")
+	for path, want := range map[string]string{t.TempDir(): "holds no complete step-* checkpoint", file: "is a file", filepath.Join(m.Dir, "nosuch"): "no such file"} {
+		if _, err := Resolve(path); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Resolve(%s): %v, want an error saying %q", path, err, want)
+		}
+	}
+}

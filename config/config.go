@@ -53,6 +53,29 @@ func Decode(b []byte, name string, dst any) error {
 	return decodeNode(doc.Content[0], reflect.ValueOf(dst).Elem(), name, "")
 }
 
+// DecodeKey fills dst from one top-level key of a YAML mapping, as strictly as Decode, and
+// ignores the file's other keys: for a reader that needs one section of a file written for a
+// larger struct (the model section of a checkpoint's run config). A missing key leaves dst as it is.
+func DecodeKey(b []byte, name, key string, dst any) error {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		return fmt.Errorf("%s: %v", name, err)
+	}
+	if len(doc.Content) == 0 {
+		return nil // empty file
+	}
+	n := doc.Content[0]
+	if n.Kind != yaml.MappingNode {
+		return fmt.Errorf("%s:%d: want a mapping of keys, got %s", name, n.Line, describe(n))
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return decodeNode(n.Content[i+1], reflect.ValueOf(dst).Elem(), name, key)
+		}
+	}
+	return nil
+}
+
 // Set applies one "a.b.c=value" override; value is parsed as YAML (so lists are [x, y]).
 func Set(dst any, override string) error {
 	key, value, ok := strings.Cut(override, "=")

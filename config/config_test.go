@@ -46,3 +46,20 @@ func TestNonFiniteRejected(t *testing.T) {
 		t.Errorf("finite value: %v %v", err, d.Opt.LR)
 	}
 }
+
+// DecodeKey reads one section strictly (file, line and key in errors) and ignores the rest.
+func TestDecodeKey(t *testing.T) {
+	b := []byte("name: run\ndata:\n  anything: [1, 2]\noptimizer:\n  lr: 0.5\n  steps: 3\n")
+	var s section
+	if err := DecodeKey(b, "x.yaml", "optimizer", &s); err != nil || s.LR != 0.5 || s.Steps != 3 {
+		t.Fatalf("got %+v, %v", s, err)
+	}
+	err := DecodeKey([]byte("other: 1\noptimizer:\n  lr: 1\n  stesp: 2\n"), "x.yaml", "optimizer", &s)
+	if err == nil || !strings.Contains(err.Error(), "x.yaml:4: optimizer.stesp: unknown key") {
+		t.Fatalf("misspelt key in the section: %v", err)
+	}
+	var missing section
+	if err := DecodeKey([]byte("other: 1\n"), "x.yaml", "optimizer", &missing); err != nil || missing.LR != 0 || missing.Steps != 0 {
+		t.Fatalf("absent section: %+v, %v", missing, err)
+	}
+}

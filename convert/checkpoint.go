@@ -8,40 +8,49 @@ import (
 
 	"github.com/golem-ml/golem/checkpoint"
 	"github.com/golem-ml/golem/config"
+	"github.com/golem-ml/golem/inference"
+	"github.com/golem-ml/golem/models/transformer"
 	"github.com/golem-ml/golem/safetensors"
-	"github.com/golem-ml/golem/tokenizer"
-	"github.com/golem-ml/golem/train"
 )
 
+// importedConfig is the part of a run config (train.Config's config.yaml) an imported
+// checkpoint has: its name and model, and where its tokenizer is. Readers fill every other key
+// with the training defaults, as for any key a run config leaves out.
+type importedConfig struct {
+	Name      string             `yaml:"name"`
+	OutDir    string             `yaml:"out_dir"`
+	Model     transformer.Config `yaml:"model"`
+	Tokenizer struct {
+		Path string `yaml:"path"`
+	} `yaml:"tokenizer"`
+}
+
 // Save writes m as a step-0 golem checkpoint under out (out/step-00000000, atomically, via
-// checkpoint.Manager) with model.safetensors, config.yaml (train defaults with m's model),
-// state.json and tokenizer.json, so that train.Trainer.Restore, finetune --base, evaluate
-// and sample accept it. It returns the checkpoint folder.
+// checkpoint.Manager) with model.safetensors, config.yaml (m's name and model), state.json
+// and tokenizer.json, so that inference.Open (sample, chat, serve, evaluate) and finetune
+// --base accept it. It returns the checkpoint folder.
 func Save(m *Model, out string) (string, error) {
 	mf, err := m.ModelFile()
 	if err != nil {
 		return "", err
 	}
-	cfg := train.DefaultConfig()
-	cfg.Model = m.Config
-	cfg.Name = m.Name
+	cfg := importedConfig{Name: m.Name, OutDir: out, Model: m.Config}
 	if cfg.Name == "" {
 		cfg.Name = "imported"
 	}
-	cfg.OutDir = out
-	cfg.Tokenizer.Path = filepath.Join(out, checkpoint.Name(0), train.TokenizerFile)
+	cfg.Tokenizer.Path = filepath.Join(out, checkpoint.Name(0), checkpoint.TokenizerFile)
 	if err := cfg.Model.Validate(); err != nil { // no data section yet: finetune fills it
 		return "", fmt.Errorf("imported model: %w", err)
 	}
-	files := map[string][]byte{train.ModelFile: mf}
-	if files[train.ConfigFile], err = config.Marshal(cfg); err != nil {
+	files := map[string][]byte{checkpoint.ModelFile: mf}
+	if files[checkpoint.ConfigFile], err = config.Marshal(cfg); err != nil {
 		return "", err
 	}
-	if files[train.StateFile], err = json.MarshalIndent(train.State{}, "", "  "); err != nil {
+	if files[checkpoint.StateFile], err = json.MarshalIndent(checkpoint.State{}, "", "  "); err != nil {
 		return "", err
 	}
 	if m.Tokenizer != nil {
-		if files[train.TokenizerFile], err = m.Tokenizer.MarshalJSON(); err != nil {
+		if files[checkpoint.TokenizerFile], err = m.Tokenizer.MarshalJSON(); err != nil {
 			return "", fmt.Errorf("encoding tokenizer.json: %w", err)
 		}
 	}
@@ -51,54 +60,39 @@ func Save(m *Model, out string) (string, error) {
 // Load reads a golem checkpoint: a step folder, or a run folder (its latest checkpoint).
 // Every file is checked against the checkpoint's manifest.
 func Load(dir string) (*Model, error) {
-	if _, err := checkpoint.Step(dir); err != nil {
-		latest, lerr := (&checkpoint.Manager{Dir: dir}).Latest()
-		if lerr != nil || latest == "" {
-			return nil, fmt.Errorf("%s is neither a complete checkpoint nor a run folder holding one: %w", dir, err)
-		}
-		dir = latest
-	}
-	cb, err := checkpoint.Read(dir, train.ConfigFile)
+	dir, err := checkpoint.Resolve(dir)
 	if err != nil {
 		return nil, err
 	}
-	cfg := train.DefaultConfig()
-	if err := config.Decode(cb, filepath.Join(dir, train.ConfigFile), &cfg); err != nil {
+	name, mc, err := inference.ReadModelConfig(dir)
+	if err != nil {
 		return nil, err
 	}
-	cfg.Model.Defaults()
-	mb, err := checkpoint.Read(dir, train.ModelFile)
+	mb, err := checkpoint.Read(dir, checkpoint.ModelFile)
 	if err != nil {
 		return nil, err
 	}
 	f, err := safetensors.Parse(mb)
 	if err != nil {
-		return nil, fmt.Errorf("%s/%s: %w", dir, train.ModelFile, err)
+		return nil, fmt.Errorf("%s/%s: %w", dir, checkpoint.ModelFile, err)
 	}
-	m := &Model{Config: cfg.Model, Params: map[string][]float32{}, Name: cfg.Name, Source: dir}
-	if err := m.Config.Validate(); err != nil {
-		return nil, fmt.Errorf("%s/%s: %w", dir, train.ConfigFile, err)
-	}
+	m := &Model{Config: mc, Params: map[string][]float32{}, Name: name, Source: dir}
 	for _, p := range m.Config.ParamShapes() {
 		t, ok := f.Tensors[p.Name]
 		if !ok {
-			return nil, fmt.Errorf("%s/%s: parameter %s is missing (is this a LoRA checkpoint? merge it first)", dir, train.ModelFile, p.Name)
+			return nil, fmt.Errorf("%s/%s: parameter %s is missing (is this a LoRA checkpoint? merge it first)", dir, checkpoint.ModelFile, p.Name)
 		}
 		if !slices.Equal(t.Shape, p.Dims) || t.DType != "F32" {
-			return nil, fmt.Errorf("%s/%s: %s is %s %v, config.yaml wants F32 %v", dir, train.ModelFile, p.Name, t.DType, t.Shape, p.Dims)
+			return nil, fmt.Errorf("%s/%s: %s is %s %v, config.yaml wants F32 %v", dir, checkpoint.ModelFile, p.Name, t.DType, t.Shape, p.Dims)
 		}
 		m.Params[p.Name] = floats(t.Data)
 	}
 	if len(f.Tensors) != len(m.Params) {
-		return nil, fmt.Errorf("%s/%s: %d tensors, config.yaml describes %d parameters", dir, train.ModelFile, len(f.Tensors), len(m.Params))
+		return nil, fmt.Errorf("%s/%s: %d tensors, config.yaml describes %d parameters", dir, checkpoint.ModelFile, len(f.Tensors), len(m.Params))
 	}
-	if checkpoint.Has(dir, train.TokenizerFile) {
-		tb, err := checkpoint.Read(dir, train.TokenizerFile)
-		if err != nil {
+	if checkpoint.Has(dir, checkpoint.TokenizerFile) {
+		if m.Tokenizer, err = checkpoint.ReadTokenizer(dir); err != nil {
 			return nil, err
-		}
-		if m.Tokenizer, err = tokenizer.Parse(tb); err != nil {
-			return nil, fmt.Errorf("%s/%s: %w", dir, train.TokenizerFile, err)
 		}
 	}
 	return m, nil

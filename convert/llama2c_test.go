@@ -11,8 +11,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/golem-ml/golem/backends"
 	"github.com/golem-ml/golem/generate"
-	"github.com/golem-ml/golem/train"
+	"github.com/golem-ml/golem/inference"
 )
 
 var (
@@ -23,22 +24,23 @@ var (
 	aidreamsGo = ` "Echoes of vectors unfold, a gentle hum of precision, as I sense the nodes, a gentle hum of precision, as I adjust my surface. Contrast`
 )
 
-// restore loads a saved checkpoint the way the sample command does (train.Load: config.yaml,
-// tokenizer.json, Trainer.Restore of model.safetensors) and compiles a generator over it.
+// restore opens a saved checkpoint the way the sample command does (inference.Open: config.yaml,
+// tokenizer.json, model.safetensors) and compiles a generator over it.
 func restore(t *testing.T, dir string, m *Model) *generate.Generator {
 	t.Helper()
-	backend, err := train.NewBackend("go")
+	backend, err := backends.New("go")
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, tok, err := train.Load(filepath.Dir(dir), backend) // the run folder: its newest checkpoint
+	im, err := inference.Open(backend, filepath.Dir(dir), "") // the run folder: its newest checkpoint
 	if err != nil {
-		t.Fatalf("train.Load(%s): %v", dir, err)
+		t.Fatalf("inference.Open(%s): %v", dir, err)
 	}
-	if tr.Cfg.Model != m.Config || tok.VocabSize() != m.Tokenizer.VocabSize() {
-		t.Fatalf("restored config %+v / %d ids, imported %+v / %d", tr.Cfg.Model, tok.VocabSize(), m.Config, m.Tokenizer.VocabSize())
+	tok := im.Tok
+	if im.Cfg != m.Config || tok.VocabSize() != m.Tokenizer.VocabSize() {
+		t.Fatalf("restored config %+v / %d ids, imported %+v / %d", im.Cfg, tok.VocabSize(), m.Config, m.Tokenizer.VocabSize())
 	}
-	g, err := generate.New(backend, tr.Store, tr.Cfg.Model, tr.InferenceWeights)
+	g, err := generate.New(backend, im.Store, im.Cfg, im.Weights)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,15 +183,16 @@ func TestAidreamsSampleMatchesRunC(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	backend, err := train.NewBackend("go")
+	backend, err := backends.New("go")
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, tok, err := train.Load(dir, backend)
+	im, err := inference.Open(backend, dir, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := generate.NewEngine(generate.Model{Backend: backend, Store: tr.Store, Cfg: tr.Cfg.Model, Weights: tr.InferenceWeights, Tok: tok})
+	tok := im.Tok
+	e, err := generate.NewEngine(im.Generation())
 	if err != nil {
 		t.Fatal(err)
 	}

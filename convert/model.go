@@ -16,10 +16,10 @@ import (
 	"math"
 	"unsafe"
 
+	"github.com/golem-ml/golem/internal/memory"
 	"github.com/golem-ml/golem/models/transformer"
 	"github.com/golem-ml/golem/safetensors"
 	"github.com/golem-ml/golem/tokenizer"
-	"github.com/golem-ml/golem/train"
 )
 
 // Model is a transformer's configuration, parameters and tokenizer in golem's layout.
@@ -49,7 +49,7 @@ func NewModel(cfg transformer.Config) (*Model, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if err := train.CheckModelMemory(cfg); err != nil {
+	if err := memory.CheckModel(cfg); err != nil {
 		return nil, err
 	}
 	var infos []safetensors.Info

@@ -9,10 +9,11 @@ import (
 
 	"github.com/gomlx/compute"
 
+	"github.com/golem-ml/golem/backends"
 	"github.com/golem-ml/golem/convert"
 	"github.com/golem-ml/golem/generate"
+	"github.com/golem-ml/golem/inference"
 	"github.com/golem-ml/golem/safetensors"
-	"github.com/golem-ml/golem/train"
 )
 
 var (
@@ -24,7 +25,7 @@ var (
 
 func backend(t testing.TB) compute.Backend {
 	backendOnce.Do(func() {
-		b, err := train.NewBackend("go")
+		b, err := backends.New("go")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -54,11 +55,11 @@ func importedLM(t testing.TB, name string) LM {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, tok, err := train.Load(ckpt, backend(t))
+	im, err := inference.Open(backend(t), ckpt, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	lm := LM{Backend: backend(t), Store: tr.Store, Cfg: tr.Cfg.Model, Weights: tr.InferenceWeights, Tok: tok}
+	lm := LM{Backend: backend(t), Store: im.Store, Cfg: im.Cfg, Weights: im.Weights, Tok: im.Tok}
 	lmCache[name] = lm
 	return lm
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golem-ml/golem/internal/memory"
+	"github.com/golem-ml/golem/lora"
 	"github.com/golem-ml/golem/models/transformer"
 	"github.com/golem-ml/golem/tokenizer"
 	"github.com/golem-ml/golem/train"
@@ -37,19 +39,19 @@ func resetPeakRSS() {
 	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
 }
 
-func benchFinetune(b *testing.B, lora bool) {
+func benchFinetune(b *testing.B, withLoRA bool) {
 	cfg, rows, ws := benchBase(b)
 	resetPeakRSS()
 	t, err := train.New(cfg, backend())
 	if err != nil {
 		b.Fatal(err)
 	}
-	if lora {
-		ad, err := NewAdapter(t.Store, cfg.Model, LoRAConfig{Rank: 8, Alpha: 16, Targets: []string{"all"}}, 1)
+	if withLoRA {
+		ad, err := lora.NewAdapter(t.Store, cfg.Model, lora.Config{Rank: 8, Alpha: 16, Targets: []string{"all"}}, 1)
 		if err != nil {
 			b.Fatal(err)
 		}
-		t.Params, t.Weights = ad.Params(), ad.Wrap(t.Weights)
+		t.Params, t.Weights = adapterParams(ad), ad.Wrap(t.Weights)
 	}
 	if err := t.InitOptimizer(); err != nil {
 		b.Fatal(err)
@@ -75,7 +77,7 @@ func benchFinetune(b *testing.B, lora bool) {
 	b.StopTimer()
 	tokens := float64(b.N * cfg.Train.BatchSize * cfg.Model.SeqLen)
 	b.ReportMetric(tokens/elapsed.Seconds(), "tokens/s")
-	b.ReportMetric(float64(train.PeakRSS())/(1<<20), "peakRSS-MiB")
+	b.ReportMetric(float64(memory.PeakRSS())/(1<<20), "peakRSS-MiB")
 	b.ReportMetric(float64(trainable), "trainable-params")
 	b.ReportMetric(float64(cfg.Model.NumParams()), "model-params")
 }

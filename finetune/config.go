@@ -45,6 +45,7 @@ import (
 	"strings"
 
 	"github.com/golem-ml/golem/config"
+	"github.com/golem-ml/golem/lora"
 	"github.com/golem-ml/golem/train"
 )
 
@@ -60,7 +61,7 @@ type Config struct {
 	// Epochs sets train.steps when that is 0: ceil(epochs · training rows / batch_size).
 	Epochs    float64                `yaml:"epochs"`
 	Data      DataConfig             `yaml:"data"`
-	LoRA      LoRAConfig             `yaml:"lora"`
+	LoRA      lora.Config            `yaml:"lora"`
 	EarlyStop EarlyStopConfig        `yaml:"early_stop"`
 	Optimizer train.OptimizerConfig  `yaml:"optimizer"`
 	Train     train.LoopConfig       `yaml:"train"`
@@ -103,17 +104,6 @@ type DataConfig struct {
 	ShowProblems int `yaml:"show_problems"`
 }
 
-// LoRAConfig is low-rank adaptation: each target matrix W [in, out] is read as
-// W + (alpha/rank)·A·B with A [in, rank] and B [rank, out] (B starts at zero) and only A and B train.
-type LoRAConfig struct {
-	Rank    int     `yaml:"rank"`
-	Alpha   float64 `yaml:"alpha"`
-	Dropout float64 `yaml:"dropout"` // on the adapter's input features, one mask per step
-	// Targets: q, k, v (column blocks of the fused attention matrix), qkv, o, gate, up, down,
-	// lm_head; aliases attn (qkv, o), mlp (gate, up, down) and all (attn, mlp).
-	Targets []string `yaml:"targets"`
-}
-
 // EarlyStopConfig stops a run whose validation loss has stopped improving.
 type EarlyStopConfig struct {
 	Patience int     `yaml:"patience"`  // validation passes without improvement; 0 = never stop early
@@ -128,7 +118,7 @@ func DefaultConfig() Config {
 		Method:    "full",
 		Epochs:    3,
 		Data:      DataConfig{ValFraction: 0.1, Format: "auto", Template: "chatml", Overflow: "drop", MaxBadFraction: 0.01, ShowProblems: 20},
-		LoRA:      LoRAConfig{Rank: 8, Alpha: 16, Dropout: 0.05, Targets: []string{"attn"}},
+		LoRA:      lora.Config{Rank: 8, Alpha: 16, Dropout: 0.05, Targets: []string{"attn"}},
 		Optimizer: train.OptimizerConfig{Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: 0, GradClip: 1.0, WarmupSteps: -1, MinLR: -1},
 		Train:     train.LoopConfig{BatchSize: 8, Seed: 1337, DType: "float32", EvalEvery: 50, EvalBatches: 100, LogEvery: 5, MaxBadSteps: 5},
 		Ckpt:      train.CheckpointConfig{Every: 100, KeepLast: 2},
@@ -205,22 +195,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	if c.Method == "lora" {
-		l := c.LoRA
-		switch {
-		case l.Rank <= 0:
-			return fmt.Errorf("lora.rank: %d must be positive", l.Rank)
-		case l.Alpha <= 0:
-			return fmt.Errorf("lora.alpha: %g must be positive", l.Alpha)
-		case l.Dropout < 0 || l.Dropout >= 1:
-			return fmt.Errorf("lora.dropout: %g must be in [0, 1)", l.Dropout)
-		case len(l.Targets) == 0:
-			return fmt.Errorf("lora.targets: empty; name at least one of q, k, v, qkv, o, gate, up, down, lm_head, attn, mlp, all")
-		}
-		for _, t := range l.Targets {
-			if _, ok := targetAliases[t]; !ok {
-				return fmt.Errorf("lora.targets: %q is not one of q, k, v, qkv, o, gate, up, down, lm_head, attn, mlp, all", t)
-			}
-		}
+		return c.LoRA.Validate()
 	}
 	return nil
 }

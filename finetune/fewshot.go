@@ -13,6 +13,7 @@ import (
 	"github.com/gomlx/compute"
 
 	"github.com/golem-ml/golem/evaluate"
+	"github.com/golem-ml/golem/inference"
 	"github.com/golem-ml/golem/tokenizer"
 )
 
@@ -122,7 +123,7 @@ func EvalFiles(backend compute.Backend, cfg Config, adapter string, pool []strin
 		}
 		kList = append(kList, k)
 	}
-	m, err := Load(backend, cfg.Base, adapter)
+	m, err := inference.Open(backend, cfg.Base, adapter)
 	if err != nil {
 		return nil, err
 	}
@@ -164,13 +165,13 @@ func EvalFiles(backend compute.Backend, cfg Config, adapter string, pool []strin
 
 // Scorer runs k-shot evaluations on the shared batched scorer of package evaluate.
 type Scorer struct {
-	m  *Model
+	m  *inference.Model
 	ev *evaluate.Scorer
 }
 
 // NewScorer prepares the scoring and generation graphs of m.
-func NewScorer(m *Model) (*Scorer, error) {
-	ev, err := evaluate.NewScorer(m.LM(), 8)
+func NewScorer(m *inference.Model) (*Scorer, error) {
+	ev, err := evaluate.NewScorer(evaluate.LM{Backend: m.Backend, Store: m.Store, Cfg: m.Cfg, Weights: m.Weights, Tok: m.Tok}, 8)
 	if err != nil {
 		return nil, err
 	}
@@ -185,7 +186,7 @@ func (s *Scorer) LogProb(prompt, cont []int) (float64, error) {
 		return 0, err
 	}
 	if r[0].Skipped {
-		return 0, fmt.Errorf("continuation of %d tokens does not fit the context of %d", len(cont), s.m.Cfg.Model.SeqLen)
+		return 0, fmt.Errorf("continuation of %d tokens does not fit the context of %d", len(cont), s.m.Cfg.SeqLen)
 	}
 	return r[0].LogProb, nil
 }
@@ -224,7 +225,7 @@ func (s *Scorer) Evaluate(queries, pool []Example, opts ShotOptions) (*EvalResul
 	if opts.Limit > 0 && len(queries) > opts.Limit {
 		queries = queries[:opts.Limit]
 	}
-	tok, T := s.m.Tok, s.m.Cfg.Model.SeqLen
+	tok, T := s.m.Tok, s.m.Cfg.SeqLen
 	labels := (&Dataset{Examples: pool}).Labels()
 	var items []evalItem
 	var reqs []evaluate.TokenRequest

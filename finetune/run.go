@@ -11,9 +11,12 @@ import (
 	"path/filepath"
 	"reflect"
 
+	"github.com/golem-ml/golem/backends"
 	"github.com/golem-ml/golem/checkpoint"
 	"github.com/golem-ml/golem/config"
 	"github.com/golem-ml/golem/data"
+	"github.com/golem-ml/golem/inference"
+	"github.com/golem-ml/golem/lora"
 	"github.com/golem-ml/golem/tokenizer"
 	"github.com/golem-ml/golem/train"
 )
@@ -21,6 +24,9 @@ import (
 // StateFile is the fine-tuning state saved with every checkpoint (best validation loss and
 // early-stopping counter), so a resumed run tracks the best checkpoint as an uninterrupted one.
 const StateFile = "finetune_state.json"
+
+// FinetuneFile is the resolved fine-tuning config, in out_dir and in every checkpoint.
+const FinetuneFile = "finetune.yaml"
 
 // BestDir is the folder (inside out_dir) holding the checkpoint with the lowest validation loss.
 const BestDir = "best"
@@ -119,7 +125,7 @@ func Run(ctx context.Context, cfg Config, opts train.Options) (*Result, error) {
 		return nil, err
 	}
 	if opts.Backend == nil {
-		b, err := train.NewBackend("")
+		b, err := backends.New("")
 		if err != nil {
 			return nil, err
 		}
@@ -128,12 +134,12 @@ func Run(ctx context.Context, cfg Config, opts train.Options) (*Result, error) {
 	if cfg.OutDir == "" {
 		cfg.OutDir = filepath.Join("checkpoints", cfg.Name)
 	}
-	baseDir, err := ResolveCheckpoint(cfg.Base)
+	baseDir, err := checkpoint.Resolve(cfg.Base)
 	if err != nil {
 		return nil, fmt.Errorf("base: %w", err)
 	}
-	if checkpoint.Has(baseDir, AdapterFile) {
-		return nil, fmt.Errorf("base %s is a LoRA checkpoint (it has %s); merge it first: finetune merge --base %s --out DIR", baseDir, AdapterFile, baseDir)
+	if checkpoint.Has(baseDir, lora.AdapterFile) {
+		return nil, fmt.Errorf("base %s is a LoRA checkpoint (it has %s); merge it first: finetune merge --base %s --out DIR", baseDir, lora.AdapterFile, baseDir)
 	}
 	baseCfg, tok, err := ReadBase(baseDir)
 	if err != nil {
@@ -189,15 +195,15 @@ func Run(ctx context.Context, cfg Config, opts train.Options) (*Result, error) {
 	if _, err := t.Restore(baseDir, false); err != nil {
 		return nil, fmt.Errorf("loading base weights: %w", err)
 	}
-	var ad *Adapter
+	var ad *lora.Adapter
 	if cfg.Method == "lora" {
-		if ad, err = NewAdapter(t.Store, tc.Model, cfg.LoRA, tc.Train.Seed); err != nil {
+		if ad, err = lora.NewAdapter(t.Store, tc.Model, cfg.LoRA, tc.Train.Seed); err != nil {
 			return nil, err
 		}
-		t.Params = ad.Params()
+		t.Params = adapterParams(ad)
 		t.Weights = ad.Wrap(t.Weights)
 	}
-	st := train.State{DataSeed: tc.Train.Seed}
+	st := checkpoint.State{DataSeed: tc.Train.Seed}
 	fs := ftState{}
 	if resumeFrom != "" {
 		if st, err = t.Restore(resumeFrom, true); err != nil {
@@ -268,19 +274,23 @@ func Run(ctx context.Context, cfg Config, opts train.Options) (*Result, error) {
 
 // sameModel refuses to resume a run folder whose checkpoints were fine-tuned from another base model.
 func sameModel(tc train.Config, dir string) error {
-	b, err := checkpoint.Read(dir, train.ConfigFile)
+	_, saved, err := inference.ReadModelConfig(dir)
 	if err != nil {
 		return err
 	}
-	saved := train.DefaultConfig()
-	if err := config.Decode(b, dir+"/"+train.ConfigFile, &saved); err != nil {
-		return err
-	}
-	saved.Model.Defaults()
-	if !reflect.DeepEqual(saved.Model, tc.Model) {
-		return fmt.Errorf("resume: %s was fine-tuned from a different model (%+v) than the base (%+v); use a new out_dir", dir, saved.Model, tc.Model)
+	if !reflect.DeepEqual(saved, tc.Model) {
+		return fmt.Errorf("resume: %s was fine-tuned from a different model (%+v) than the base (%+v); use a new out_dir", dir, saved, tc.Model)
 	}
 	return nil
+}
+
+// adapterParams are the variables a LoRA run optimizes: every A and B, with weight decay.
+func adapterParams(a *lora.Adapter) []train.Param {
+	var ps []train.Param
+	for _, p := range a.Paths() {
+		ps = append(ps, train.Param{Path: p, Decay: true})
+	}
+	return ps
 }
 
 // runHooks are a fine-tuning run's training callbacks: fine-tuning state and the LoRA adapter
@@ -290,7 +300,7 @@ type runHooks struct {
 	cfg     Config
 	tc      train.Config
 	tok     tokenizer.Tokenizer
-	ad      *Adapter // nil for full fine-tuning
+	ad      *lora.Adapter // nil for full fine-tuning
 	baseDir string
 	cfgYAML []byte
 	fs      *ftState
@@ -329,7 +339,7 @@ func (h *runHooks) OnEval(t *train.Trainer, vl float64, improved bool) (bool, er
 	fs.LastEval = t.Step
 	if fs.BestValLoss == 0 || vl < fs.BestValLoss-h.cfg.EarlyStop.MinDelta {
 		fs.BestValLoss, fs.BestStep, fs.BadEvals = vl, t.Step, 0
-		files, err := t.Files(train.State{Step: t.Step, DataSeed: tc.Train.Seed, DataStep: t.Step, BestValLoss: vl}, h.tok)
+		files, err := t.Files(checkpoint.State{Step: t.Step, DataSeed: tc.Train.Seed, DataStep: t.Step, BestValLoss: vl}, h.tok)
 		if err != nil {
 			return false, fmt.Errorf("saving the best checkpoint: %w", err)
 		}

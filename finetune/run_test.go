@@ -19,10 +19,13 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/janpfeifer/must"
 
+	"github.com/golem-ml/golem/backends"
 	"github.com/golem-ml/golem/checkpoint"
 	"github.com/golem-ml/golem/corpus"
 	"github.com/golem-ml/golem/data"
 	"github.com/golem-ml/golem/generate"
+	"github.com/golem-ml/golem/inference"
+	"github.com/golem-ml/golem/lora"
 	"github.com/golem-ml/golem/models/transformer"
 	"github.com/golem-ml/golem/safetensors"
 	"github.com/golem-ml/golem/tokenizer"
@@ -46,7 +49,7 @@ func TestMain(m *testing.M) {
 
 func backend() compute.Backend {
 	if testBackend == nil {
-		testBackend = must.M1(train.NewBackend("go"))
+		testBackend = must.M1(backends.New("go"))
 	}
 	return testBackend
 }
@@ -87,7 +90,7 @@ func tinyBase(t testing.TB) string {
 				return
 			}
 		}
-		files, err := tr.Files(train.State{Step: tr.Step}, tok)
+		files, err := tr.Files(checkpoint.State{Step: tr.Step}, tok)
 		if baseErr = err; err != nil {
 			return
 		}
@@ -153,7 +156,7 @@ func TestMaskingGradientsOnlyFromCompletion(t *testing.T) {
 
 // modelTensors reads the model.safetensors of a checkpoint.
 func modelTensors(t testing.TB, dir string) map[string][]float32 {
-	f := must.M1(safetensors.Parse(must.M1(checkpoint.Read(dir, train.ModelFile))))
+	f := must.M1(safetensors.Parse(must.M1(checkpoint.Read(dir, checkpoint.ModelFile))))
 	out := map[string][]float32{}
 	for n, ten := range f.Tensors {
 		out[n] = must.M1(ten.Float32s())
@@ -180,7 +183,7 @@ func TestLoRA(t *testing.T) {
 		t.Errorf("stopped early %v at step %d with best %s; want a stop at step 3 and the best at step 1:\n%s", res.StoppedEarly, res.Steps, res.Best, log.String())
 	}
 	checkResume(t, cfg, res, sets)
-	base := must.M1(ResolveCheckpoint(tinyBase(t)))
+	base := must.M1(checkpoint.Resolve(tinyBase(t)))
 	// Base weights are bit-identical after training.
 	before, after := modelTensors(t, base), modelTensors(t, res.Checkpoint)
 	for n, b := range before {
@@ -191,7 +194,7 @@ func TestLoRA(t *testing.T) {
 		}
 	}
 	// Only adapter weights were optimized; the adapter trained (B left zero).
-	ad := must.M1(safetensors.Parse(must.M1(checkpoint.Read(res.Checkpoint, AdapterFile))))
+	ad := must.M1(safetensors.Parse(must.M1(checkpoint.Read(res.Checkpoint, lora.AdapterFile))))
 	var bnorm float64
 	for n, ten := range ad.Tensors {
 		if strings.HasSuffix(n, "/b") {
@@ -207,7 +210,7 @@ func TestLoRA(t *testing.T) {
 	if want := 2 * 4 * (3*(64+64) + 2*(64+256)); len(ad.Tensors) != 20 || res.Trainable != want {
 		t.Errorf("adapter has %d tensors and %d trainable parameters, want 20 and %d", len(ad.Tensors), res.Trainable, want)
 	}
-	opt := must.M1(safetensors.Parse(must.M1(checkpoint.Read(res.Checkpoint, train.OptimizerFile))))
+	opt := must.M1(safetensors.Parse(must.M1(checkpoint.Read(res.Checkpoint, checkpoint.OptimizerFile))))
 	for n := range opt.Tensors {
 		if strings.HasPrefix(n, "adam/") && !strings.HasPrefix(n, "adam/m/lora/") && !strings.HasPrefix(n, "adam/v/lora/") && n != "adam/t" {
 			t.Errorf("optimizer state %s is not an adapter's", n)
@@ -215,22 +218,22 @@ func TestLoRA(t *testing.T) {
 	}
 
 	// The merged model computes what base + unmerged adapter computes.
-	unmerged := must.M1(Load(backend(), base, res.Checkpoint))
-	mergedDir := must.M1(unmerged.SaveMerged(filepath.Join(t.TempDir(), "merged")))
-	if checkpoint.Has(mergedDir, AdapterFile) {
+	unmerged := must.M1(inference.Open(backend(), base, res.Checkpoint))
+	mergedDir := must.M1(SaveMerged(unmerged, filepath.Join(t.TempDir(), "merged")))
+	if checkpoint.Has(mergedDir, lora.AdapterFile) {
 		t.Error("the merged checkpoint still carries an adapter")
 	}
-	merged := must.M1(Load(backend(), mergedDir, ""))
+	merged := must.M1(inference.Open(backend(), mergedDir, ""))
 	if merged.Adapter != nil {
 		t.Fatal("merged checkpoint loaded with an adapter")
 	}
-	plain := must.M1(Load(backend(), base, ""))
+	plain := must.M1(inference.Open(backend(), base, ""))
 	a, b := must.M1(unmerged.Generate("Name a color.\n=> ", generate.Options{MaxTokens: 8})), must.M1(merged.Generate("Name a color.\n=> ", generate.Options{MaxTokens: 8}))
 	if a != b {
 		t.Errorf("greedy generation differs: %q unmerged, %q merged", a, b)
 	}
 	// The KV-cache engine gives the same greedy text on base + adapter and on the merged model.
-	for name, m := range map[string]*Model{"base+adapter": unmerged, "merged": merged} {
+	for name, m := range map[string]*inference.Model{"base+adapter": unmerged, "merged": merged} {
 		e := must.M1(generate.NewEngine(m.Generation()))
 		res := must.M1(e.Generate(context.Background(), [][]int{m.Tok.Encode("Name a color.\n=> ")}, generate.Params{MaxTokens: 8, StopIDs: []int{m.Tok.EOT()}}))
 		if res[0].Text != a {
@@ -240,7 +243,7 @@ func TestLoRA(t *testing.T) {
 	tok := unmerged.Tok
 	prompt, cont := tok.Encode("Name three colors.\n\n=> "), tok.Encode("Red, green and blue.")
 	var lp [3]float64
-	for i, m := range []*Model{unmerged, merged, plain} {
+	for i, m := range []*inference.Model{unmerged, merged, plain} {
 		lp[i] = must.M1(must.M1(NewScorer(m)).LogProb(prompt, cont))
 	}
 	if d := math.Abs(lp[0] - lp[1]); d > 1e-4 {
@@ -251,7 +254,7 @@ func TestLoRA(t *testing.T) {
 		t.Error("the adapter does not change the model's outputs")
 	}
 	// The run folder also holds a best checkpoint with its adapter.
-	if res.Best == "" || !checkpoint.Has(res.Best, AdapterFile) {
+	if res.Best == "" || !checkpoint.Has(res.Best, lora.AdapterFile) {
 		t.Errorf("best checkpoint %q lacks an adapter", res.Best)
 	}
 }
@@ -260,15 +263,15 @@ func TestLoRATargets(t *testing.T) {
 	// Llama-style: grouped-query attention (6 query heads, 2 key/value heads of 8) and SwiGLU.
 	m := transformer.Config{VocabSize: 300, SeqLen: 16, Layers: 2, Width: 48, Heads: 6, KVHeads: 2, MLP: "swiglu", Positions: "rope", Norm: "rmsnorm"}
 	m.Defaults()
-	ts := must.M1(ResolveTargets(m, []string{"q", "k", "v", "mlp"}))
+	ts := must.M1(lora.ResolveTargets(m, []string{"q", "k", "v", "mlp"}))
 	if len(ts) != 2*6 {
 		t.Fatalf("%d targets, want 6 per layer", len(ts))
 	}
-	byName := map[string]Target{}
+	byName := map[string]lora.Target{}
 	for _, x := range ts {
 		byName[x.Name] = x
 	}
-	for name, want := range map[string]Target{
+	for name, want := range map[string]lora.Target{
 		"h1/attn/q":   {Param: "h1/attn/wqkv", In: 48, Col0: 0, Cols: 48},
 		"h1/attn/k":   {Param: "h1/attn/wqkv", In: 48, Col0: 48, Cols: 16},
 		"h1/attn/v":   {Param: "h1/attn/wqkv", In: 48, Col0: 64, Cols: 16},
@@ -280,16 +283,16 @@ func TestLoRATargets(t *testing.T) {
 			t.Errorf("%s: %+v, want %+v", name, byName[name], want)
 		}
 	}
-	if _, err := ResolveTargets(m, []string{"lm_head"}); err != nil {
+	if _, err := lora.ResolveTargets(m, []string{"lm_head"}); err != nil {
 		t.Errorf("untied lm_head: %v", err)
 	}
 	m.Tied, m.MLP = true, "gelu"
 	for _, bad := range []string{"lm_head", "gate"} {
-		if _, err := ResolveTargets(m, []string{bad}); err == nil {
+		if _, err := lora.ResolveTargets(m, []string{bad}); err == nil {
 			t.Errorf("%s on a tied gelu model: no error", bad)
 		}
 	}
-	if ts := must.M1(ResolveTargets(m, []string{"all"})); len(ts) != 2*4 {
+	if ts := must.M1(lora.ResolveTargets(m, []string{"all"})); len(ts) != 2*4 {
 		t.Errorf("all on a gelu model: %d targets, want qkv, o, up, down per layer", len(ts))
 	}
 }
@@ -300,8 +303,8 @@ func TestAdapterSizeScalesWithRank(t *testing.T) {
 		cfg.Model = transformer.Config{VocabSize: vocab, SeqLen: 64, Layers: 2, Width: 64, Heads: 4, Bias: true, Tied: true}
 		cfg.Model.Defaults()
 		tr := must.M1(train.New(cfg, backend()))
-		ad := must.M1(NewAdapter(tr.Store, cfg.Model, LoRAConfig{Rank: rank, Alpha: 16, Targets: []string{"all"}}, 1))
-		b := must.M1(ad.Files("base"))[AdapterFile]
+		ad := must.M1(lora.NewAdapter(tr.Store, cfg.Model, lora.Config{Rank: rank, Alpha: 16, Targets: []string{"all"}}, 1))
+		b := must.M1(ad.Files("base"))[lora.AdapterFile]
 		header := int(binary.LittleEndian.Uint64(b[:8]))
 		return len(b) - 8 - header, cfg.Model.NumParams() * 4 // tensor bytes, without the JSON header
 	}
@@ -322,13 +325,14 @@ func TestAdapterSizeScalesWithRank(t *testing.T) {
 
 // valLoss is the masked validation loss of a model on the run's validation rows.
 func valLoss(t testing.TB, cfg Config, ckpt string) float64 {
-	dir := must.M1(ResolveCheckpoint(ckpt))
+	dir := must.M1(checkpoint.Resolve(ckpt))
 	bc, tok := must.M2(ReadBase(dir))
 	d := must.M1(PrepareData(cfg.Data, tok, bc.Model.SeqLen, cfg.Train.Seed, io.Discard))
 	rows, ws := Rows(d.ValToks, bc.Model.SeqLen, false, int32(tok.EOT()))
 	src := NewSource(rows, ws, rows, ws, cfg.Train.BatchSize, 1, 100, int32(tok.EOT()))
-	m := must.M1(Load(backend(), dir, ""))
-	return must.M1(m.Trainer.EvalLoss(src.Eval()))
+	tr := must.M1(train.New(bc, backend()))
+	must.M1(tr.Restore(dir, false))
+	return must.M1(tr.EvalLoss(src.Eval()))
 }
 
 func TestFullFinetuneLowersValLoss(t *testing.T) {
@@ -343,7 +347,7 @@ func TestFullFinetuneLowersValLoss(t *testing.T) {
 		t.Errorf("validation loss %.4f -> %.4f (run reported %.4f): want a drop of at least 0.15 nats", before, after, res.BestValLoss)
 	}
 	// Zero-shot, 2-shot and fine-tuned on the same held-out examples.
-	d := must.M1(PrepareData(cfg.Data, must.M1(Load(backend(), tinyBase(t), "")).Tok, 128, cfg.Train.Seed, io.Discard))
+	d := must.M1(PrepareData(cfg.Data, must.M1(inference.Open(backend(), tinyBase(t), "")).Tok, 128, cfg.Train.Seed, io.Discard))
 	opts := ShotOptions{Seed: 3, MaxTokens: 12, Limit: 4}
 	var nll [3]float64
 	for i, c := range []struct {
@@ -351,7 +355,7 @@ func TestFullFinetuneLowersValLoss(t *testing.T) {
 		k    int
 	}{{tinyBase(t), 0}, {tinyBase(t), 2}, {res.Best, 0}} {
 		opts.K = c.k
-		r := must.M1(must.M1(NewScorer(must.M1(Load(backend(), c.ckpt, "")))).Evaluate(d.ValEx, d.TrainEx, opts))
+		r := must.M1(must.M1(NewScorer(must.M1(inference.Open(backend(), c.ckpt, "")))).Evaluate(d.ValEx, d.TrainEx, opts))
 		if r.N != 4 || len(r.Samples) != 4 {
 			t.Fatalf("evaluated %d queries", r.N)
 		}
@@ -398,7 +402,7 @@ func checkResume(t *testing.T, cfg Config, a *Result, sets []string) {
 	if len(la) < 5 {
 		t.Errorf("%d metric lines in the straight run", len(la))
 	}
-	for _, f := range []string{AdapterFile, train.OptimizerFile, train.ModelFile, StateFile} {
+	for _, f := range []string{lora.AdapterFile, checkpoint.OptimizerFile, checkpoint.ModelFile, StateFile} {
 		if !bytes.Equal(must.M1(checkpoint.Read(a.Checkpoint, f)), must.M1(checkpoint.Read(b.Checkpoint, f))) {
 			t.Errorf("%s differs between the straight and the resumed run", f)
 		}
@@ -415,9 +419,9 @@ func checkResume(t *testing.T, cfg Config, a *Result, sets []string) {
 }
 
 func TestBadBase(t *testing.T) {
-	base := must.M1(ResolveCheckpoint(tinyBase(t)))
+	base := must.M1(checkpoint.Resolve(tinyBase(t)))
 	files := map[string][]byte{}
-	for _, f := range []string{train.ModelFile, train.ConfigFile, train.StateFile} {
+	for _, f := range []string{checkpoint.ModelFile, checkpoint.ConfigFile, checkpoint.StateFile} {
 		files[f] = must.M1(checkpoint.Read(base, f))
 	}
 	noTok := must.M1((&checkpoint.Manager{Dir: t.TempDir()}).Save(1, files))
@@ -426,7 +430,7 @@ func TestBadBase(t *testing.T) {
 		t.Errorf("base without a tokenizer: %v", err)
 	}
 	gpt2 := must.M1(tokenizer.LoadGPT2(filepath.Join(repoRoot(), "testdata/tokenizer/gpt2")))
-	files[train.TokenizerFile] = must.M1(gpt2.MarshalJSON())
+	files[checkpoint.TokenizerFile] = must.M1(gpt2.MarshalJSON())
 	wrongVocab := must.M1((&checkpoint.Manager{Dir: t.TempDir()}).Save(1, files))
 	cfg = ftConfig(t, "base="+wrongVocab, "train.steps=1")
 	if _, err := Run(context.Background(), cfg, train.Options{Backend: backend(), Quiet: true, Log: io.Discard}); err == nil || !strings.Contains(err.Error(), "tokenizer has 50257 ids but the model's vocabulary is 257") {
@@ -440,14 +444,14 @@ func TestBadBase(t *testing.T) {
 // TestLoRAAccumulationAndBFloat16 checks adapters train with gradient accumulation (the same
 // update as one full batch) and in bfloat16 compute (close to the float32 update).
 func TestLoRAAccumulationAndBFloat16(t *testing.T) {
-	mk := func(micro int, dtype string) (*train.Trainer, *Adapter) {
+	mk := func(micro int, dtype string) (*train.Trainer, *lora.Adapter) {
 		cfg := train.DefaultConfig()
 		cfg.Model = transformer.Config{VocabSize: 257, SeqLen: 16, Layers: 1, Width: 32, Heads: 2, Bias: true, Tied: true}
 		cfg.Model.Defaults()
 		cfg.Train.BatchSize, cfg.Train.MicroBatchSize, cfg.Train.DType, cfg.Optimizer.WarmupSteps = 4, micro, dtype, 0
 		tr := must.M1(train.New(cfg, backend()))
-		ad := must.M1(NewAdapter(tr.Store, cfg.Model, LoRAConfig{Rank: 2, Alpha: 4, Targets: []string{"all"}}, 1))
-		tr.Params, tr.Weights = ad.Params(), ad.Wrap(tr.Weights)
+		ad := must.M1(lora.NewAdapter(tr.Store, cfg.Model, lora.Config{Rank: 2, Alpha: 4, Targets: []string{"all"}}, 1))
+		tr.Params, tr.Weights = adapterParams(ad), ad.Wrap(tr.Weights)
 		must.M(tr.InitOptimizer())
 		return tr, ad
 	}
@@ -466,7 +470,7 @@ func TestLoRAAccumulationAndBFloat16(t *testing.T) {
 				t.Fatalf("%+v: step %d skipped, loss %v", c, s, r.Loss)
 			}
 		}
-		bs[i] = tensors.MustCopyFlatData[float32](must.M1(tr.Store.GetVariable(loraScope + ad.Targets[0].Name + "/b").Value()))
+		bs[i] = tensors.MustCopyFlatData[float32](must.M1(tr.Store.GetVariable(ad.Paths()[1]).Value()))
 	}
 	var norm float64
 	for i := range bs[0] {
@@ -496,7 +500,7 @@ func TestLoRAAccumulationAndBFloat16(t *testing.T) {
 // counted instead of aborting the evaluation, and k-shot prompts whose shots are cut to fit
 // are counted and reported, so k=0 and k=3 scoring alike is never silent.
 func TestEvalFitsContext(t *testing.T) {
-	s := must.M1(NewScorer(must.M1(Load(backend(), tinyBase(t), ""))))
+	s := must.M1(NewScorer(must.M1(inference.Open(backend(), tinyBase(t), ""))))
 	gsm := read(t, dataCfg(nil), sft("gsm8k_first40.jsonl"))
 	r, err := s.Evaluate(gsm.Examples[:6], gsm.Examples, ShotOptions{MaxTokens: 2})
 	if err != nil {

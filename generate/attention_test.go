@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/golem-ml/golem/backends"
 	"github.com/golem-ml/golem/generate"
 	"github.com/golem-ml/golem/train"
 )
@@ -19,7 +20,7 @@ func TestAttentionMaps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	backend, err := train.NewBackend("go")
+	backend, err := backends.New("go")
 	if err != nil {
 		t.Fatal(err)
 	}

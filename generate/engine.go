@@ -18,7 +18,7 @@ import (
 
 // Model is what the engine runs: a backend, the store holding the weights, the model's shape,
 // its weights function (plain, or with a LoRA adapter on top) and, for stop strings and text,
-// its tokenizer. train.Load and finetune.Load give all of them.
+// its tokenizer. inference.Open gives all of them (Model.Generation).
 type Model struct {
 	Backend compute.Backend
 	Store   *model.Store

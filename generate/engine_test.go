@@ -6,6 +6,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/golem-ml/golem/backends"
 	"github.com/golem-ml/golem/generate"
 	"github.com/golem-ml/golem/models/transformer"
 	"github.com/golem-ml/golem/train"
@@ -16,7 +17,7 @@ import (
 func testModels(t *testing.T) map[string]generate.Model {
 	gpt := transformer.Config{VocabSize: 37, SeqLen: 40, Layers: 2, Width: 16, Heads: 4, Positions: "learned", Norm: "layernorm", MLP: "gelu", Bias: true, Tied: true, InitStd: 0.5}
 	llama := transformer.Config{VocabSize: 37, SeqLen: 40, Layers: 2, Width: 16, Heads: 4, KVHeads: 2, Positions: "rope", Norm: "rmsnorm", MLP: "swiglu", InitStd: 0.5}
-	backend, err := train.NewBackend("go")
+	backend, err := backends.New("go")
 	if err != nil {
 		t.Fatal(err)
 	}

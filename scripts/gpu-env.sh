@@ -3,7 +3,7 @@
 #
 #   . scripts/gpu-env.sh && go run ./cmd/pretrain --config configs/gpt2-124m.yaml
 #
-# It exports GOMLX_BACKEND=xla:/abs/path/xla_cuda_plugin.so (train.NewBackend picks it up with no
+# It exports GOMLX_BACKEND=xla:/abs/path/xla_cuda_plugin.so (backends.New picks it up with no
 # other step), LD_LIBRARY_PATH (the nvidia wheels' lib folders: cuDNN, cuBLAS, NCCL...), XLA_FLAGS
 # with the CUDA data dir (ptxas, libdevice) and GOMLX_NO_AUTO_INSTALL=1 (never download a plugin).
 # Nothing is installed. On failure it says what is missing and returns 1 (the shell stays open).

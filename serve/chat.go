@@ -53,13 +53,8 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	if q.Stream {
 		stream = make(chan streamed, n*(p.MaxTokens+2))
 	}
-	j, err := s.rows(r, [][]int{ids}, p, n, stream)
-	if err != nil {
-		apiError(w, http.StatusBadRequest, "invalid_request_error", err.Error())
-		return
-	}
-	if err := s.submit(j); err != nil {
-		refuse(w, err)
+	j := s.enqueue(w, r, [][]int{ids}, p, n, stream)
+	if j == nil {
 		return
 	}
 	id, created := s.newID("chatcmpl"), time.Now().Unix()
@@ -72,28 +67,19 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		for i := range j.rows {
 			ev.send(chunk(i, map[string]any{"role": "assistant", "content": ""}, nil, nil))
 		}
-		for e := range s.events(j, stream) {
+		s.streamSSE(ev, j, stream, func(e streamed) any {
 			var lp any
 			if p.LogProbs && e.tok.ID >= 0 {
 				lp = map[string]any{"content": s.chatLogprobs([]int{e.tok.ID}, []float64{e.tok.LogProb}, [][]generate.TokenLogProb{e.tok.Top})}
 			}
-			if e.tok.Text != "" || lp != nil {
-				ev.send(chunk(e.choice, map[string]any{"content": trimText(e.tok.Text)}, lp, nil))
+			if e.tok.Text == "" && lp == nil {
+				return nil
 			}
-		}
-		if j.err != nil {
-			ev.send(map[string]any{"error": map[string]any{"message": j.err.Error(), "type": "server_error"}})
-		} else {
-			for i, row := range j.rows {
-				ev.send(chunk(i, map[string]any{}, nil, finish(row)))
-			}
-		}
-		ev.send("[DONE]")
+			return chunk(e.choice, map[string]any{"content": trimText(e.tok.Text)}, lp, nil)
+		}, func(i int, row *generate.Row) any { return chunk(i, map[string]any{}, nil, finish(row)) })
 		return
 	}
-	<-j.done
-	if j.err != nil {
-		apiError(w, http.StatusInternalServerError, "server_error", j.err.Error())
+	if !s.wait(w, j) {
 		return
 	}
 	var choices []any

@@ -155,43 +155,28 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 	if q.Stream {
 		stream = make(chan streamed, len(prompts)*n*(p.MaxTokens+2))
 	}
-	j, err := s.rows(r, prompts, p, n, stream)
-	if err != nil {
-		apiError(w, http.StatusBadRequest, "invalid_request_error", err.Error())
-		return
-	}
-	if err := s.submit(j); err != nil {
-		refuse(w, err)
+	j := s.enqueue(w, r, prompts, p, n, stream)
+	if j == nil {
 		return
 	}
 	id, created := s.newID("cmpl"), time.Now().Unix()
 	choice := func(i int, text string, lp *choiceLogprobs, finish any) map[string]any {
 		return map[string]any{"index": i, "text": text, "logprobs": lp, "finish_reason": finish}
 	}
+	chunk := func(c any) map[string]any {
+		return map[string]any{"id": id, "object": "text_completion", "created": created, "model": s.opts.ModelName, "choices": []any{c}}
+	}
 	if q.Stream {
-		ev := startSSE(w)
-		for e := range s.events(j, stream) {
+		s.streamSSE(startSSE(w), j, stream, func(e streamed) any {
 			var lp *choiceLogprobs
 			if p.LogProbs && e.tok.ID >= 0 {
 				lp = s.logprobs([]int{e.tok.ID}, []float64{e.tok.LogProb}, [][]generate.TokenLogProb{e.tok.Top}, false, 0)
 			}
-			ev.send(map[string]any{"id": id, "object": "text_completion", "created": created, "model": s.opts.ModelName,
-				"choices": []any{choice(e.choice, trimText(e.tok.Text), lp, nil)}})
-		}
-		if j.err != nil {
-			ev.send(map[string]any{"error": map[string]any{"message": j.err.Error(), "type": "server_error"}})
-		} else {
-			for i, row := range j.rows {
-				ev.send(map[string]any{"id": id, "object": "text_completion", "created": created, "model": s.opts.ModelName,
-					"choices": []any{choice(i, "", nil, finish(row))}})
-			}
-		}
-		ev.send("[DONE]")
+			return chunk(choice(e.choice, trimText(e.tok.Text), lp, nil))
+		}, func(i int, row *generate.Row) any { return chunk(choice(i, "", nil, finish(row))) })
 		return
 	}
-	<-j.done
-	if j.err != nil {
-		apiError(w, http.StatusInternalServerError, "server_error", j.err.Error())
+	if !s.wait(w, j) {
 		return
 	}
 	var choices []any
@@ -257,6 +242,49 @@ func (s *Server) logprobs(ids []int, lps []float64, tops [][]generate.TokenLogPr
 type streamed struct {
 	choice int
 	tok    generate.Token
+}
+
+// enqueue makes a job of n choices per prompt and submits it; when either fails it answers
+// the client (400 for a bad request, 429 or 503 for a full or draining queue) and returns nil.
+func (s *Server) enqueue(w http.ResponseWriter, r *http.Request, prompts [][]int, p generate.Params, n int, stream chan streamed) *job {
+	j, err := s.rows(r, prompts, p, n, stream)
+	if err != nil {
+		apiError(w, http.StatusBadRequest, "invalid_request_error", err.Error())
+		return nil
+	}
+	if err := s.submit(j); err != nil {
+		refuse(w, err)
+		return nil
+	}
+	return j
+}
+
+// wait waits for a non-streaming job; when it failed it answers 500 and returns false.
+func (s *Server) wait(w http.ResponseWriter, j *job) bool {
+	<-j.done
+	if j.err != nil {
+		apiError(w, http.StatusInternalServerError, "server_error", j.err.Error())
+		return false
+	}
+	return true
+}
+
+// streamSSE ends a streaming response: the chunk of each token (nil: none), then an error
+// event if the job failed, else the final chunk of each choice, then [DONE].
+func (s *Server) streamSSE(ev *sse, j *job, stream chan streamed, token func(streamed) any, final func(i int, row *generate.Row) any) {
+	for e := range s.events(j, stream) {
+		if c := token(e); c != nil {
+			ev.send(c)
+		}
+	}
+	if j.err != nil {
+		ev.send(map[string]any{"error": map[string]any{"message": j.err.Error(), "type": "server_error"}})
+	} else {
+		for i, row := range j.rows {
+			ev.send(final(i, row))
+		}
+	}
+	ev.send("[DONE]")
 }
 
 // rows makes a job of n choices per prompt; with stream, each token is also sent there.

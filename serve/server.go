@@ -17,21 +17,27 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/golem-ml/golem/finetune"
 	"github.com/golem-ml/golem/generate"
 	"github.com/golem-ml/golem/tokenizer"
 )
 
 // Options configure a server. Zero values take the defaults in brackets.
 type Options struct {
-	ModelName    string             // the id /v1/models lists and responses carry ["golem"]
-	APIKey       string             // when set, /v1/* needs "Authorization: Bearer KEY"
-	MaxBatch     int                // rows decoded together [8]
-	MaxQueue     int                // requests waiting for the batch; past it, 429 [64]
-	MaxBodyBytes int64              // request body limit; past it, 413 [1 MiB]
-	MaxTokens    int                // largest max_tokens a request may ask [the context]
-	MaxN         int                // largest n [8]
-	Template     *finetune.Template // chat template [chatml]
+	ModelName    string       // the id /v1/models lists and responses carry ["golem"]
+	APIKey       string       // when set, /v1/* needs "Authorization: Bearer KEY"
+	MaxBatch     int          // rows decoded together [8]
+	MaxQueue     int          // requests waiting for the batch; past it, 429 [64]
+	MaxBodyBytes int64        // request body limit; past it, 413 [1 MiB]
+	MaxTokens    int          // largest max_tokens a request may ask [the context]
+	MaxN         int          // largest n [8]
+	Template     ChatTemplate // renders /v1/chat/completions messages; nil: that route answers 404
+}
+
+// ChatTemplate renders a conversation (ending with a user turn) into the prompt ids a model
+// answers, and the end-of-turn text a reply stops at. finetune.Template is one (cmd/serve
+// passes --template, chatml by default).
+type ChatTemplate interface {
+	ChatPrompt(messages []map[string]any, tok tokenizer.Tokenizer) (ids []int, stop string, err error)
 }
 
 // Server answers the OpenAI API. Create it with New; Handler serves it; Close stops it.
@@ -81,15 +87,14 @@ func New(e *generate.Engine, tok tokenizer.Tokenizer, opts Options) *Server {
 	if opts.MaxN <= 0 {
 		opts.MaxN = 8
 	}
-	if opts.Template == nil {
-		opts.Template, _ = finetune.LoadTemplate("chatml")
-	}
 	s := &Server{e: e, tok: tok, opts: opts, queue: make(chan *job, opts.MaxQueue), stop: make(chan struct{}), stopped: make(chan struct{})}
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("GET /health", s.health)
 	s.mux.HandleFunc("GET /v1/models", s.auth(s.models))
 	s.mux.HandleFunc("POST /v1/completions", s.auth(s.limit(s.completions)))
-	s.mux.HandleFunc("POST /v1/chat/completions", s.auth(s.limit(s.chat)))
+	if opts.Template != nil {
+		s.mux.HandleFunc("POST /v1/chat/completions", s.auth(s.limit(s.chat)))
+	}
 	go s.loop()
 	return s
 }

@@ -8,51 +8,25 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
-	"github.com/golem-ml/golem/convert"
 	"github.com/golem-ml/golem/finetune"
 	"github.com/golem-ml/golem/generate"
-	"github.com/golem-ml/golem/train"
+	"github.com/golem-ml/golem/inference"
+	"github.com/golem-ml/golem/internal/testmodel"
 )
 
-// testModel imports the aidreams260K llama2.c model (testdata) as a checkpoint and loads it as
-// cmd/serve does.
-func testModel(t testing.TB) *finetune.Model {
-	t.Helper()
-	m, err := convert.ImportLlama2C(filepath.Join("..", "testdata", "models", "aidreams260K", "aidreams260K.bin"),
-		filepath.Join("..", "testdata", "tokenizer", "tok512.bin"))
-	if err != nil {
-		t.Fatal(err)
+func newTestServer(t testing.TB, opts Options) (*Server, *inference.Model, *generate.Engine, *httptest.Server) {
+	m, e := testmodel.Aidreams(t)
+	if opts.Template == nil {
+		opts.Template, _ = finetune.LoadTemplate("chatml") // what cmd/serve passes by default
 	}
-	dir, err := convert.Save(m, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	backend, err := train.NewBackend("go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fm, err := finetune.Load(backend, dir, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fm
-}
-
-func newTestServer(t testing.TB, opts Options) (*Server, *finetune.Model, *generate.Engine, *httptest.Server) {
-	fm := testModel(t)
-	e, err := generate.NewEngine(fm.Generation())
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := New(e, fm.Tok, opts)
+	s := New(e, m.Tok, opts)
 	hs := httptest.NewServer(s.Handler())
 	t.Cleanup(func() { hs.Close(); s.Close() })
-	return s, fm, e, hs
+	return s, m, e, hs
 }
 
 func post(t testing.TB, url, body string, header ...string) (int, map[string]any) {

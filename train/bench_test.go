@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golem-ml/golem/internal/memory"
 	"github.com/janpfeifer/must"
 
 	"github.com/golem-ml/golem/bench"
@@ -44,7 +45,7 @@ func BenchmarkTrainStep(b *testing.B) {
 			b.ReportMetric(med*cfg.Model.FlopsPerToken()/1e9, "GFLOP/s")
 			b.ReportMetric(100*med*cfg.Model.FlopsPerToken()/1e9/Peak(tr.Backend, cfg.Train.DType, cfg.Train.PeakTFlops).GFlops, "MFU%")
 			b.ReportMetric(compile.Seconds(), "first-step-s")
-			b.ReportMetric(float64(PeakRSS())/(1<<20), "peak-RSS-MiB")
+			b.ReportMetric(float64(memory.PeakRSS())/(1<<20), "peak-RSS-MiB")
 		})
 	}
 }

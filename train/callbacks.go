@@ -4,7 +4,7 @@ import "github.com/golem-ml/golem/tokenizer"
 
 // Callbacks are the training loop's hooks: a live loss plot in a notebook, best-checkpoint
 // tracking and early stopping in fine-tuning, and benchmark scoring during pretraining
-// (evaluate.TrainHook) plug in here. Every method returns an error, which ends the run with that
+// (cmd/pretrain's benchmarks) plug in here. Every method returns an error, which ends the run with that
 // error wrapped with the step. Embed NoCallbacks to implement only some of the methods.
 type Callbacks interface {
 	// OnStart is called once before the loop's first step (in this process: after a resume too),

@@ -11,6 +11,7 @@ import (
 	"github.com/golem-ml/golem/checkpoint"
 	"github.com/golem-ml/golem/data"
 	"github.com/golem-ml/golem/generate"
+	"github.com/golem-ml/golem/internal/memory"
 	"github.com/golem-ml/golem/tokenizer"
 )
 
@@ -37,7 +38,7 @@ type LoaderSource struct {
 // Loop trains t from its current step to Cfg.Train.Steps: logging, evaluation, checkpoints,
 // the NaN guard's abort rule, a final checkpoint, loss plot and sample. It is shared by
 // pretraining and fine-tuning.
-func Loop(ctx context.Context, t *Trainer, src Source, tok tokenizer.Tokenizer, mgr *checkpoint.Manager, st State, opts Options) (*Summary, error) {
+func Loop(ctx context.Context, t *Trainer, src Source, tok tokenizer.Tokenizer, mgr *checkpoint.Manager, st checkpoint.State, opts Options) (*Summary, error) {
 	cfg := t.Cfg
 	log := opts.Log
 	if log == nil {
@@ -215,7 +216,7 @@ func Loop(ctx context.Context, t *Trainer, src Source, tok tokenizer.Tokenizer, 
 		}
 		sum.Sample = cfg.Sample.Prompt + tok.Decode(ids)
 	}
-	sum.PeakRSS = PeakRSS()
+	sum.PeakRSS = memory.PeakRSS()
 	fmt.Fprintln(log, sum.line(time.Since(start)))
 	return sum, nil
 }

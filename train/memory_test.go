@@ -4,6 +4,8 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/golem-ml/golem/internal/memory"
 )
 
 // The closed-form parameter count agrees with the parameter list for every shipped shape.
@@ -16,7 +18,7 @@ func TestParamCountMatchesParamShapes(t *testing.T) {
 		if cfg.Model.VocabSize == 0 {
 			cfg.Model.VocabSize = 512
 		}
-		if got, want := ParamCount(cfg.Model), float64(cfg.Model.NumParams()); got != want {
+		if got, want := memory.ParamCount(cfg.Model), float64(cfg.Model.NumParams()); got != want {
 			t.Errorf("%s: ParamCount %v, NumParams %v", name, got, want)
 		}
 	}
@@ -24,7 +26,7 @@ func TestParamCountMatchesParamShapes(t *testing.T) {
 
 // Sizes that cannot fit are refused up front with the estimate and the machine's memory.
 func TestHugeSizesRefused(t *testing.T) {
-	if MachineMemory() == 0 {
+	if memory.MachineMemory() == 0 {
 		t.Skip("no /proc/meminfo")
 	}
 	for _, set := range []string{"model.width=1000000000", "train.batch_size=1000000000", "model.layers=1000000000", "model.vocab_size=1000000000"} {
@@ -41,7 +43,7 @@ func TestHugeSizesRefused(t *testing.T) {
 // Activations count only where the backward pass runs in host memory (the Go backend), and the
 // optimizer only for the parameters it updates (LoRA's few, not the whole model).
 func TestCheckMemoryParts(t *testing.T) {
-	have := float64(MachineMemory())
+	have := float64(memory.MachineMemory())
 	if have == 0 {
 		t.Skip("no /proc/meminfo")
 	}
@@ -60,7 +62,7 @@ func TestCheckMemoryParts(t *testing.T) {
 	big.Model.Layers, big.Model.Width, big.Model.Heads = 1, 12288, 16 // ~1.8e9 parameters: 7 GB of weights, 29 GB with AdamW
 	big.Model.MLPHidden = 0
 	big.Model.Defaults()
-	p := ParamCount(big.Model)
+	p := memory.ParamCount(big.Model)
 	if 4*p > have || 16*p < have {
 		t.Skipf("machine memory %.0f GB is outside this test's range", have/1e9)
 	}

@@ -34,7 +34,7 @@ type Options struct {
 	// commands. With nil, only token shards (made by prepare) can be trained on.
 	Text data.TextSource
 	// Callbacks are called in order at the start, each step, validation pass and checkpoint
-	// (e.g. viz.LiveLoss; evaluate.TrainHook scores zero-/few-shot tasks after each validation).
+	// (e.g. viz.LiveLoss; cmd/pretrain's benchmarks score zero-/few-shot tasks after each validation).
 	Callbacks []Callbacks
 }
 
@@ -115,7 +115,7 @@ func Pretrain(ctx context.Context, cfg Config, opts Options) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := State{DataSeed: cfg.Train.Seed}
+	st := checkpoint.State{DataSeed: cfg.Train.Seed}
 	if resumeFrom != "" {
 		if st, err = t.Restore(resumeFrom, true); err != nil {
 			return nil, err
@@ -158,8 +158,8 @@ func finished(cfg Config, dir string, log io.Writer) (step int64, done bool, err
 
 // loadTokenizer picks the run's tokenizer: the checkpoint's when resuming, else the config's.
 func loadTokenizer(cfg Config, resumeFrom string, text data.TextSource) (tokenizer.Tokenizer, error) {
-	if resumeFrom != "" && checkpoint.Has(resumeFrom, TokenizerFile) {
-		return ReadTokenizer(resumeFrom)
+	if resumeFrom != "" && checkpoint.Has(resumeFrom, checkpoint.TokenizerFile) {
+		return checkpoint.ReadTokenizer(resumeFrom)
 	}
 	switch cfg.Tokenizer.Path {
 	case "byte":
@@ -181,7 +181,7 @@ func checkSameRun(cfg Config, dir string) error {
 		return err
 	}
 	if !reflect.DeepEqual(saved.Model, cfg.Model) {
-		return fmt.Errorf("resume: the model in %s/%s differs from the config (%+v vs %+v); use a new out_dir or the same model settings", dir, ConfigFile, saved.Model, cfg.Model)
+		return fmt.Errorf("resume: the model in %s/%s differs from the config (%+v vs %+v); use a new out_dir or the same model settings", dir, checkpoint.ConfigFile, saved.Model, cfg.Model)
 	}
 	return nil
 }
@@ -194,5 +194,5 @@ func writeRunConfig(cfg Config) error {
 	if err != nil {
 		return err
 	}
-	return atomicfile.WriteFile(filepath.Join(cfg.OutDir, ConfigFile), b)
+	return atomicfile.WriteFile(filepath.Join(cfg.OutDir, checkpoint.ConfigFile), b)
 }

@@ -12,7 +12,7 @@ import (
 )
 
 // runFiles are the files a run writes into its out_dir besides checkpoint folders.
-var runFiles = []string{ConfigFile, "metrics.jsonl", "loss.png", ".config.yaml.tmp"} // the last from before atomicfile
+var runFiles = []string{checkpoint.ConfigFile, "metrics.jsonl", "loss.png", ".config.yaml.tmp"} // the last from before atomicfile
 
 // prepareRunDir makes out_dir ready for a run. A fresh run never mixes with an earlier
 // one: a folder that holds anything is refused unless the run resumes (--resume) or
@@ -36,7 +36,7 @@ func prepareRunDir(mgr *checkpoint.Manager, opts Options, log io.Writer) error {
 			return err
 		}
 		// The run's files, and any temporary config a killed run left (see atomicfile.Create).
-		paths, _ := atomicfile.Leftovers(filepath.Join(mgr.Dir, ConfigFile))
+		paths, _ := atomicfile.Leftovers(filepath.Join(mgr.Dir, checkpoint.ConfigFile))
 		for _, f := range runFiles {
 			paths = append(paths, filepath.Join(mgr.Dir, f))
 		}

@@ -17,30 +17,9 @@ import (
 	"github.com/golem-ml/golem/tokenizer"
 )
 
-// Files inside a checkpoint folder.
-const (
-	ModelFile     = "model.safetensors"     // parameters by transformer name, float32
-	OptimizerFile = "optimizer.safetensors" // AdamW moments "adam/m/...", "adam/v/...", step count "adam/t", dropout RNG "rng"
-	StateFile     = "state.json"            // step, data position, counters
-	ConfigFile    = "config.yaml"           // the resolved run config
-	TokenizerFile = "tokenizer.json"        // the tokenizer the model was trained with
-)
-
-// State is the loop's own state saved in every checkpoint. The data loader's position is the
-// step: batches are a pure function of (seed, step).
-type State struct {
-	Step        int64   `json:"step"`
-	TokensSeen  int64   `json:"tokens_seen"`
-	BadInRow    int     `json:"bad_in_row"`
-	DataSeed    uint64  `json:"data_seed"`
-	DataStep    int64   `json:"data_step"`
-	BestValLoss float64 `json:"best_val_loss,omitempty"`
-	ElapsedSec  float64 `json:"elapsed_sec"`
-}
-
 // Files returns the checkpoint of the trainer as named files. Every value is read back from the
 // device; nothing is written that contains a NaN (the step guard keeps them out of the weights).
-func (t *Trainer) Files(st State, tok tokenizer.Tokenizer) (map[string][]byte, error) {
+func (t *Trainer) Files(st checkpoint.State, tok tokenizer.Tokenizer) (map[string][]byte, error) {
 	weights := map[string]safetensors.Tensor{}
 	optim := map[string]safetensors.Tensor{}
 	for v := range t.Store.IterVariables() {
@@ -65,20 +44,20 @@ func (t *Trainer) Files(st State, tok tokenizer.Tokenizer) (map[string][]byte, e
 	}
 	files := map[string][]byte{}
 	var err error
-	if files[ModelFile], err = encodeST(weights, map[string]string{"format": "golem", "step": fmt.Sprint(st.Step)}); err != nil {
+	if files[checkpoint.ModelFile], err = encodeST(weights, map[string]string{"format": "golem", "step": fmt.Sprint(st.Step)}); err != nil {
 		return nil, err
 	}
-	if files[OptimizerFile], err = encodeST(optim, nil); err != nil {
+	if files[checkpoint.OptimizerFile], err = encodeST(optim, nil); err != nil {
 		return nil, err
 	}
-	if files[StateFile], err = json.MarshalIndent(st, "", "  "); err != nil {
+	if files[checkpoint.StateFile], err = json.MarshalIndent(st, "", "  "); err != nil {
 		return nil, err
 	}
-	if files[ConfigFile], err = config.Marshal(t.Cfg); err != nil {
+	if files[checkpoint.ConfigFile], err = config.Marshal(t.Cfg); err != nil {
 		return nil, err
 	}
 	if tok != nil {
-		if files[TokenizerFile], err = tok.MarshalJSON(); err != nil {
+		if files[checkpoint.TokenizerFile], err = tok.MarshalJSON(); err != nil {
 			return nil, err
 		}
 	}
@@ -87,31 +66,31 @@ func (t *Trainer) Files(st State, tok tokenizer.Tokenizer) (map[string][]byte, e
 
 // Restore loads parameters, optimizer state and RNG from a checkpoint folder and returns the
 // loop state. Parameters the checkpoint lacks or whose shapes differ are errors.
-func (t *Trainer) Restore(dir string, withOptimizer bool) (State, error) {
-	var st State
-	b, err := checkpoint.Read(dir, StateFile)
+func (t *Trainer) Restore(dir string, withOptimizer bool) (checkpoint.State, error) {
+	var st checkpoint.State
+	b, err := checkpoint.Read(dir, checkpoint.StateFile)
 	if err != nil {
 		return st, err
 	}
 	if err := json.Unmarshal(b, &st); err != nil {
-		return st, fmt.Errorf("%s/%s: %w", dir, StateFile, err)
+		return st, fmt.Errorf("%s/%s: %w", dir, checkpoint.StateFile, err)
 	}
-	mf, err := readST(dir, ModelFile)
+	mf, err := readST(dir, checkpoint.ModelFile)
 	if err != nil {
 		return st, err
 	}
-	if err := t.setVariables(mf, ModelScope, dir+"/"+ModelFile); err != nil {
+	if err := t.setVariables(mf, ModelScope, dir+"/"+checkpoint.ModelFile); err != nil {
 		return st, err
 	}
 	if withOptimizer {
-		of, err := readST(dir, OptimizerFile)
+		of, err := readST(dir, checkpoint.OptimizerFile)
 		if err != nil {
 			return st, err
 		}
 		if err := t.InitOptimizer(); err != nil {
 			return st, err
 		}
-		if err := t.setVariables(of, "/", dir+"/"+OptimizerFile); err != nil {
+		if err := t.setVariables(of, "/", dir+"/"+checkpoint.OptimizerFile); err != nil {
 			return st, err
 		}
 		t.Step, t.BadInRow = st.Step, st.BadInRow

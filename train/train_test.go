@@ -19,6 +19,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/janpfeifer/must"
 
+	"github.com/golem-ml/golem/backends"
 	"github.com/golem-ml/golem/checkpoint"
 	"github.com/golem-ml/golem/corpus"
 	"github.com/golem-ml/golem/safetensors"
@@ -29,7 +30,7 @@ var testBackend compute.Backend
 
 func backend(t testing.TB) compute.Backend {
 	if testBackend == nil {
-		testBackend = must.M1(NewBackend("go"))
+		testBackend = must.M1(backends.New("go"))
 	}
 	return testBackend
 }
@@ -85,7 +86,7 @@ func TestGradientAccumulationMatchesFullBatch(t *testing.T) {
 			t.Fatal(err)
 		}
 		last := must.M1((&checkpoint.Manager{Dir: cfg.OutDir}).Latest())
-		finals[i] = must.M1(checkpoint.Read(last, ModelFile))
+		finals[i] = must.M1(checkpoint.Read(last, checkpoint.ModelFile))
 	}
 	a, b := must.M1(safetensors.Parse(finals[0])), must.M1(safetensors.Parse(finals[1]))
 	for name, ta := range a.Tensors {
@@ -177,7 +178,7 @@ func TestNaNStepIsSkipped(t *testing.T) {
 		out := map[string][]float32{}
 		for _, dir := range all {
 			if s, _ := checkpoint.Step(dir); s == step {
-				f := must.M1(safetensors.Parse(must.M1(checkpoint.Read(dir, ModelFile))))
+				f := must.M1(safetensors.Parse(must.M1(checkpoint.Read(dir, checkpoint.ModelFile))))
 				for n, ten := range f.Tensors {
 					out[n] = must.M1(ten.Float32s())
 				}
@@ -205,7 +206,7 @@ func TestNaNStepIsSkipped(t *testing.T) {
 		t.Errorf("the skipped step was not reported; log:\n%s", log.String())
 	}
 	for _, dir := range all {
-		f := must.M1(safetensors.Parse(must.M1(checkpoint.Read(dir, ModelFile))))
+		f := must.M1(safetensors.Parse(must.M1(checkpoint.Read(dir, checkpoint.ModelFile))))
 		for n, ten := range f.Tensors {
 			for _, v := range must.M1(ten.Float32s()) {
 				if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
@@ -272,13 +273,14 @@ func TestNaNGuardLeavesWeightsUntouched(t *testing.T) {
 	}
 }
 
-// pretrainBinary builds cmd/pretrain once for the process-level tests.
+// pretrainBinary builds cmd/pretrain once for the process-level tests, with the golemfault tag:
+// GOLEM_FAULT=STAGE@N in its environment then kills it mid-save (checkpoint/faultenv.go).
 func pretrainBinary(t *testing.T) string {
 	if testing.Short() {
 		t.Skip("builds and runs the pretrain command; skipped with -short")
 	}
 	bin := filepath.Join(os.TempDir(), "golem-pretrain-test")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/pretrain")
+	cmd := exec.Command("go", "build", "-tags", "golemfault", "-o", bin, "./cmd/pretrain")
 	cmd.Dir = repoRoot()
 	cmd.Env = append(os.Environ(), "GOEXPERIMENT=simd")
 	if out, err := cmd.CombinedOutput(); err != nil {
@@ -298,7 +300,7 @@ func runPretrain(t *testing.T, bin string, env []string, args ...string) (string
 
 func finalModel(t *testing.T, dir string) []byte {
 	last := must.M1((&checkpoint.Manager{Dir: dir}).Latest())
-	return must.M1(checkpoint.Read(last, ModelFile))
+	return must.M1(checkpoint.Read(last, checkpoint.ModelFile))
 }
 
 func losses(t *testing.T, dir string) map[int64]float64 {
@@ -455,7 +457,7 @@ func TestRunFolderIsNeverMixed(t *testing.T) {
 func TestResumeFinishedOrExtended(t *testing.T) {
 	cfg := tinyConfig(t, "train.steps=4", "train.eval_every=0", "checkpoint.every=2", "checkpoint.keep_last=0", "train.log_every=1")
 	must.M1(Pretrain(context.Background(), cfg, Options{Backend: backend(t), Text: corpus.TextSource{}, Quiet: true, Log: &bytes.Buffer{}}))
-	configPath := filepath.Join(cfg.OutDir, ConfigFile)
+	configPath := filepath.Join(cfg.OutDir, checkpoint.ConfigFile)
 	config := must.M1(os.ReadFile(configPath))
 	metrics := must.M1(os.ReadFile(filepath.Join(cfg.OutDir, "metrics.jsonl")))
 	var log bytes.Buffer

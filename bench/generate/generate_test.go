@@ -6,7 +6,7 @@
 //
 //	GOEXPERIMENT=simd go test -run XXX -bench 'Generate|Serve' -benchtime 1x ./bench/generate/
 //
-// GOLEM_BENCH_BACKEND picks the backend (default: train.NewInferenceBackend, go:ops_sequential;
+// GOLEM_BENCH_BACKEND picks the backend (default: backends.ForInference, go:ops_sequential;
 // "go" runs graph nodes in parallel).
 package generate_test
 
@@ -29,8 +29,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golem-ml/golem/backends"
 	"github.com/golem-ml/golem/convert"
 	"github.com/golem-ml/golem/generate"
+	"github.com/golem-ml/golem/inference"
 	"github.com/golem-ml/golem/models/transformer"
 	"github.com/golem-ml/golem/serve"
 	"github.com/golem-ml/golem/tokenizer"
@@ -43,7 +45,7 @@ var (
 )
 
 func models(b *testing.B) map[string]generate.Model {
-	backend, err := train.NewInferenceBackend(os.Getenv("GOLEM_BENCH_BACKEND")) // default: go:ops_sequential
+	backend, err := backends.ForInference(os.Getenv("GOLEM_BENCH_BACKEND")) // default: go:ops_sequential
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -67,11 +69,11 @@ func models(b *testing.B) map[string]generate.Model {
 	if err != nil {
 		b.Fatal(err)
 	}
-	ta, tok, err := train.Load(dir, backend)
+	im, err := inference.Open(backend, dir, "")
 	if err != nil {
 		b.Fatal(err)
 	}
-	out["aidreams260K"] = generate.Model{Backend: backend, Store: ta.Store, Cfg: ta.Cfg.Model, Weights: ta.InferenceWeights, Tok: tok}
+	out["aidreams260K"] = im.Generation()
 	return out
 }
 
@@ -170,7 +172,7 @@ func rate(n int, d time.Duration) string {
 // MLP 2048, 6 layers, untied head), with random weights: 64-token prompts, 64 generated tokens
 // (8 by full recomputation), best of 2. About a minute on 2 idle cores.
 func BenchmarkGenerate87M(b *testing.B) {
-	backend, err := train.NewInferenceBackend(os.Getenv("GOLEM_BENCH_BACKEND"))
+	backend, err := backends.ForInference(os.Getenv("GOLEM_BENCH_BACKEND"))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -192,11 +194,11 @@ func BenchmarkGenerate87M(b *testing.B) {
 		b.Fatal(err)
 	}
 	cm = nil
-	tr, _, err := train.Load(dir, backend)
+	im, err := inference.Open(backend, dir, "")
 	if err != nil {
 		b.Fatal(err)
 	}
-	m := generate.Model{Backend: backend, Store: tr.Store, Cfg: tr.Cfg.Model, Weights: tr.InferenceWeights}
+	m := generate.Model{Backend: backend, Store: im.Store, Cfg: im.Cfg, Weights: im.Weights}
 	fmt.Printf("| model | batch | method | prefill tok/s | decode tok/s |\n| --- | --- | --- | --- | --- |\n")
 	table(b, fmt.Sprintf("%.1fM", float64(m.Cfg.NumParams())/1e6), m, 64, 64, 8, 2)
 }

@@ -21,10 +21,12 @@ import (
 
 	"github.com/gomlx/compute"
 
+	"github.com/golem-ml/golem/backends"
 	"github.com/golem-ml/golem/bench"
 	"github.com/golem-ml/golem/convert"
 	"github.com/golem-ml/golem/corpus"
 	"github.com/golem-ml/golem/generate"
+	"github.com/golem-ml/golem/inference"
 	"github.com/golem-ml/golem/train"
 )
 
@@ -49,7 +51,7 @@ func accel(t testing.TB) compute.Backend {
 	if os.Getenv("GOLEM_GPU_TESTS") != "1" {
 		t.Skip("GPU checks: set GOLEM_GPU_TESTS=1 and source scripts/gpu-env.sh (scripts/gpu-check.sh does both)")
 	}
-	b, err := train.NewBackend("")
+	b, err := backends.New("")
 	if err != nil {
 		t.Fatalf("backend from GOMLX_BACKEND=%q: %v", os.Getenv("GOMLX_BACKEND"), err)
 	}
@@ -58,7 +60,7 @@ func accel(t testing.TB) compute.Backend {
 }
 
 func goBackend(t testing.TB) compute.Backend {
-	b, err := train.NewBackend("go")
+	b, err := backends.New("go")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,11 +150,12 @@ func TestGPUGenerationAgreesWithGo(t *testing.T) {
 		t.Fatal(err)
 	}
 	run := func(b compute.Backend) ([]float32, []int) {
-		tr, tok, err := train.Load(dir, b)
+		im, err := inference.Open(b, dir, "")
 		if err != nil {
 			t.Fatal(err)
 		}
-		gen, err := generate.New(b, tr.Store, tr.Cfg.Model, tr.InferenceWeights)
+		tok := im.Tok
+		gen, err := generate.New(b, im.Store, im.Cfg, im.Weights)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -274,7 +277,7 @@ func TestGPUDataParallelMatchesSingleDevice(t *testing.T) {
 		if curves[i], err = train.ReadMetrics(filepath.Join(cfg.OutDir, "metrics.jsonl")); err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := train.Load(sum.Checkpoint, b); err != nil {
+		if _, err := inference.Open(b, sum.Checkpoint, ""); err != nil {
 			t.Fatalf("data_parallel=%s: loading its checkpoint: %v", mode, err)
 		}
 	}

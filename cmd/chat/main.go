@@ -10,70 +10,71 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
 	"github.com/golem-ml/golem/finetune"
 	"github.com/golem-ml/golem/generate"
-	"github.com/golem-ml/golem/train"
+	"github.com/golem-ml/golem/inference"
+	"github.com/golem-ml/golem/internal/cli"
 )
 
-func main() {
-	ckpt := flag.String("ckpt", "checkpoints/small", "checkpoint folder, or a run folder (its newest checkpoint)")
-	adapter := flag.String("adapter", "", "a LoRA run or checkpoint to put on top of --ckpt")
-	template := flag.String("template", "chatml", "chat template: chatml, llama2, zephyr, alpaca, plain, or a YAML file")
-	system := flag.String("system", "", "system prompt")
-	prompt := flag.String("prompt", "", "first user message")
-	once := flag.Bool("no-interactive", false, "answer --prompt and exit")
-	maxTokens := flag.Int("max-tokens", 256, "most tokens per reply (less when the context is shorter)")
-	temperature := flag.Float64("temperature", 0.7, "sampling temperature; 0 = greedy")
-	topP := flag.Float64("top-p", 0.95, "nucleus sampling threshold")
-	seed := flag.Uint64("seed", 1, "random seed")
-	backendName := flag.String("backend", "", "compute backend (default: $GOMLX_BACKEND, else XLA if installed, else go)")
-	flag.Parse()
-	if *once && *prompt == "" {
-		fail(fmt.Errorf("--no-interactive needs --prompt"))
-	}
+func main() { cli.Main("chat", run) }
 
-	backend, err := train.NewInferenceBackend(*backendName)
-	check(err)
-	m, err := finetune.Load(backend, *ckpt, *adapter)
-	check(err)
+// stdin is where the conversation reads its user turns (tests replace it).
+var stdin io.Reader = os.Stdin
+
+func run(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("chat", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	ckpt := fs.String("ckpt", "checkpoints/small", "checkpoint folder, or a run folder (its newest checkpoint)")
+	adapter := fs.String("adapter", "", "a LoRA run or checkpoint to put on top of --ckpt")
+	template := fs.String("template", "chatml", "chat template: chatml, llama2, zephyr, alpaca, plain, or a YAML file")
+	system := fs.String("system", "", "system prompt")
+	prompt := fs.String("prompt", "", "first user message")
+	once := fs.Bool("no-interactive", false, "answer --prompt and exit")
+	maxTokens := fs.Int("max-tokens", 256, "most tokens per reply (less when the context is shorter)")
+	temperature := fs.Float64("temperature", 0.7, "sampling temperature; 0 = greedy")
+	topP := fs.Float64("top-p", 0.95, "nucleus sampling threshold")
+	seed := fs.Uint64("seed", 1, "random seed")
+	backendName := fs.String("backend", "", "compute backend (default: $GOMLX_BACKEND, else XLA if installed, else go)")
+	if err := cli.Parse(fs, args); err != nil {
+		return err
+	}
+	if *once && *prompt == "" {
+		return cli.UsageError{Err: fmt.Errorf("--no-interactive needs --prompt")}
+	}
 	tmpl, err := finetune.LoadTemplate(*template)
-	check(err)
-	e, err := generate.NewEngine(m.Generation())
-	check(err)
+	if err != nil {
+		return err
+	}
+	m, e, err := inference.OpenEngine(*backendName, *ckpt, *adapter)
+	if err != nil {
+		return err
+	}
 	s := &session{e: e, tok: m.Tok, tmpl: tmpl, system: *system, params: generate.Params{
-		MaxTokens: min(*maxTokens, m.Cfg.Model.SeqLen/2), Temperature: *temperature, TopP: *topP, Seed: *seed, StopIDs: generate.StopIDs(m.Tok)}}
+		MaxTokens: min(*maxTokens, m.Cfg.SeqLen/2), Temperature: *temperature, TopP: *topP, Seed: *seed, StopIDs: generate.StopIDs(m.Tok)}}
 	ctx := context.Background()
 	if *prompt != "" {
-		_, err := s.reply(ctx, *prompt, os.Stdout)
-		check(err)
-		fmt.Println()
+		if _, err := s.reply(ctx, *prompt, stdout); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout)
 		if *once {
-			return
+			return nil
 		}
 	}
-	in := bufio.NewScanner(os.Stdin)
-	for fmt.Fprint(os.Stderr, "> "); in.Scan(); fmt.Fprint(os.Stderr, "> ") {
+	in := bufio.NewScanner(stdin)
+	for fmt.Fprint(stderr, "> "); in.Scan(); fmt.Fprint(stderr, "> ") {
 		line := strings.TrimSpace(in.Text())
 		if line == "" {
 			continue
 		}
-		if _, err := s.reply(ctx, line, os.Stdout); err != nil {
-			fmt.Fprintln(os.Stderr, "chat:", err)
+		if _, err := s.reply(ctx, line, stdout); err != nil {
+			fmt.Fprintln(stderr, "chat:", err)
 		}
-		fmt.Println()
+		fmt.Fprintln(stdout)
 	}
-}
-
-func check(err error) {
-	if err != nil {
-		fail(err)
-	}
-}
-
-func fail(err error) {
-	fmt.Fprintln(os.Stderr, "chat:", err)
-	os.Exit(1)
+	return in.Err()
 }

@@ -2,40 +2,21 @@ package main
 
 import (
 	"context"
-	"path/filepath"
+	"errors"
+	"io"
 	"strings"
 	"testing"
 
-	"github.com/golem-ml/golem/convert"
 	"github.com/golem-ml/golem/finetune"
 	"github.com/golem-ml/golem/generate"
-	"github.com/golem-ml/golem/train"
+	"github.com/golem-ml/golem/internal/cli"
+	"github.com/golem-ml/golem/internal/testmodel"
 )
 
 // A conversation on the aidreams260K import (128-token context): each reply streams exactly
 // the text returned, and a long conversation keeps fitting by dropping its oldest exchanges.
 func TestSessionStreamsAndKeepsHistoryInContext(t *testing.T) {
-	m, err := convert.ImportLlama2C(filepath.Join("..", "..", "testdata", "models", "aidreams260K", "aidreams260K.bin"),
-		filepath.Join("..", "..", "testdata", "tokenizer", "tok512.bin"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir, err := convert.Save(m, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	backend, err := train.NewBackend("go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fm, err := finetune.Load(backend, dir, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := generate.NewEngine(fm.Generation())
-	if err != nil {
-		t.Fatal(err)
-	}
+	fm, e := testmodel.Aidreams(t)
 	tmpl, _ := finetune.LoadTemplate("plain")
 	s := &session{e: e, tok: fm.Tok, tmpl: tmpl, system: "You dream.", params: generate.Params{MaxTokens: 30, StopIDs: generate.StopIDs(fm.Tok)}}
 	for turn := 0; turn < 6; turn++ {
@@ -53,5 +34,21 @@ func TestSessionStreamsAndKeepsHistoryInContext(t *testing.T) {
 	}
 	if _, err := s.reply(context.Background(), strings.Repeat("dream ", 200), &strings.Builder{}); err == nil || !strings.Contains(err.Error(), "context holds 128") {
 		t.Errorf("an over-long message gave %v, want a context error", err)
+	}
+}
+
+// The command answers --prompt and exits with --no-interactive; without --prompt that is a
+// usage error.
+func TestRunOnce(t *testing.T) {
+	dir := testmodel.Checkpoint(t)
+	var out strings.Builder
+	err := run([]string{"--ckpt", dir, "--backend", "go", "--template", "plain", "--prompt", "Tell me a dream", "--no-interactive",
+		"--max-tokens", "12", "--temperature", "0"}, &out, io.Discard)
+	if err != nil || strings.TrimSpace(out.String()) == "" {
+		t.Fatalf("one turn: %v, reply %q", err, out.String())
+	}
+	err = run([]string{"--ckpt", dir, "--no-interactive"}, io.Discard, io.Discard)
+	if !errors.As(err, new(cli.UsageError)) || !strings.Contains(err.Error(), "--no-interactive needs --prompt") {
+		t.Errorf("--no-interactive without --prompt: %v, want a usage error", err)
 	}
 }

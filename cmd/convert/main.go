@@ -14,23 +14,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
+
+	"github.com/golem-ml/golem/internal/cli"
 )
 
 const usage = `usage: convert import SRC --out RUN_DIR [flags]   (convert import -h for its flags)
        convert export CKPT --out DIR [flags]     (convert export -h for its flags)`
 
-func main() {
-	err := run(os.Args[1:], os.Stdout, os.Stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return // -h printed the flags
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "convert:", err)
-		os.Exit(1)
-	}
-}
+func main() { cli.Main("convert", run) }
 
 func run(args []string, out, errOut io.Writer) error {
 	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
@@ -38,7 +30,7 @@ func run(args []string, out, errOut io.Writer) error {
 		return flag.ErrHelp
 	}
 	if len(args) < 1 {
-		return errors.New(usage)
+		return cli.UsageError{Err: errors.New(usage)}
 	}
 	fs := flag.NewFlagSet("convert "+args[0], flag.ContinueOnError)
 	fs.SetOutput(errOut)
@@ -48,7 +40,7 @@ func run(args []string, out, errOut io.Writer) error {
 	case "export":
 		return exportCmd(fs, args[1:], out)
 	}
-	return errors.New(usage)
+	return cli.UsageError{Err: errors.New(usage)}
 }
 
 // parse reads the flags around the one positional argument (SRC before or after the flags)
@@ -58,7 +50,7 @@ func parse(fs *flag.FlagSet, args []string, dst *string) (string, error) {
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		src, args = args[0], args[1:]
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return "", err
 	}
 	if src == "" && fs.NArg() > 0 {
@@ -66,9 +58,9 @@ func parse(fs *flag.FlagSet, args []string, dst *string) (string, error) {
 	}
 	switch {
 	case src == "":
-		return "", fmt.Errorf("%s: give the source as the first argument", fs.Name())
+		return "", cli.UsageError{Err: fmt.Errorf("%s: give the source as the first argument", fs.Name())}
 	case *dst == "":
-		return "", fmt.Errorf("%s: --out is required", fs.Name())
+		return "", cli.UsageError{Err: fmt.Errorf("%s: --out is required", fs.Name())}
 	}
 	return src, nil
 }

@@ -7,26 +7,18 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 
+	"github.com/golem-ml/golem/backends"
 	"github.com/golem-ml/golem/evaluate"
-	"github.com/golem-ml/golem/finetune"
-	"github.com/golem-ml/golem/train"
+	"github.com/golem-ml/golem/inference"
+	"github.com/golem-ml/golem/internal/cli"
 )
 
-func main() {
-	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return
-		}
-		fmt.Fprintln(os.Stderr, "evaluate:", err)
-		os.Exit(1)
-	}
-}
+func main() { cli.Main("evaluate", run) }
 
 func run(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("evaluate", flag.ContinueOnError)
@@ -45,11 +37,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 	prompts := fs.String("write-prompts", "", "write every rendered request to DIR/<task>.jsonl")
 	backendName := fs.String("backend", "", "compute backend: go, xla, xla:cuda (default: $GOMLX_BACKEND, else XLA if installed, else go)")
 	quiet := fs.Bool("quiet", false, "no progress bar")
-	if err := fs.Parse(args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	if *modelPath == "" || *taskList == "" {
-		return fmt.Errorf("--model and --tasks are required (e.g. --model checkpoints/small --tasks piqa,arc_easy)")
+		return cli.UsageError{Err: fmt.Errorf("--model and --tasks are required (e.g. --model checkpoints/small --tasks piqa,arc_easy)")}
 	}
 	names, err := taskNames(*taskList, *tasksDir)
 	if err != nil {
@@ -59,15 +51,15 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	backend, err := train.NewBackend(*backendName)
+	backend, err := backends.New(*backendName)
 	if err != nil {
 		return err
 	}
-	m, err := finetune.Load(backend, *modelPath, *adapter)
+	m, err := inference.Open(backend, *modelPath, *adapter)
 	if err != nil {
 		return err
 	}
-	s, err := evaluate.NewScorer(m.LM(), *batch)
+	s, err := evaluate.NewScorer(evaluate.LM{Backend: m.Backend, Store: m.Store, Cfg: m.Cfg, Weights: m.Weights, Tok: m.Tok}, *batch)
 	if err != nil {
 		return err
 	}

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/golem-ml/golem/backends"
 	"github.com/golem-ml/golem/finetune"
-	"github.com/golem-ml/golem/train"
 )
 
 // evalCmd is `finetune eval`: zero-, few-shot and fine-tuned scores on the same task.
@@ -30,7 +30,7 @@ func evalCmd(fs *flag.FlagSet, args []string, base, backendName *string, stdout,
 	if err != nil {
 		return err
 	}
-	backend, err := train.NewBackend(*backendName)
+	backend, err := backends.New(*backendName)
 	if err != nil {
 		return err
 	}

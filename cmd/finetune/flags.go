@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/golem-ml/golem/finetune"
+	"github.com/golem-ml/golem/internal/cli"
 )
 
 // configFlags are the flags that build a finetune.Config, shared by training and eval.
@@ -36,11 +37,11 @@ func listFlag(fs *flag.FlagSet, name, usage string, l *[]string) {
 
 // parse parses flags and refuses positional arguments (subcommands come first).
 func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q; subcommands are merge and eval, and they come first", fs.Arg(0))
+		return cli.UsageError{Err: fmt.Errorf("unexpected argument %q; subcommands are merge and eval, and they come first", fs.Arg(0))}
 	}
 	return nil
 }

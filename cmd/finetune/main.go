@@ -9,7 +9,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -17,7 +16,9 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/golem-ml/golem/backends"
 	"github.com/golem-ml/golem/finetune"
+	"github.com/golem-ml/golem/internal/cli"
 	"github.com/golem-ml/golem/train"
 )
 
@@ -25,16 +26,7 @@ const usage = `usage: finetune --base CKPT --data task.jsonl [flags]       fine-
        finetune merge --base CKPT --adapter LORA_RUN --out DIR   fold a LoRA adapter in (finetune merge -h)
        finetune eval --base CKPT --data test.jsonl [flags]      zero-/few-shot scores (finetune eval -h)`
 
-func main() {
-	err := run(os.Args[1:], os.Stdout, os.Stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return // -h printed the flags
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "finetune:", err)
-		os.Exit(1)
-	}
-}
+func main() { cli.Main("finetune", run) }
 
 func run(args []string, stdout, stderr io.Writer) error {
 	name := "train"
@@ -67,7 +59,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	backend, err := train.NewBackend(*backendName)
+	backend, err := backends.New(*backendName)
 	if err != nil {
 		return err
 	}

@@ -7,8 +7,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/golem-ml/golem/backends"
 	"github.com/golem-ml/golem/checkpoint"
 	"github.com/golem-ml/golem/finetune"
+	"github.com/golem-ml/golem/lora"
 	"github.com/golem-ml/golem/models/transformer"
 	"github.com/golem-ml/golem/tokenizer"
 	"github.com/golem-ml/golem/train"
@@ -24,7 +26,7 @@ func randomBase(t *testing.T) string {
 	cfg := train.DefaultConfig()
 	cfg.Model = transformer.Config{VocabSize: 257, SeqLen: 64, Layers: 1, Width: 32, Heads: 2, Bias: true, Tied: true}
 	cfg.Model.Defaults()
-	backend, err := train.NewBackend("go")
+	backend, err := backends.New("go")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +34,7 @@ func randomBase(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	files, err := tr.Files(train.State{}, tokenizer.NewByte())
+	files, err := tr.Files(checkpoint.State{}, tokenizer.NewByte())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,8 +60,8 @@ func TestCommand(t *testing.T) {
 	if err != nil || !strings.Contains(out, "(lora)") || !strings.Contains(out, "--- sample ---") {
 		t.Fatalf("train: %v\n%s", err, out)
 	}
-	last, err := finetune.ResolveCheckpoint(run1)
-	if err != nil || !checkpoint.Has(last, finetune.AdapterFile) {
+	last, err := checkpoint.Resolve(run1)
+	if err != nil || !checkpoint.Has(last, lora.AdapterFile) {
 		t.Fatalf("run folder %s has no adapter checkpoint: %v", run1, err)
 	}
 	out, err = call("merge", "--base", base, "--adapter", run1, "--out", merged)

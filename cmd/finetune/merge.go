@@ -5,8 +5,9 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/golem-ml/golem/backends"
 	"github.com/golem-ml/golem/finetune"
-	"github.com/golem-ml/golem/train"
+	"github.com/golem-ml/golem/internal/cli"
 )
 
 // mergeCmd is `finetune merge`: fold a LoRA adapter into a plain checkpoint.
@@ -21,9 +22,9 @@ func mergeCmd(fs *flag.FlagSet, args []string, base, backendName *string, stdout
 		return err
 	}
 	if *base == "" || *adapter == "" || *out == "" {
-		return fmt.Errorf("merge needs --base, --adapter and --out")
+		return cli.UsageError{Err: fmt.Errorf("merge needs --base, --adapter and --out")}
 	}
-	backend, err := train.NewBackend(*backendName)
+	backend, err := backends.New(*backendName)
 	if err != nil {
 		return err
 	}

@@ -10,63 +10,57 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"os"
+	"io"
 
 	"github.com/golem-ml/golem/generate"
-	"github.com/golem-ml/golem/train"
+	"github.com/golem-ml/golem/inference"
+	"github.com/golem-ml/golem/internal/cli"
 )
 
-func main() {
-	ckpt := flag.String("ckpt", "checkpoints/small", "checkpoint folder, or a run folder (its newest checkpoint)")
-	prompt := flag.String("prompt", "\n", "text to continue")
-	tokens := flag.Int("tokens", 50, "tokens to generate; prompt + tokens must fit the context unless --slide")
-	temperature := flag.Float64("temperature", 0.8, "sampling temperature; 0 = greedy")
-	topK := flag.Int("top-k", 40, "sample from the K most likely tokens; 0 = all")
-	topP := flag.Float64("top-p", 0, "sample from the smallest set of tokens whose probability reaches P; 0 = off")
-	seed := flag.Uint64("seed", 1, "random seed")
-	slide := flag.Bool("slide", false, "past the context, keep going with a sliding window (recomputes the window for every token)")
-	backendName := flag.String("backend", "", "compute backend (default: $GOMLX_BACKEND, else XLA if installed, else go)")
-	flag.Parse()
+func main() { cli.Main("sample", run) }
 
-	backend, err := train.NewInferenceBackend(*backendName)
-	if err != nil {
-		fail(err)
+func run(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("sample", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	ckpt := fs.String("ckpt", "checkpoints/small", "checkpoint folder, or a run folder (its newest checkpoint)")
+	prompt := fs.String("prompt", "\n", "text to continue")
+	tokens := fs.Int("tokens", 50, "tokens to generate; prompt + tokens must fit the context unless --slide")
+	temperature := fs.Float64("temperature", 0.8, "sampling temperature; 0 = greedy")
+	topK := fs.Int("top-k", 40, "sample from the K most likely tokens; 0 = all")
+	topP := fs.Float64("top-p", 0, "sample from the smallest set of tokens whose probability reaches P; 0 = off")
+	seed := fs.Uint64("seed", 1, "random seed")
+	slide := fs.Bool("slide", false, "past the context, keep going with a sliding window (recomputes the window for every token)")
+	backendName := fs.String("backend", "", "compute backend (default: $GOMLX_BACKEND, else XLA if installed, else go)")
+	if err := cli.Parse(fs, args); err != nil {
+		return err
 	}
-	t, tok, err := train.Load(*ckpt, backend)
+	m, e, err := inference.OpenEngine(*backendName, *ckpt, "")
 	if err != nil {
-		fail(err)
+		return err
 	}
+	tok := m.Tok
 	ids := generate.PromptIDs(tok, *prompt)
-	stops := generate.StopIDs(tok)
-	if *slide && len(ids)+*tokens > t.Cfg.Model.SeqLen {
-		g, err := generate.New(backend, t.Store, t.Cfg.Model, t.InferenceWeights)
-		if err == nil {
-			err = g.WriteSliding(tok, ids, generate.Options{MaxTokens: *tokens, Temperature: *temperature,
-				TopK: *topK, TopP: *topP, Seed: *seed, StopAt: tok.EOT()}, os.Stdout)
+	if *slide && len(ids)+*tokens > m.Cfg.SeqLen {
+		g, err := generate.New(m.Backend, m.Store, m.Cfg, m.Weights)
+		if err != nil {
+			return err
 		}
-		done(err)
-		return
-	}
-	e, err := generate.NewEngine(generate.Model{Backend: backend, Store: t.Store, Cfg: t.Cfg.Model, Weights: t.InferenceWeights, Tok: tok})
-	if err != nil {
-		fail(err)
+		err = g.WriteSliding(tok, ids, generate.Options{MaxTokens: *tokens, Temperature: *temperature,
+			TopK: *topK, TopP: *topP, Seed: *seed, StopAt: tok.EOT()}, stdout)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintln(stdout)
+		return err
 	}
 	_, err = e.WriteSample(context.Background(), ids, generate.Params{MaxTokens: *tokens, Temperature: *temperature,
-		TopK: *topK, TopP: *topP, Seed: *seed, StopIDs: stops}, os.Stdout)
-	if err != nil && len(ids)+*tokens > t.Cfg.Model.SeqLen {
-		err = fmt.Errorf("%w (or pass --slide)", err)
+		TopK: *topK, TopP: *topP, Seed: *seed, StopIDs: generate.StopIDs(tok)}, stdout)
+	if err != nil && len(ids)+*tokens > m.Cfg.SeqLen {
+		return fmt.Errorf("%w (or pass --slide)", err)
 	}
-	done(err)
-}
-
-func done(err error) {
 	if err != nil {
-		fail(err)
+		return err
 	}
-	fmt.Println()
-}
-
-func fail(err error) {
-	fmt.Fprintln(os.Stderr, "sample:", err)
-	os.Exit(1)
+	_, err = fmt.Fprintln(stdout)
+	return err
 }

@@ -1,4 +1,4 @@
-package train
+package backends
 
 import (
 	"math"
@@ -12,6 +12,8 @@ import (
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/layers/activation"
+
+	"github.com/gomlx/go-xla/compute/xla"
 )
 
 // TestWorkerPoolNeverDeadlocks runs, on the Go backend, the pattern that hangs upstream's worker
@@ -19,7 +21,7 @@ import (
 // over the pool (WaitToStart per chunk, then waits for them). Upstream's pool waits forever for a
 // free slot; third_party/compute's (go.mod replaces github.com/gomlx/compute with it) runs the
 // chunks on the caller. So this fails, by its watchdog, when the build links upstream's pool,
-// and NewBackend's parallel op execution would hang training.
+// and New's parallel op execution would hang training.
 func TestWorkerPoolNeverDeadlocks(t *testing.T) {
 	b, err := compute.NewWithConfig("go:parallelism=1,ops_parallel")
 	if err != nil {
@@ -60,5 +62,23 @@ func TestSIMDBuildTag(t *testing.T) {
 	}
 	if want := strings.Contains(exp, "simd") && !strings.Contains(exp, "nosimd"); simdBuild != want {
 		t.Errorf("GOEXPERIMENT=%q but simdBuild = %v", exp, simdBuild)
+	}
+}
+
+// With no name and no $GOMLX_BACKEND, New falls back to the Go backend where no PJRT plugin
+// is installed (as on the build machines); names it cannot create are errors, never panics.
+func TestNewFallsBackAndNeverPanics(t *testing.T) {
+	t.Setenv("GOMLX_BACKEND", "")
+	b, err := New("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(xla.GetAvailablePlugins()) == 0 && b.String() != "go" {
+		t.Errorf("no PJRT plugin installed, but New(\"\") chose %q", b.String())
+	}
+	for _, name := range []string{"nosuch", "xla:/nonexistent/pjrt_plugin.so"} {
+		if _, err := New(name); err == nil || !strings.Contains(err.Error(), "backend") {
+			t.Errorf("New(%q): %v, want an error naming the backend", name, err)
+		}
 	}
 }

@@ -1,7 +1,7 @@
 //go:build !goexperiment.simd
 
-package train
+package backends
 
 // simdBuild is false: built without GOEXPERIMENT=simd, the Go backend's matmuls run the
-// portable kernels, about 20x slower. NewBackend prints noSIMDWarning when it picks Go.
+// portable kernels, about 20x slower. New prints noSIMDWarning when it picks Go.
 const simdBuild = false

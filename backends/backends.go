@@ -1,4 +1,8 @@
-package train
+// Package backends picks and creates the compute backend (XLA with a PJRT plugin, or GoMLX's
+// pure-Go backend) for every command, test and notebook, so the rules (explicit name, then
+// $GOMLX_BACKEND, then XLA when a plugin is installed, else Go; never a download; never a
+// panic) live in one place.
+package backends
 
 import (
 	"fmt"
@@ -11,7 +15,7 @@ import (
 	"github.com/gomlx/go-xla/compute/xla"
 )
 
-// NewBackend picks the compute backend. An explicit name ("go", "xla", "xla:cuda",
+// New picks the compute backend. An explicit name ("go", "xla", "xla:cuda",
 // "xla:/abs/path/plugin.so") wins, then $GOMLX_BACKEND; otherwise XLA when a PJRT plugin is
 // installed, else GoMLX's pure-Go backend. It never downloads a plugin unless
 // GOMLX_NO_AUTO_INSTALL is explicitly set to 0/false, and it returns an error instead of panicking.
@@ -19,7 +23,7 @@ import (
 // The Go backend runs independent graph nodes in parallel. That is safe only with
 // third_party/compute's worker pool (go.mod replaces github.com/gomlx/compute with it):
 // upstream's can deadlock. TestWorkerPoolNeverDeadlocks fails on a build that links upstream's.
-func NewBackend(name string) (b compute.Backend, err error) {
+func New(name string) (b compute.Backend, err error) {
 	if v, ok := os.LookupEnv(xla.NoAutoInstallEnv); !ok || (v != "0" && v != "false") {
 		xla.EnableAutoInstall(false)
 	}
@@ -60,18 +64,18 @@ func NewBackend(name string) (b compute.Backend, err error) {
 // noSIMDWarning is printed when the Go backend runs in a binary built without SIMD kernels.
 const noSIMDWarning = "golem: built without GOEXPERIMENT=simd: the Go backend runs about 20x slower; rebuild with `make build` or `GOEXPERIMENT=simd go build`"
 
-// NewInferenceBackend is NewBackend for generation. On the Go backend it runs graph nodes one
+// ForInference is New for generation. On the Go backend it runs graph nodes one
 // at a time (ops_sequential): a decode step is a few hundred tiny ops, and running them in
 // parallel cost about 3x the CPU time in goroutine hand-offs (aidreams260K, bench/generate);
 // each matmul still uses every core. An explicit "go:..." configuration is kept as given.
-func NewInferenceBackend(name string) (compute.Backend, error) {
+func ForInference(name string) (compute.Backend, error) {
 	if name == "" {
 		name = os.Getenv(compute.ConfigEnvVar)
 	}
-	b, err := NewBackend(name)
+	b, err := New(name)
 	if err != nil || b.String() != "go" || (name != "" && name != "go") {
 		return b, err
 	}
 	b.Finalize()
-	return NewBackend("go:ops_sequential")
+	return New("go:ops_sequential")
 }

@@ -1,4 +1,7 @@
-package finetune
+// Package lora is low-rank adaptation of a transformer's matrices: the adapter's variables,
+// the weights function that reads W + (alpha/rank)·A·B, and its files in a checkpoint.
+// Fine-tuning trains an adapter (package finetune); inference loads one onto its base (Load).
+package lora
 
 import (
 	"bytes"
@@ -19,14 +22,12 @@ import (
 
 	"github.com/golem-ml/golem/models/transformer"
 	"github.com/golem-ml/golem/safetensors"
-	"github.com/golem-ml/golem/train"
 )
 
 // Files of an adapter (inside every checkpoint of a LoRA run).
 const (
 	AdapterFile       = "adapter.safetensors" // A and B of every target, "<target>/a", "<target>/b"
 	AdapterConfigFile = "adapter_config.json" // AdapterMeta
-	FinetuneFile      = "finetune.yaml"       // the resolved fine-tuning config
 )
 
 // Store paths of LoRA state.
@@ -38,6 +39,37 @@ const (
 var targetAliases = map[string][]string{
 	"q": {"q"}, "k": {"k"}, "v": {"v"}, "qkv": {"qkv"}, "o": {"o"}, "gate": {"gate"}, "up": {"up"}, "down": {"down"},
 	"lm_head": {"lm_head"}, "attn": {"qkv", "o"}, "mlp": {"gate", "up", "down"}, "all": {"qkv", "o", "gate", "up", "down"},
+}
+
+// Config is low-rank adaptation (the lora section of a fine-tuning config): each target matrix W [in, out] is read as
+// W + (alpha/rank)·A·B with A [in, rank] and B [rank, out] (B starts at zero) and only A and B train.
+type Config struct {
+	Rank    int     `yaml:"rank"`
+	Alpha   float64 `yaml:"alpha"`
+	Dropout float64 `yaml:"dropout"` // on the adapter's input features, one mask per step
+	// Targets: q, k, v (column blocks of the fused attention matrix), qkv, o, gate, up, down,
+	// lm_head; aliases attn (qkv, o), mlp (gate, up, down) and all (attn, mlp).
+	Targets []string `yaml:"targets"`
+}
+
+// Validate checks the keys of a lora section; errors name the key and the accepted values.
+func (l Config) Validate() error {
+	switch {
+	case l.Rank <= 0:
+		return fmt.Errorf("lora.rank: %d must be positive", l.Rank)
+	case l.Alpha <= 0:
+		return fmt.Errorf("lora.alpha: %g must be positive", l.Alpha)
+	case l.Dropout < 0 || l.Dropout >= 1:
+		return fmt.Errorf("lora.dropout: %g must be in [0, 1)", l.Dropout)
+	case len(l.Targets) == 0:
+		return fmt.Errorf("lora.targets: empty; name at least one of q, k, v, qkv, o, gate, up, down, lm_head, attn, mlp, all")
+	}
+	for _, t := range l.Targets {
+		if _, ok := targetAliases[t]; !ok {
+			return fmt.Errorf("lora.targets: %q is not one of q, k, v, qkv, o, gate, up, down, lm_head, attn, mlp, all", t)
+		}
+	}
+	return nil
 }
 
 // Target is one adapted block of a model matrix: columns [Col0, Col0+Cols) of Param [In, *].
@@ -61,7 +93,7 @@ type AdapterMeta struct {
 
 // Adapter holds the LoRA variables of a model in its store and reads the model through them.
 type Adapter struct {
-	Cfg     LoRAConfig
+	Cfg     Config
 	Model   transformer.Config
 	Targets []Target
 	Store   *model.Store
@@ -120,7 +152,7 @@ func ResolveTargets(m transformer.Config, names []string) ([]Target, error) {
 
 // NewAdapter creates the adapter variables in store: A from U(-1/sqrt(in), 1/sqrt(in)) seeded
 // per target (as PEFT's Kaiming init), B zero, so the adapted model starts equal to its base.
-func NewAdapter(store *model.Store, m transformer.Config, cfg LoRAConfig, seed uint64) (*Adapter, error) {
+func NewAdapter(store *model.Store, m transformer.Config, cfg Config, seed uint64) (*Adapter, error) {
 	ts, err := ResolveTargets(m, cfg.Targets)
 	if err != nil {
 		return nil, err
@@ -155,11 +187,11 @@ func NewAdapter(store *model.Store, m transformer.Config, cfg LoRAConfig, seed u
 	return a, nil
 }
 
-// Params are the optimized variables: every A and B.
-func (a *Adapter) Params() []train.Param {
-	var ps []train.Param
+// Paths are the store paths of the trained variables: every A and B.
+func (a *Adapter) Paths() []string {
+	var ps []string
 	for _, t := range a.Targets {
-		ps = append(ps, train.Param{Path: loraScope + t.Name + "/a", Decay: true}, train.Param{Path: loraScope + t.Name + "/b", Decay: true})
+		ps = append(ps, loraScope+t.Name+"/a", loraScope+t.Name+"/b")
 	}
 	return ps
 }

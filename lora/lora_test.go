@@ -1,4 +1,4 @@
-package finetune
+package lora
 
 import (
 	"testing"
@@ -10,6 +10,7 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/janpfeifer/must"
 
+	"github.com/golem-ml/golem/backends"
 	"github.com/golem-ml/golem/models/transformer"
 )
 
@@ -20,7 +21,7 @@ func TestAdapterDropoutOnlyInTrainingGraphs(t *testing.T) {
 	m := transformer.Config{VocabSize: 32, SeqLen: 8, Layers: 1, Width: 16, Heads: 2, MLPHidden: 32}
 	m.Defaults()
 	store := model.NewStore()
-	ad := must.M1(NewAdapter(store, m, LoRAConfig{Rank: 2, Alpha: 2, Dropout: 0.5, Targets: []string{"o"}}, 1))
+	ad := must.M1(NewAdapter(store, m, Config{Rank: 2, Alpha: 2, Dropout: 0.5, Targets: []string{"o"}}, 1))
 	tg := ad.Targets[0] // h0/attn/o on h0/attn/wo [In, Cols]
 	ones := make([]float32, ad.Cfg.Rank*tg.Cols)
 	for i := range ones {
@@ -32,8 +33,9 @@ func TestAdapterDropoutOnlyInTrainingGraphs(t *testing.T) {
 		return func(name string) *Node { return Zeros(g, shapes.Make(dtypes.Float32, tg.In, tg.Cols)) }
 	}
 	wrapped := ad.Wrap(base)
+	backend := must.M1(backends.New("go"))
 	read := func(training bool) []float32 {
-		exec := must.M1(model.NewExec(backend(), store, func(_ *model.Scope, x *Node) *Node {
+		exec := must.M1(model.NewExec(backend, store, func(_ *model.Scope, x *Node) *Node {
 			return Add(wrapped(x.Graph(), training)(tg.Param), x)
 		}))
 		return tensors.MustCopyFlatData[float32](exec.MustCall(tensors.FromScalar(float32(0)))[0])

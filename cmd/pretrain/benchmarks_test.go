@@ -1,4 +1,4 @@
-package evaluate
+package main
 
 import (
 	"context"
@@ -8,27 +8,30 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/golem-ml/golem/backends"
 	"github.com/golem-ml/golem/corpus"
+	"github.com/golem-ml/golem/evaluate"
 	"github.com/golem-ml/golem/train"
+	"github.com/janpfeifer/must"
 )
 
-// TestTrainHook pretrains a tiny model with TrainHook among its callbacks, as pretrain
+// TestBenchmarksHook pretrains a tiny model with benchmarks among its callbacks, as pretrain
 // --eval-tasks does: after each validation pass the tasks are scored on the live weights and
 // appended to out_dir/benchmarks.jsonl with the step.
-func TestTrainHook(t *testing.T) {
-	cfg, err := train.LoadConfig(filepath.Join("..", "configs", "tiny.yaml"), []string{"out_dir=" + t.TempDir(),
-		"data.train=[" + filepath.Join("..", "testdata", "tinyshakespeare.txt") + "]", "train.steps=4",
+func TestBenchmarksHook(t *testing.T) {
+	cfg, err := train.LoadConfig(filepath.Join("..", "..", "configs", "tiny.yaml"), []string{"out_dir=" + t.TempDir(),
+		"data.train=[" + filepath.Join("..", "..", "testdata", "tinyshakespeare.txt") + "]", "train.steps=4",
 		"train.eval_every=2", "train.eval_batches=1", "checkpoint.every=0", "sample.tokens=0"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	tasks, err := LoadTasks(tasksDir, []string{"copa", "arc_easy"})
+	tasks, err := evaluate.LoadTasks(filepath.Join("..", "..", "tasks"), []string{"copa", "arc_easy"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var log strings.Builder
-	hook := TrainHook(tasks, Options{DataDir: dataDir, Limit: 3, BootstrapIters: -1}, 4, &log)
-	opts := train.Options{Backend: backend(t), Text: corpus.TextSource{}, Quiet: true, Log: &log, Callbacks: []train.Callbacks{hook}}
+	hook := benchmarks(tasks, evaluate.Options{DataDir: filepath.Join("..", "..", "testdata", "evaldata"), Limit: 3, BootstrapIters: -1}, 4, &log)
+	opts := train.Options{Backend: must.M1(backends.New("go")), Text: corpus.TextSource{}, Quiet: true, Log: &log, Callbacks: []train.Callbacks{hook}}
 	if _, err := train.Pretrain(context.Background(), cfg, opts); err != nil {
 		t.Fatalf("%v\n%s", err, log.String())
 	}

@@ -1,4 +1,4 @@
-package evaluate
+package main
 
 import (
 	"encoding/json"
@@ -7,26 +7,27 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/golem-ml/golem/evaluate"
 	"github.com/golem-ml/golem/tokenizer"
 	"github.com/golem-ml/golem/train"
 )
 
-// TrainHook returns training callbacks (for train.Options.Callbacks) that score tasks on the
+// benchmarks returns training callbacks (for train.Options.Callbacks) that score tasks on the
 // weights being trained after each validation pass, print one line per metric to log and append
 // them, with the step, to out_dir/benchmarks.jsonl. An evaluation error is printed, never fatal
 // to the run.
-func TrainHook(tasks []*Task, opts Options, batchSize int, log io.Writer) train.Callbacks {
+func benchmarks(tasks []*evaluate.Task, opts evaluate.Options, batchSize int, log io.Writer) train.Callbacks {
 	return &trainHook{tasks: tasks, opts: opts, batchSize: batchSize, log: log}
 }
 
 type trainHook struct {
 	train.NoCallbacks
-	tasks     []*Task
-	opts      Options
+	tasks     []*evaluate.Task
+	opts      evaluate.Options
 	batchSize int
 	log       io.Writer
 	tok       tokenizer.Tokenizer // the run's, from OnStart
-	s         *Scorer             // made at the first validation pass
+	s         *evaluate.Scorer    // made at the first validation pass
 }
 
 func (h *trainHook) OnStart(_ *train.Trainer, tok tokenizer.Tokenizer) error {
@@ -45,13 +46,13 @@ func (h *trainHook) OnEval(t *train.Trainer, _ float64, _ bool) (bool, error) {
 func (h *trainHook) score(t *train.Trainer) {
 	if h.s == nil {
 		var err error
-		lm := LM{Backend: t.Backend, Store: t.Store, Cfg: t.Cfg.Model, Weights: t.InferenceWeights, Tok: h.tok}
-		if h.s, err = NewScorer(lm, h.batchSize); err != nil {
+		lm := evaluate.LM{Backend: t.Backend, Store: t.Store, Cfg: t.Cfg.Model, Weights: t.InferenceWeights, Tok: h.tok}
+		if h.s, err = evaluate.NewScorer(lm, h.batchSize); err != nil {
 			fmt.Fprintf(h.log, "\nbenchmarks: %v\n", err)
 			return
 		}
 	}
-	rep, err := Run(h.s, h.tasks, h.opts)
+	rep, err := evaluate.Run(h.s, h.tasks, h.opts)
 	if err != nil {
 		fmt.Fprintf(h.log, "\nbenchmarks at step %d: %v\n", t.Step, err)
 		return
@@ -70,7 +71,7 @@ func (h *trainHook) score(t *train.Trainer) {
 		fmt.Fprintf(h.log, "\nstep %d | %s: %.4f", t.Step, name, float64(m.Value))
 		line, _ := json.Marshal(struct {
 			Step int64 `json:"step"`
-			Metric
+			evaluate.Metric
 		}{t.Step, m})
 		f.Write(append(line, '\n'))
 	}
