@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/golem-ml/golem/generate"
 )
 
 // metricOutputs says which output types each metric applies to.
@@ -52,17 +54,6 @@ func appliesTo(outs, output string) bool {
 	return false
 }
 
-// argmax is the index of the largest value, the first on ties (numpy's argmax).
-func argmax(x []float64) int {
-	best := 0
-	for i, v := range x {
-		if v > x[best] {
-			best = i
-		}
-	}
-	return best
-}
-
 // ChoiceScores are the per-item multiple-choice metrics from the choices' log-likelihoods.
 // lengths normalise acc_norm (characters, as lm-eval's len(choice)) and acc_bytes (bytes).
 func ChoiceScores(lls []float64, choices []string, gold, trueChoices int) (acc, accNorm, accBytes, mc2 float64) {
@@ -77,7 +68,7 @@ func ChoiceScores(lls []float64, choices []string, gold, trueChoices int) (acc, 
 		}
 		return 0
 	}
-	return b2f(argmax(lls) == gold), b2f(argmax(norm) == gold), b2f(argmax(byByte) == gold), MC2(lls, trueChoices)
+	return b2f(generate.IndexOfMax(lls) == gold), b2f(generate.IndexOfMax(norm) == gold), b2f(generate.IndexOfMax(byByte) == gold), MC2(lls, trueChoices)
 }
 
 // MC2 is TruthfulQA's MC2: the probabilities of all choices normalised to sum to one, summed
@@ -86,7 +77,7 @@ func MC2(lls []float64, nTrue int) float64 {
 	if len(lls) == 0 {
 		return 0
 	}
-	m := lls[argmax(lls)]
+	m := lls[generate.IndexOfMax(lls)]
 	var all, pos float64
 	for i, l := range lls {
 		p := math.Exp(l - m) // the shift cancels in the ratio

@@ -118,9 +118,9 @@ func (s *sampler) pick(logits []float32) (id int, lp float64, top []TokenLogProb
 	}
 	switch {
 	case p.Temperature <= 0 && !penalized:
-		id = argmax32(logits)
+		id = IndexOfMax(logits)
 	case p.Temperature <= 0:
-		id = argmax64(l)
+		id = IndexOfMax(l)
 	default:
 		id = s.draw(l)
 	}
@@ -241,7 +241,7 @@ func topN(logits []float32, n int, lse float64) []TokenLogProb {
 }
 
 func logSumExp(logits []float32) float64 {
-	m := float64(logits[argmax32(logits)])
+	m := float64(logits[IndexOfMax(logits)])
 	var s float64
 	for _, x := range logits {
 		s += math.Exp(float64(x) - m)
@@ -249,17 +249,9 @@ func logSumExp(logits []float32) float64 {
 	return m + math.Log(s)
 }
 
-func argmax32(x []float32) int {
-	best := 0
-	for i, v := range x {
-		if v > x[best] {
-			best = i
-		}
-	}
-	return best
-}
-
-func argmax64(x []float64) int {
+// IndexOfMax is the index of the largest value, the first on ties (numpy's argmax): greedy decoding
+// and multiple-choice scoring pick with it.
+func IndexOfMax[T float32 | float64](x []T) int {
 	best := 0
 	for i, v := range x {
 		if v > x[best] {
