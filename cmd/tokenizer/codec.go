@@ -9,20 +9,23 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/golem-ml/golem/internal/cli"
 	"github.com/golem-ml/golem/tokenizer"
 )
 
+// loadFlag adds -t to fs, parses args and loads the tokenizer -t names.
 func loadFlag(fs *flag.FlagSet, args []string) (tokenizer.Tokenizer, error) {
 	path := fs.String("t", "", "tokenizer file or directory")
-	fs.Parse(args)
+	if err := cli.Parse(fs, args); err != nil {
+		return nil, err
+	}
 	if *path == "" {
 		return nil, fmt.Errorf("%s: -t TOKENIZER is required", fs.Name())
 	}
 	return tokenizer.LoadAny(*path)
 }
 
-func encode(args []string) error {
-	fs := flag.NewFlagSet("encode", flag.ExitOnError)
+func encode(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 	withSpecial := fs.Bool("special", false, "recognize special tokens in the text")
 	tok, err := loadFlag(fs, args)
 	if err != nil {
@@ -44,7 +47,7 @@ func encode(args []string) error {
 	} else {
 		ids = tok.Encode(text)
 	}
-	w := bufio.NewWriter(os.Stdout)
+	w := bufio.NewWriter(stdout)
 	for i, id := range ids {
 		if i > 0 {
 			w.WriteByte(' ')
@@ -55,8 +58,7 @@ func encode(args []string) error {
 	return w.Flush()
 }
 
-func decode(args []string) error {
-	fs := flag.NewFlagSet("decode", flag.ExitOnError)
+func decode(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 	tok, err := loadFlag(fs, args)
 	if err != nil {
 		return err
@@ -75,28 +77,26 @@ func decode(args []string) error {
 			return fmt.Errorf("decode: %q is not a token id", f)
 		}
 	}
-	_, err = os.Stdout.WriteString(tok.Decode(ids))
+	_, err = io.WriteString(stdout, tok.Decode(ids))
 	return err
 }
 
-func info(args []string) error {
-	fs := flag.NewFlagSet("info", flag.ExitOnError)
+func info(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 	tok, err := loadFlag(fs, args)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("type: %T\nvocab size: %d\nend of text: %d\n", tok, tok.VocabSize(), tok.EOT())
+	fmt.Fprintf(stdout, "type: %T\nvocab size: %d\nend of text: %d\n", tok, tok.VocabSize(), tok.EOT())
 	if b, ok := tok.(*tokenizer.BPE); ok {
-		fmt.Printf("pattern: %s\nspecial tokens: %q\n", b.Pattern(), b.SpecialTokens())
+		fmt.Fprintf(stdout, "pattern: %s\nspecial tokens: %q\n", b.Pattern(), b.SpecialTokens())
 	}
 	if s, ok := tok.(*tokenizer.SentencePiece); ok {
-		fmt.Printf("bos: %d\n", s.BOS())
+		fmt.Fprintf(stdout, "bos: %d\n", s.BOS())
 	}
 	return nil
 }
 
-func convert(args []string) error {
-	fs := flag.NewFlagSet("convert", flag.ExitOnError)
+func convert(fs *flag.FlagSet, args []string) error {
 	out := fs.String("o", "tokenizer.json", "output tokenizer.json")
 	tok, err := loadFlag(fs, args)
 	if err != nil {

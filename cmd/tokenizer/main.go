@@ -14,45 +14,45 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"io"
-	"os"
+
+	"github.com/golem-ml/golem/internal/cli"
 )
 
-func main() {
-	if len(os.Args) < 2 {
-		usage(os.Stderr, 2)
-	}
-	var err error
-	switch os.Args[1] {
-	case "train":
-		err = train(os.Args[2:])
-	case "encode":
-		err = encode(os.Args[2:])
-	case "decode":
-		err = decode(os.Args[2:])
-	case "info":
-		err = info(os.Args[2:])
-	case "convert":
-		err = convert(os.Args[2:])
-	case "-h", "-help", "--help", "help":
-		usage(os.Stdout, 0)
-	default:
-		usage(os.Stderr, 2)
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "tokenizer:", err)
-		os.Exit(1)
-	}
-}
-
-// usage prints the subcommands and exits with code (0 for -h, 2 for a wrong call).
-func usage(w io.Writer, code int) {
-	fmt.Fprintln(w, `usage: tokenizer train|encode|decode|info|convert [flags] [args]   (tokenizer SUBCOMMAND -h for its flags)
+const usage = `usage: tokenizer train|encode|decode|info|convert [flags] [args]   (tokenizer SUBCOMMAND -h for its flags)
   train  -vocab N [-pattern gpt2|cl100k] [-special list] [-min-freq N] [-format F] [-max-bytes N] -o tokenizer.json FILES...
   encode -t TOKENIZER [-special] [TEXT]   (TEXT from stdin if absent; prints ids)
   decode -t TOKENIZER IDS...             (ids from stdin if absent)
   info   -t TOKENIZER
-  convert -t TOKENIZER -o tokenizer.json   (any format LoadAny reads -> Hugging Face tokenizer.json)`)
-	os.Exit(code)
+  convert -t TOKENIZER -o tokenizer.json   (any format LoadAny reads -> Hugging Face tokenizer.json)`
+
+func main() { cli.Main("tokenizer", run) }
+
+// run picks the subcommand; each parses its own flags from a FlagSet printing to stderr.
+func run(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, usage)
+		return cli.ExitCode(2)
+	}
+	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	switch args[0] {
+	case "train":
+		return train(fs, args[1:], stderr)
+	case "encode":
+		return encode(fs, args[1:], stdout)
+	case "decode":
+		return decode(fs, args[1:], stdout)
+	case "info":
+		return info(fs, args[1:], stdout)
+	case "convert":
+		return convert(fs, args[1:])
+	case "-h", "-help", "--help", "help":
+		fmt.Fprintln(stdout, usage)
+		return nil
+	}
+	fmt.Fprintln(stderr, usage)
+	return cli.ExitCode(2)
 }

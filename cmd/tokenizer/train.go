@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"iter"
 	"os"
 	"strings"
@@ -11,12 +12,12 @@ import (
 
 	"github.com/golem-ml/golem/corpus"
 	"github.com/golem-ml/golem/data"
+	"github.com/golem-ml/golem/internal/cli"
 	"github.com/golem-ml/golem/tokenizer"
 	"github.com/schollz/progressbar/v3"
 )
 
-func train(args []string) error {
-	fs := flag.NewFlagSet("train", flag.ExitOnError)
+func train(fs *flag.FlagSet, args []string, stderr io.Writer) error {
 	vocab := fs.Int("vocab", 8192, "vocabulary size, including the 256 bytes and the special tokens")
 	pattern := fs.String("pattern", "gpt2", "pre-tokenization: gpt2 or cl100k")
 	special := fs.String("special", strings.Join(tokenizer.DefaultSpecialTokens, ","), "comma-separated special tokens")
@@ -26,7 +27,9 @@ func train(args []string) error {
 	maxBytes := fs.Int64("max-bytes", 0, "stop reading the corpus after this many bytes of text (0 = all)")
 	out := fs.String("o", "tokenizer.json", "output tokenizer.json")
 	quiet := fs.Bool("q", false, "no progress bars")
-	fs.Parse(args)
+	if err := cli.Parse(fs, args); err != nil {
+		return err
+	}
 	if fs.NArg() == 0 {
 		return errors.New("train: give corpus files (or globs)")
 	}
@@ -50,7 +53,7 @@ func train(args []string) error {
 	}
 	// The bar shows bytes without a rate: reading is driven by the pair counting, in bursts the
 	// bar's own rolling rate turns into GB/s; the closing line gives the real rate.
-	readBar := newBar(total, "reading corpus (bytes)", false, *quiet)
+	readBar := newBar(stderr, total, "reading corpus (bytes)", false, *quiet)
 	var readTime time.Duration
 	var mergeBar *progressbar.ProgressBar
 	problems := &corpus.Problems{MaxSamples: 10}
@@ -81,7 +84,7 @@ func train(args []string) error {
 			}
 			if mergeBar == nil {
 				readBar.Finish()
-				mergeBar = newBar(total, "merging", false, *quiet)
+				mergeBar = newBar(stderr, total, "merging", false, *quiet)
 			}
 			mergeBar.Set64(done)
 		},
@@ -99,18 +102,18 @@ func train(args []string) error {
 		return err
 	}
 	if n := problems.Total(); n > 0 {
-		fmt.Fprintf(os.Stderr, "%s skipped\n", data.Plural(n, "bad input record"))
+		fmt.Fprintf(stderr, "%s skipped\n", data.Plural(n, "bad input record"))
 	}
-	fmt.Fprintf(os.Stderr, "\nwrote %s: %d tokens (%d merges, %d special) from %.1f MB of text in %s (read and counted at %.1f MB/s)\n",
+	fmt.Fprintf(stderr, "\nwrote %s: %d tokens (%d merges, %d special) from %.1f MB of text in %s (read and counted at %.1f MB/s)\n",
 		*out, tok.VocabSize(), tok.VocabSize()-256-len(specials), len(specials),
 		float64(textBytes)/1e6, time.Since(start).Round(time.Millisecond), float64(textBytes)/1e6/max(readTime.Seconds(), 1e-9))
 	return nil
 }
 
-func newBar(max int64, desc string, bytes, quiet bool) *progressbar.ProgressBar {
+func newBar(w io.Writer, max int64, desc string, bytes, quiet bool) *progressbar.ProgressBar {
 	return progressbar.NewOptions64(max,
 		progressbar.OptionSetDescription(desc),
-		progressbar.OptionSetWriter(os.Stderr),
+		progressbar.OptionSetWriter(w),
 		progressbar.OptionShowBytes(bytes),
 		progressbar.OptionShowCount(),
 		progressbar.OptionSetWidth(30),
