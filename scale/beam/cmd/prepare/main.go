@@ -12,12 +12,13 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
-	"os"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx"
 	"github.com/golem-ml/golem/corpus"
+	"github.com/golem-ml/golem/internal/cli"
 	"github.com/golem-ml/golem/scale/beam/pipeline"
 )
 
@@ -36,35 +37,42 @@ var (
 	verbose    = flag.Bool("v", false, "show the runner's log (Prism logs every stage and the full job error)")
 )
 
-func main() {
-	flag.Usage = func() {
-		fmt.Fprintf(os.Stderr, "usage: prepare --runner prism|flink|spark|dataflow [beam flags] [flags] INPUT... (files, folders, globs)\n")
+const usage = "usage: prepare --runner prism|flink|spark|dataflow [beam flags] [flags] INPUT... (files, folders, globs)"
+
+func main() { cli.Main("prepare", run) }
+
+// run parses args into flag.CommandLine, not a FlagSet of its own: Beam registers its flags
+// (--runner, --endpoint, ...) there and reads them back with flag.Visit, and a worker started
+// by a runner parses its flags there too.
+func run(args []string, stdout, stderr io.Writer) error {
+	flag.CommandLine.Init("prepare", flag.ContinueOnError)
+	flag.CommandLine.SetOutput(stderr)
+	flag.CommandLine.Usage = func() {
+		fmt.Fprintln(stderr, usage)
 		flag.PrintDefaults()
 	}
-	flag.Parse()
+	if err := cli.Parse(flag.CommandLine, args); err != nil {
+		return err
+	}
 	beam.Init() // on a worker, this runs the worker and never returns
 	if !*verbose {
-		slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError + 1})))
+		slog.SetDefault(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError + 1})))
 	}
 	if flag.NArg() == 0 || *out == "" {
-		flag.Usage()
-		os.Exit(2)
+		flag.CommandLine.Usage()
+		return cli.ExitCode(2)
 	}
 	cfg := pipeline.Config{Inputs: flag.Args(), Out: *out, Workers: *workers, MaxBadFraction: *maxBad}
 	cfg.Read = corpus.ReadOptions{Format: *format, JSONL: corpus.JSONLOptions{TextField: *textField}}
 	var err error
 	choices := corpus.Choices{Filters: *filters, FilterFile: *filterFile, Languages: *langs, MinWords: *minWords, Dedup: *dedup, Tokenizer: *tokPath}
 	if cfg.Filters, cfg.Dedup, cfg.Tokenizer, err = choices.Resolve(); err != nil {
-		fail(err)
+		return err
 	}
 	rep, m, err := pipeline.Run(context.Background(), cfg, beamx.RunWithMetrics)
 	if err != nil {
-		fail(err)
+		return err
 	}
-	fmt.Fprintf(os.Stderr, "%s  %s\n", rep, m)
-}
-
-func fail(err error) {
-	fmt.Fprintln(os.Stderr, "prepare:", err)
-	os.Exit(1)
+	fmt.Fprintf(stderr, "%s  %s\n", rep, m)
+	return nil
 }

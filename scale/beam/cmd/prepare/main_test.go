@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/golem-ml/golem/corpus"
@@ -15,9 +16,15 @@ import (
 func TestCommand(t *testing.T) {
 	out := t.TempDir()
 	cc := "../../../../testdata/commoncrawl/"
-	os.Args = []string{"prepare", "--runner", "prism", "--out", out, "--filters", "minimal", "--workers", "2",
-		cc + "CC-MAIN-20190717121559-20190717143559-00140.jsonl.gz", cc + "whirlwind.warc.wet"}
-	main()
+	var stderr strings.Builder
+	err := run([]string{"--runner", "prism", "--out", out, "--filters", "minimal", "--workers", "2",
+		cc + "CC-MAIN-20190717121559-20190717143559-00140.jsonl.gz", cc + "whirlwind.warc.wet"}, &strings.Builder{}, &stderr)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "documents read") {
+		t.Errorf("no report on stderr:\n%s", stderr.String())
+	}
 	b, err := os.ReadFile(filepath.Join(out, "report.json"))
 	if err != nil {
 		t.Fatal(err)
