@@ -9,17 +9,14 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/golem-ml/golem/chattemplate"
 	"github.com/golem-ml/golem/data"
+	"github.com/golem-ml/golem/internal/jsonrec"
 )
 
-// Segment is a piece of an example's text and whether its tokens are trained by default
-// (completions and assistant turns are; prompts, user turns and template markup before the
-// answer are not). Markup pieces come from the chat template and may hold special tokens.
-type Segment struct {
-	Text   string
-	Train  bool
-	Markup bool
-}
+// Segment is a piece of an example's text and whether its tokens are trained by default; chat
+// templates render into the same pieces.
+type Segment = chattemplate.Segment
 
 // Example is one usable record, rendered as segments.
 type Example struct {
@@ -162,7 +159,7 @@ func (d *Dataset) Report(w io.Writer, what string, show int) {
 // ReadFiles reads every file as JSONL (or a JSON array of objects) and renders its records.
 // Only unreadable files are errors; bad records become Problems.
 func ReadFiles(files []string, dc DataConfig) (*Dataset, error) {
-	tmpl, err := LoadTemplate(dc.Template)
+	tmpl, err := chattemplate.Load(dc.Template)
 	if err != nil {
 		return nil, err
 	}
@@ -181,7 +178,7 @@ func ReadFiles(files []string, dc DataConfig) (*Dataset, error) {
 
 // ReadBytes is ReadFiles for one in-memory file called name.
 func ReadBytes(name string, b []byte, dc DataConfig) (*Dataset, error) {
-	tmpl, err := LoadTemplate(dc.Template)
+	tmpl, err := chattemplate.Load(dc.Template)
 	if err != nil {
 		return nil, err
 	}
@@ -189,7 +186,7 @@ func ReadBytes(name string, b []byte, dc DataConfig) (*Dataset, error) {
 	return ds, ds.add(name, b, dc, tmpl)
 }
 
-func (ds *Dataset) add(file string, b []byte, dc DataConfig, tmpl *Template) error {
+func (ds *Dataset) add(file string, b []byte, dc DataConfig, tmpl *chattemplate.Template) error {
 	record := func(line int, raw []byte) {
 		ds.Records++
 		where := fmt.Sprintf("%s:%d", file, line)
@@ -328,7 +325,7 @@ func fill(tmpl string, rec map[string]any) (string, error) {
 			return "", fmt.Errorf("template %q: unclosed {", tmpl)
 		}
 		key := tmpl[i+1 : i+j]
-		s, err := str(rec, key, true)
+		s, err := jsonrec.String(rec, key, true)
 		if err != nil {
 			return "", err
 		}
@@ -336,26 +333,6 @@ func fill(tmpl string, rec map[string]any) (string, error) {
 		i += j
 	}
 	return b.String(), nil
-}
-
-// str reads a string field; numbers and booleans are accepted as their JSON text.
-func str(rec map[string]any, key string, required bool) (string, error) {
-	v, ok := rec[key]
-	if !ok || v == nil {
-		if required {
-			return "", fmt.Errorf("missing field %q", key)
-		}
-		return "", nil
-	}
-	switch x := v.(type) {
-	case string:
-		return x, nil
-	case json.Number:
-		return x.String(), nil
-	case bool:
-		return fmt.Sprint(x), nil
-	}
-	return "", fmt.Errorf("field %q is a %s, want a string", key, jsonType(v))
 }
 
 func jsonTypeName(v any) string {
@@ -369,15 +346,5 @@ func jsonTypeName(v any) string {
 	case bool:
 		return "boolean"
 	}
-	return jsonType(v)
-}
-
-func jsonType(v any) string {
-	switch v.(type) {
-	case map[string]any:
-		return "JSON object"
-	case []any:
-		return "JSON list"
-	}
-	return fmt.Sprintf("%T", v)
+	return jsonrec.Type(v)
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/janpfeifer/must"
 
+	"github.com/golem-ml/golem/chattemplate"
 	"github.com/golem-ml/golem/tokenizer"
 )
 
@@ -135,16 +136,16 @@ func TestChatTemplates(t *testing.T) {
 	if e.Prompt() != "[user] Capital of France?\n[bot] Paris. [end]\n[user] And of Italy?\n[bot] " || e.Answer() != "Rome." {
 		t.Errorf("prompt %q answer %q", e.Prompt(), e.Answer())
 	}
-	tmpl := must.M1(LoadTemplate("chatml"))
+	tmpl := must.M1(chattemplate.Load("chatml"))
 	if p := must.M1(tmpl.GenerationPrompt([]map[string]any{{"role": "user", "content": "hi"}})); p != "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n" {
 		t.Errorf("generation prompt %q", p)
 	}
-	for name := range Templates {
+	for name := range chattemplate.Templates {
 		if _, err := ReadFiles([]string{sft("chat.jsonl")}, dataCfg(func(dc *DataConfig) { dc.Template = name })); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
-	if _, err := LoadTemplate("nonesuch"); err == nil || !strings.Contains(err.Error(), "chatml") {
+	if _, err := chattemplate.Load("nonesuch"); err == nil || !strings.Contains(err.Error(), "chatml") {
 		t.Errorf("unknown template: %v", err)
 	}
 }

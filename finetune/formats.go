@@ -3,6 +3,9 @@ package finetune
 import (
 	"fmt"
 	"strings"
+
+	"github.com/golem-ml/golem/chattemplate"
+	"github.com/golem-ml/golem/internal/jsonrec"
 )
 
 // dataFormat is one fine-tuning data format (data.format). formatTable is the one place each
@@ -14,21 +17,21 @@ type dataFormat struct {
 	// detect reports whether a record that has these keys is of this format.
 	detect func(has func(key string) bool) bool
 	// render turns a (field-mapped) record into segments and, for classification, its label.
-	render func(rec map[string]any, tmpl *Template) (segs []Segment, label string, err error)
+	render func(rec map[string]any, tmpl *chattemplate.Template) (segs []Segment, label string, err error)
 }
 
 // formatTable is in detection order: a record is of the first format whose keys it has.
 var formatTable = []dataFormat{
 	{name: "chat", keys: "messages",
 		detect: func(has func(string) bool) bool { return has("messages") },
-		render: func(rec map[string]any, tmpl *Template) ([]Segment, string, error) {
+		render: func(rec map[string]any, tmpl *chattemplate.Template) ([]Segment, string, error) {
 			segs, err := tmpl.Render(rec["messages"])
 			return segs, "", err
 		}},
 	{name: "prompt_completion", keys: "prompt+completion",
 		detect: func(has func(string) bool) bool { return has("prompt") || has("completion") },
-		render: func(rec map[string]any, _ *Template) ([]Segment, string, error) {
-			p, err := str(rec, "prompt", true) // an empty prompt is allowed (unconditional completion)
+		render: func(rec map[string]any, _ *chattemplate.Template) ([]Segment, string, error) {
+			p, err := jsonrec.String(rec, "prompt", true) // an empty prompt is allowed (unconditional completion)
 			if err != nil {
 				return nil, "", err
 			}
@@ -40,7 +43,7 @@ var formatTable = []dataFormat{
 		}},
 	{name: "classification", keys: "text+label",
 		detect: func(has func(string) bool) bool { return has("text") && has("label") },
-		render: func(rec map[string]any, _ *Template) ([]Segment, string, error) {
+		render: func(rec map[string]any, _ *chattemplate.Template) ([]Segment, string, error) {
 			t, err := nonEmpty(rec, "text")
 			if err != nil {
 				return nil, "", err
@@ -53,18 +56,18 @@ var formatTable = []dataFormat{
 		}},
 	{name: "text", keys: "text",
 		detect: func(has func(string) bool) bool { return has("text") },
-		render: func(rec map[string]any, _ *Template) ([]Segment, string, error) {
+		render: func(rec map[string]any, _ *chattemplate.Template) ([]Segment, string, error) {
 			t, err := nonEmpty(rec, "text")
 			return []Segment{{Text: t, Train: true}}, "", err
 		}},
 	{name: "alpaca", keys: "instruction+output",
 		detect: func(has func(string) bool) bool { return has("instruction") && has("output") },
-		render: func(rec map[string]any, _ *Template) ([]Segment, string, error) {
+		render: func(rec map[string]any, _ *chattemplate.Template) ([]Segment, string, error) {
 			in, err := nonEmpty(rec, "instruction")
 			if err != nil {
 				return nil, "", err
 			}
-			ctx, err := str(rec, "input", false)
+			ctx, err := jsonrec.String(rec, "input", false)
 			if err != nil {
 				return nil, "", err
 			}
@@ -79,7 +82,7 @@ var formatTable = []dataFormat{
 		}},
 	{name: "qa", keys: "question+answer",
 		detect: func(has func(string) bool) bool { return has("question") && has("answer") },
-		render: func(rec map[string]any, _ *Template) ([]Segment, string, error) {
+		render: func(rec map[string]any, _ *chattemplate.Template) ([]Segment, string, error) {
 			q, err := nonEmpty(rec, "question")
 			if err != nil {
 				return nil, "", err
@@ -140,7 +143,7 @@ func detect(rec map[string]any) (*dataFormat, bool) {
 }
 
 // example renders a (field-mapped) record of this format.
-func (f *dataFormat) example(rec map[string]any, tmpl *Template) (Example, error) {
+func (f *dataFormat) example(rec map[string]any, tmpl *chattemplate.Template) (Example, error) {
 	segs, label, err := f.render(rec, tmpl)
 	if err != nil {
 		return Example{Format: f.name}, err
@@ -150,7 +153,7 @@ func (f *dataFormat) example(rec map[string]any, tmpl *Template) (Example, error
 
 // nonEmpty is a required string field that is not blank.
 func nonEmpty(rec map[string]any, key string) (string, error) {
-	s, err := str(rec, key, true)
+	s, err := jsonrec.String(rec, key, true)
 	if err == nil && strings.TrimSpace(s) == "" {
 		err = fmt.Errorf("empty %q", key)
 	}

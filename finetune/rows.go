@@ -16,24 +16,13 @@ type Tokens struct {
 	Train   []bool
 }
 
-// specialEncoder is implemented by tokenizers that know special tokens (BPE, SentencePiece).
-type specialEncoder interface {
-	EncodeWithSpecial(text string, allowed ...string) []int
-}
-
 // Tokenize encodes an example segment by segment (so masks align with segment boundaries),
 // appending the end-of-text id as a trained target when the tokenizer has one: the model
 // learns to stop. trainAll marks every id as a target.
 func Tokenize(ex *Example, tok tokenizer.Tokenizer, trainAll bool) Tokens {
 	t := Tokens{Where: ex.Where}
 	for _, s := range ex.Segments {
-		var ids []int
-		if se, ok := tok.(specialEncoder); ok && s.Markup {
-			ids = se.EncodeWithSpecial(s.Text)
-		} else {
-			ids = tok.Encode(s.Text)
-		}
-		for _, id := range ids {
+		for _, id := range s.Encode(tok) {
 			t.IDs = append(t.IDs, int32(id))
 			t.Train = append(t.Train, s.Train || trainAll)
 		}

@@ -34,7 +34,7 @@ type Options struct {
 }
 
 // ChatTemplate renders a conversation (ending with a user turn) into the prompt ids a model
-// answers, and the end-of-turn text a reply stops at. finetune.Template is one (cmd/serve
+// answers, and the end-of-turn text a reply stops at. chattemplate.Template is one (cmd/serve
 // passes --template, chatml by default).
 type ChatTemplate interface {
 	ChatPrompt(messages []map[string]any, tok tokenizer.Tokenizer) (ids []int, stop string, err error)

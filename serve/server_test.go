@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/golem-ml/golem/chattemplate"
 	"github.com/golem-ml/golem/finetune"
 	"github.com/golem-ml/golem/generate"
 	"github.com/golem-ml/golem/inference"
@@ -21,7 +22,7 @@ import (
 func newTestServer(t testing.TB, opts Options) (*Server, *inference.Model, *generate.Engine, *httptest.Server) {
 	m, e := testmodel.Aidreams(t)
 	if opts.Template == nil {
-		opts.Template, _ = finetune.LoadTemplate("chatml") // what cmd/serve passes by default
+		opts.Template, _ = chattemplate.Load("chatml") // what cmd/serve passes by default
 	}
 	s := New(e, m.Tok, opts)
 	hs := httptest.NewServer(s.Handler())

@@ -14,7 +14,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/golem-ml/golem/finetune"
+	"github.com/golem-ml/golem/chattemplate"
 	"github.com/golem-ml/golem/generate"
 	"github.com/golem-ml/golem/inference"
 	"github.com/golem-ml/golem/internal/cli"
@@ -45,7 +45,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if *once && *prompt == "" {
 		return cli.UsageError{Err: fmt.Errorf("--no-interactive needs --prompt")}
 	}
-	tmpl, err := finetune.LoadTemplate(*template)
+	tmpl, err := chattemplate.Load(*template)
 	if err != nil {
 		return err
 	}

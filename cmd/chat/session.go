@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/golem-ml/golem/finetune"
+	"github.com/golem-ml/golem/chattemplate"
 	"github.com/golem-ml/golem/generate"
 	"github.com/golem-ml/golem/tokenizer"
 )
@@ -15,7 +15,7 @@ import (
 type session struct {
 	e       *generate.Engine
 	tok     tokenizer.Tokenizer
-	tmpl    *finetune.Template
+	tmpl    *chattemplate.Template
 	system  string
 	params  generate.Params // MaxTokens is the reply budget
 	history []map[string]any

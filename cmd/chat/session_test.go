@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/golem-ml/golem/finetune"
+	"github.com/golem-ml/golem/chattemplate"
 	"github.com/golem-ml/golem/generate"
 	"github.com/golem-ml/golem/internal/cli"
 	"github.com/golem-ml/golem/internal/testmodel"
@@ -17,7 +17,7 @@ import (
 // the text returned, and a long conversation keeps fitting by dropping its oldest exchanges.
 func TestSessionStreamsAndKeepsHistoryInContext(t *testing.T) {
 	fm, e := testmodel.Aidreams(t)
-	tmpl, _ := finetune.LoadTemplate("plain")
+	tmpl, _ := chattemplate.Load("plain")
 	s := &session{e: e, tok: fm.Tok, tmpl: tmpl, system: "You dream.", params: generate.Params{MaxTokens: 30, StopIDs: generate.StopIDs(fm.Tok)}}
 	for turn := 0; turn < 6; turn++ {
 		var out strings.Builder

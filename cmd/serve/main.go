@@ -20,7 +20,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/golem-ml/golem/finetune"
+	"github.com/golem-ml/golem/chattemplate"
 	"github.com/golem-ml/golem/inference"
 	"github.com/golem-ml/golem/internal/cli"
 	"github.com/golem-ml/golem/serve"
@@ -44,7 +44,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
-	tmpl, err := finetune.LoadTemplate(*template)
+	tmpl, err := chattemplate.Load(*template)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,9 @@
-package finetune
+// Package chattemplate renders chat messages ({role, content} lists) into text and token ids
+// with a chat template (chatml, llama2, zephyr, alpaca, plain, or one read from a file). Training
+// (package finetune: loss masks over the segments) and generation (cmd/chat, package serve: the
+// prompt a model answers and the text its turn ends at) share it, so a model is prompted exactly
+// as it was fine-tuned, and the generating side links no training code.
+package chattemplate
 
 import (
 	"fmt"
@@ -8,8 +13,32 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/golem-ml/golem/internal/jsonrec"
 	"github.com/golem-ml/golem/tokenizer"
 )
+
+// Segment is a piece of rendered text and whether its tokens are trained by default
+// (completions and assistant turns are; prompts, user turns and template markup before the
+// answer are not). Markup pieces come from the chat template and may hold special tokens.
+type Segment struct {
+	Text   string
+	Train  bool
+	Markup bool
+}
+
+// specialEncoder is implemented by tokenizers that know special tokens (BPE, SentencePiece).
+type specialEncoder interface {
+	EncodeWithSpecial(text string, allowed ...string) []int
+}
+
+// Encode encodes the segment's text; markup is encoded with the tokenizer's special tokens
+// where it has them (so <|im_start|> is one id), the rest as plain text.
+func (s Segment) Encode(tok tokenizer.Tokenizer) []int {
+	if se, ok := tok.(specialEncoder); ok && s.Markup {
+		return se.EncodeWithSpecial(s.Text)
+	}
+	return tok.Encode(s.Text)
+}
 
 // Template renders chat messages into text. System and User hold {content}; an assistant turn
 // is AssistantPrefix (not trained) + content + AssistantSuffix (trained, so the model learns to
@@ -38,9 +67,9 @@ var Templates = map[string]Template{
 	"plain": {Name: "plain", System: "{content}\n", User: "User: {content}\n", AssistantPrefix: "Assistant: ", AssistantSuffix: "\n"},
 }
 
-// LoadTemplate returns a built-in template by name ("" = chatml) or reads one from a YAML or
+// Load returns a built-in template by name ("" = chatml) or reads one from a YAML or
 // JSON file with the keys of Template.
-func LoadTemplate(nameOrPath string) (*Template, error) {
+func Load(nameOrPath string) (*Template, error) {
 	if nameOrPath == "" {
 		nameOrPath = "chatml"
 	}
@@ -82,7 +111,7 @@ func (t *Template) Render(messages any) ([]Segment, error) {
 		if messages == nil {
 			return nil, fmt.Errorf("missing field \"messages\"")
 		}
-		return nil, fmt.Errorf("field \"messages\" is a %s, want a list of {role, content}", jsonType(messages))
+		return nil, fmt.Errorf("field \"messages\" is a %s, want a list of {role, content}", jsonrec.Type(messages))
 	}
 	if len(list) == 0 {
 		return nil, fmt.Errorf("empty \"messages\"")
@@ -104,13 +133,13 @@ func (t *Template) Render(messages any) ([]Segment, error) {
 	for i, m := range list {
 		obj, ok := m.(map[string]any)
 		if !ok {
-			return nil, fmt.Errorf("messages[%d] is a %s, want {role, content}", i, jsonType(m))
+			return nil, fmt.Errorf("messages[%d] is a %s, want {role, content}", i, jsonrec.Type(m))
 		}
-		role, err := str(obj, "role", true)
+		role, err := jsonrec.String(obj, "role", true)
 		if err != nil {
 			return nil, fmt.Errorf("messages[%d]: %w", i, err)
 		}
-		content, err := str(obj, "content", true)
+		content, err := jsonrec.String(obj, "content", true)
 		if err != nil {
 			return nil, fmt.Errorf("messages[%d]: %w", i, err)
 		}
@@ -149,46 +178,49 @@ func (t *Template) Render(messages any) ([]Segment, error) {
 	return segs, nil
 }
 
-// renderWithReply renders messages followed by a placeholder assistant reply ("x"), so the
-// segments hold the assistant prefix a model's answer follows.
-func (t *Template) renderWithReply(messages []map[string]any) ([]Segment, error) {
+// promptSegments renders messages followed by a placeholder assistant reply and returns the
+// segments before that reply: the conversation and the assistant prefix a model's answer follows.
+func (t *Template) promptSegments(messages []map[string]any) ([]Segment, error) {
 	list := make([]any, len(messages)+1)
 	for i, m := range messages {
 		list[i] = m
 	}
 	list[len(messages)] = map[string]any{"role": "assistant", "content": "x"}
-	return t.Render(list)
+	segs, err := t.Render(list)
+	if err != nil {
+		return nil, err
+	}
+	cut := len(segs)
+	for cut > 0 && !(segs[cut-1].Train && !segs[cut-1].Markup) { // the placeholder reply
+		cut--
+	}
+	return segs[:cut-1], nil
 }
 
 // GenerationPrompt renders messages (ending with a user turn) plus the assistant prefix, the
 // text a model continues to answer.
 func (t *Template) GenerationPrompt(messages []map[string]any) (string, error) {
-	segs, err := t.renderWithReply(messages)
+	segs, err := t.promptSegments(messages)
 	if err != nil {
 		return "", err
 	}
-	ex := Example{Segments: segs}
-	return ex.Prompt(), nil
+	var b strings.Builder
+	for _, s := range segs {
+		b.WriteString(s.Text)
+	}
+	return b.String(), nil
 }
 
 // ChatPrompt renders messages plus the assistant prefix into the ids a model continues to
 // answer, tokenized as training tokenizes them (markup as special tokens where the tokenizer has
 // them), and returns the end-of-turn text (the assistant suffix, trimmed) a reply stops at.
 func (t *Template) ChatPrompt(messages []map[string]any, tok tokenizer.Tokenizer) (ids []int, stop string, err error) {
-	segs, err := t.renderWithReply(messages)
+	segs, err := t.promptSegments(messages)
 	if err != nil {
 		return nil, "", err
 	}
-	cut := len(segs)
-	for cut > 0 && !(segs[cut-1].Train && !segs[cut-1].Markup) { // the placeholder reply
-		cut--
-	}
-	tk := Tokenize(&Example{Segments: segs[:cut-1]}, tok, false)
-	for _, id := range tk.IDs {
-		ids = append(ids, int(id))
-	}
-	if tok.EOT() >= 0 {
-		ids = ids[:len(ids)-1]
+	for _, s := range segs {
+		ids = append(ids, s.Encode(tok)...)
 	}
 	return ids, strings.TrimSpace(t.AssistantSuffix), nil
 }
