@@ -15,6 +15,7 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/golem-ml/golem/backends"
+	"github.com/golem-ml/golem/chattemplate"
 	"github.com/golem-ml/golem/checkpoint"
 	"github.com/golem-ml/golem/config"
 	"github.com/golem-ml/golem/generate"
@@ -211,4 +212,18 @@ func OpenEngine(backendName, path, adapter string) (*Model, *generate.Engine, er
 		return nil, nil, fmt.Errorf("compiling the generation engine for %s: %w", m.Dir, err)
 	}
 	return m, e, nil
+}
+
+// OpenChat is what the chat commands (chat, serve) start with: the chat template (a built-in
+// name or a file, read first so a bad one fails before the weights load), then OpenEngine.
+func OpenChat(backendName, path, adapter, template string) (*Model, *generate.Engine, *chattemplate.Template, error) {
+	tmpl, err := chattemplate.Load(template)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	m, e, err := OpenEngine(backendName, path, adapter)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return m, e, tmpl, nil
 }

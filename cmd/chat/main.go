@@ -14,7 +14,6 @@ import (
 	"os"
 	"strings"
 
-	"github.com/golem-ml/golem/chattemplate"
 	"github.com/golem-ml/golem/generate"
 	"github.com/golem-ml/golem/inference"
 	"github.com/golem-ml/golem/internal/cli"
@@ -45,11 +44,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if *once && *prompt == "" {
 		return cli.UsageError{Err: fmt.Errorf("--no-interactive needs --prompt")}
 	}
-	tmpl, err := chattemplate.Load(*template)
-	if err != nil {
-		return err
-	}
-	m, e, err := inference.OpenEngine(*backendName, *ckpt, *adapter)
+	m, e, tmpl, err := inference.OpenChat(*backendName, *ckpt, *adapter, *template)
 	if err != nil {
 		return err
 	}

@@ -20,7 +20,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/golem-ml/golem/chattemplate"
 	"github.com/golem-ml/golem/inference"
 	"github.com/golem-ml/golem/internal/cli"
 	"github.com/golem-ml/golem/serve"
@@ -44,11 +43,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
-	tmpl, err := chattemplate.Load(*template)
-	if err != nil {
-		return err
-	}
-	m, e, err := inference.OpenEngine(*backendName, *ckpt, *adapter)
+	m, e, tmpl, err := inference.OpenChat(*backendName, *ckpt, *adapter, *template)
 	if err != nil {
 		return err
 	}
