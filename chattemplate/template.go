@@ -83,19 +83,19 @@ func Load(nameOrPath string) (*Template, error) {
 			names = append(names, n)
 		}
 		sort.Strings(names)
-		return nil, fmt.Errorf("data.template: %q is neither a built-in template (%s) nor a readable file: %v", nameOrPath, strings.Join(names, ", "), err)
+		return nil, fmt.Errorf("chat template %q is neither a built-in template (%s) nor a readable file: %v", nameOrPath, strings.Join(names, ", "), err)
 	}
 	var t Template
 	dec := yaml.NewDecoder(strings.NewReader(string(b)))
 	dec.KnownFields(true)
 	if err := dec.Decode(&t); err != nil {
-		return nil, fmt.Errorf("data.template %s: %v (keys: name, bos, system, user, assistant_prefix, assistant_suffix, default_system)", nameOrPath, err)
+		return nil, fmt.Errorf("chat template %s: %v (keys: name, bos, system, user, assistant_prefix, assistant_suffix, default_system)", nameOrPath, err)
 	}
 	if !strings.Contains(t.User, "{content}") {
-		return nil, fmt.Errorf("data.template %s: user %q has no {content}", nameOrPath, t.User)
+		return nil, fmt.Errorf("chat template %s: user %q has no {content}", nameOrPath, t.User)
 	}
 	if t.System != "" && !strings.Contains(t.System, "{content}") {
-		return nil, fmt.Errorf("data.template %s: system %q has no {content}", nameOrPath, t.System)
+		return nil, fmt.Errorf("chat template %s: system %q has no {content}", nameOrPath, t.System)
 	}
 	if t.Name == "" {
 		t.Name = nameOrPath

@@ -161,7 +161,7 @@ func (d *Dataset) Report(w io.Writer, what string, show int) {
 func ReadFiles(files []string, dc DataConfig) (*Dataset, error) {
 	tmpl, err := chattemplate.Load(dc.Template)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("data.template: %w", err)
 	}
 	ds := &Dataset{}
 	for _, f := range files {
@@ -180,7 +180,7 @@ func ReadFiles(files []string, dc DataConfig) (*Dataset, error) {
 func ReadBytes(name string, b []byte, dc DataConfig) (*Dataset, error) {
 	tmpl, err := chattemplate.Load(dc.Template)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("data.template: %w", err)
 	}
 	ds := &Dataset{}
 	return ds, ds.add(name, b, dc, tmpl)
