@@ -125,8 +125,8 @@ func (m *Model) decodeAttention(x *Node, p string, B int, cos, sin, pastK, pastV
 	S := pastK.Shape().Dim(3)
 	old := DotGeneral(q, []int{3}, []int{0, 1}, ConvertDType(pastK, q.DType()), []int{2}, []int{0, 1}) // [B, K, G, S]
 	old = Add(ConvertDType(old, dtypes.Float32), mask)
-	self := ConvertDType(ReduceAndKeep(Mul(q, k), ReduceSum, -1), dtypes.Float32) // [B, K, G, 1]
-	probs := ConvertDType(softmax(Concatenate([]*Node{old, self}, -1)), v.DType())  // [B, K, G, S+1]
+	self := ConvertDType(ReduceAndKeep(Mul(q, k), ReduceSum, -1), dtypes.Float32)  // [B, K, G, 1]
+	probs := ConvertDType(softmax(Concatenate([]*Node{old, self}, -1)), v.DType()) // [B, K, G, S+1]
 	o := DotGeneral(Slice(probs, AxisRange(), AxisRange(), AxisRange(), AxisRange(0, S)), []int{3}, []int{0, 1},
 		ConvertDType(pastV, v.DType()), []int{2}, []int{0, 1}) // [B, K, G, D]
 	o = Add(o, Mul(Slice(probs, AxisRange(), AxisRange(), AxisRange(), AxisRange(S)), v))
