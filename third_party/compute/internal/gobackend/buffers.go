@@ -3,9 +3,9 @@
 package gobackend
 
 import (
-	"math/bits"
 	stderrors "errors"
 	"fmt"
+	"math/bits"
 	"reflect"
 	"strings"
 	"sync"
