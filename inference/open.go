@@ -7,7 +7,6 @@ package inference
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/gomlx/compute"
 	. "github.com/gomlx/gomlx/core/graph"
@@ -138,28 +137,16 @@ func (m *Model) loadParams() error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", file, err)
 	}
-	params := m.Cfg.ParamShapes()
-	for _, p := range params {
-		st, ok := f.Tensors[p.Name]
-		if !ok {
-			return fmt.Errorf("%s: missing parameter %s", file, p.Name)
-		}
-		if !slices.Equal(st.Shape, p.Dims) {
-			return fmt.Errorf("%s: %s has shape %v, the model wants %v", file, p.Name, st.Shape, p.Dims)
-		}
-		data, err := st.Float32s()
+	if err := m.Cfg.CheckTensors(file, f.Shapes()); err != nil {
+		return err
+	}
+	for _, p := range m.Cfg.ParamShapes() {
+		data, err := f.Tensors[p.Name].Float32s()
 		if err != nil {
 			return fmt.Errorf("%s: %s: %w", file, p.Name, err)
 		}
 		if _, err := m.Store.CreateVariable(paramScope+p.Name, tensors.FromFlatDataAndDimensions(data, p.Dims...)); err != nil {
 			return err
-		}
-	}
-	if len(f.Tensors) != len(params) {
-		for name := range f.Tensors {
-			if !slices.ContainsFunc(params, func(p transformer.ParamShape) bool { return p.Name == name }) {
-				return fmt.Errorf("%s: tensor %q is not a parameter of this model (config mismatch?)", file, name)
-			}
 		}
 	}
 	return nil

@@ -144,6 +144,15 @@ type File struct {
 	Metadata map[string]string
 }
 
+// Shapes maps each tensor's name to its shape.
+func (f *File) Shapes() map[string][]int {
+	shapes := make(map[string][]int, len(f.Tensors))
+	for name, t := range f.Tensors {
+		shapes[name] = t.Shape
+	}
+	return shapes
+}
+
 // ReadFile reads and validates a whole safetensors file.
 func ReadFile(path string) (*File, error) {
 	b, err := os.ReadFile(path)

@@ -98,14 +98,18 @@ func (t *Trainer) Restore(dir string, withOptimizer bool) (checkpoint.State, err
 	return st, nil
 }
 
-// setVariables copies every tensor of f into the existing variable prefix+name.
+// setVariables copies every tensor of f into the existing variable prefix+name. The model file
+// must hold exactly the model's parameters (transformer.Config.CheckTensors); other files'
+// tensors without a variable are skipped.
 func (t *Trainer) setVariables(f *safetensors.File, prefix, file string) error {
+	if prefix == ModelScope {
+		if err := t.Cfg.Model.CheckTensors(file, f.Shapes()); err != nil {
+			return err
+		}
+	}
 	for name, st := range f.Tensors {
 		v := t.Store.GetVariable(prefix + name)
 		if v == nil {
-			if prefix == ModelScope {
-				return fmt.Errorf("%s: tensor %q is not a parameter of this model (config mismatch?)", file, name)
-			}
 			continue
 		}
 		if !slices.Equal(v.Shape().Dimensions, st.Shape) {
@@ -117,15 +121,6 @@ func (t *Trainer) setVariables(f *safetensors.File, prefix, file string) error {
 		}
 		if err := v.SetValue(fresh); err != nil {
 			return err
-		}
-	}
-	if prefix == ModelScope {
-		for v := range t.Store.IterVariables() {
-			if strings.HasPrefix(v.Path(), ModelScope) {
-				if _, ok := f.Tensors[strings.TrimPrefix(v.Path(), ModelScope)]; !ok {
-					return fmt.Errorf("%s: missing parameter %s", file, strings.TrimPrefix(v.Path(), ModelScope))
-				}
-			}
 		}
 	}
 	return nil

@@ -3,6 +3,7 @@ package transformer
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 )
 
@@ -184,6 +185,31 @@ const (
 	KindNorm                       // norm gains: ones, never decayed
 	KindBias                       // biases: zeros, never decayed
 )
+
+// CheckTensors compares a weights file's tensors (name -> shape) with the model's parameters:
+// a missing parameter, a shape that differs or a tensor that is not a parameter is an error
+// naming file. Every reader of model.safetensors (training's restore, inference's open) checks
+// through it.
+func (c *Config) CheckTensors(file string, shapes map[string][]int) error {
+	params := c.ParamShapes()
+	for _, p := range params {
+		dims, ok := shapes[p.Name]
+		if !ok {
+			return fmt.Errorf("%s: missing parameter %s", file, p.Name)
+		}
+		if !slices.Equal(dims, p.Dims) {
+			return fmt.Errorf("%s: %s has shape %v, the model wants %v", file, p.Name, dims, p.Dims)
+		}
+	}
+	if len(shapes) != len(params) {
+		for name := range shapes {
+			if !slices.ContainsFunc(params, func(p ParamShape) bool { return p.Name == name }) {
+				return fmt.Errorf("%s: tensor %q is not a parameter of this model (config mismatch?)", file, name)
+			}
+		}
+	}
+	return nil
+}
 
 // ParamShape is one named parameter.
 type ParamShape struct {
