@@ -82,16 +82,7 @@ func (b *Batch) Admit(rows []*Row) error {
 				tensors.MustMutableFlatData[float32](dst, func(to []float32) {
 					for h := 0; h < K; h++ {
 						f := (((kl*Bp+i)*K + h) * P) * D
-						if kl >= cfg.Layers { // values [.., S, D]
-							t := ((slot*K + h) * S) * D
-							copy(to[t:t+n*D], from[f:f+n*D])
-							continue
-						}
-						for pos := range n { // keys [.., D, S]
-							for d := range D {
-								to[((slot*K+h)*D+d)*S+pos] = from[f+pos*D+d]
-							}
-						}
+						putKV(to, from[f:f+n*D], kl < cfg.Layers, (slot*K + h), 0, S, D)
 					}
 				})
 			}
@@ -100,6 +91,23 @@ func (b *Batch) Admit(rows []*Row) error {
 	}
 	b.retire()
 	return nil
+}
+
+// putKV writes len(src)/D positions of one head's keys or values, src [n, D], into that head's
+// cache rows from position p: head is slot*K + h; keys are stored transposed [.., D, S]
+// (see transformer.Past), values [.., S, D].
+func putKV(to, src []float32, keys bool, head, p, S, D int) {
+	n := len(src) / D
+	if !keys {
+		d := (head*S + p) * D
+		copy(to[d:d+n*D], src)
+		return
+	}
+	for i := range n {
+		for d := range D {
+			to[(head*D+d)*S+p+i] = src[i*D+d]
+		}
+	}
 }
 
 // Step decodes one token for every active row. When every row wants only the argmax token,
@@ -157,14 +165,7 @@ func (b *Batch) Step() error {
 					t := len(r.ids) - 1
 					for h := 0; h < K; h++ {
 						f := ((kl*B+slot)*K + h) * D
-						if kl >= L { // values [.., S, D]
-							d := ((slot*K+h)*S + t) * D
-							copy(to[d:d+D], from[f:f+D])
-							continue
-						}
-						for d := range D { // keys [.., D, S]
-							to[((slot*K+h)*D+d)*S+t] = from[f+d]
-						}
+						putKV(to, from[f:f+D], kl < L, (slot*K + h), t, S, D)
 					}
 				}
 			})
