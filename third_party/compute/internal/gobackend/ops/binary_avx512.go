@@ -32,8 +32,11 @@ const (
 	binaryDiv
 )
 
-// binaryFastMinSize: below this many output elements the generic executor is used.
-const binaryFastMinSize = 256
+// binaryFastMinSize: below this many output elements the generic executor is used. It was 256,
+// but the generic executors cost 5-13 ns per element through their iterators against well under
+// 1 ns here: a decode step of a small model is mostly ops of 16-192 elements (norms, RoPE, one
+// head's scores), and those took the slow path (golem, see GOLEM_PATCH.md).
+const binaryFastMinSize = 16
 
 func init() {
 	if !archsimd.X86.AVX512() {
@@ -57,8 +60,9 @@ func init() {
 // operandLayout says how an operand maps onto the output: full (same shape), row (period
 // elements repeated over the output) or column (each value repeated `repeat` times).
 type operandLayout struct {
-	kind   int // 0 full, 1 row, 2 column, -1 unsupported
-	period int // row: number of elements of the operand; column: output elements per value
+	kind   int // 0 full, 1 row, 2 column, 3 middle, -1 unsupported
+	period int // row: number of elements of the operand; column: output elements per value; middle: inner block
+	repeat int // middle: how many times each inner block of the operand repeats
 }
 
 func classifyOperand(operand, output []int) operandLayout {
@@ -115,12 +119,34 @@ func classifyOperand(operand, output []int) operandLayout {
 	for k > 0 && operand[k-1] == 1 {
 		k--
 	}
+	column := true
 	for i := range k {
+		if operand[i] != output[i] {
+			column = false
+			break
+		}
+	}
+	if column {
+		return operandLayout{kind: 2, period: inner(k)}
+	}
+	// Middle: operand[:a] == output[:a], operand[a:b] all 1, operand[b:] == output[b:]: each
+	// block of inner(b) operand elements repeats over the middle axes (golem: an attention mask
+	// [B, 1, 1, S] against scores [B, K, G, S], a RoPE table [B, 1, D] against heads [B, n, D]
+	// took the generic executor once B > 1).
+	a := 0
+	for a < rank && operand[a] == output[a] {
+		a++
+	}
+	b := a
+	for b < rank && operand[b] == 1 {
+		b++
+	}
+	for i := b; i < rank; i++ {
 		if operand[i] != output[i] {
 			return operandLayout{kind: -1}
 		}
 	}
-	return operandLayout{kind: 2, period: inner(k)}
+	return operandLayout{kind: 3, period: inner(b), repeat: inner(a) / inner(b)}
 }
 
 func prod(dims []int) int {
@@ -145,29 +171,66 @@ func execBinaryFloat32AVX512(op binaryFloat32Op, generic gobackend.NodeExecutor,
 	lhsBuf, rhsBuf, outBuf, _, _ := binaryOperandsAndOutputForExecution(backend, node, inputs, inputsOwned, node.Shape)
 	lhs, rhs, out := lhsBuf.Flat.([]float32), rhsBuf.Flat.([]float32), outBuf.Flat.([]float32)
 	size := len(out)
+	// Work items: elements, or rows of p elements when one operand repeats per row.
+	items, itemLen := size, 1
 	switch {
 	case lhsLayout.kind == 0 && rhsLayout.kind == 0:
-		parallelChunks(backend, size, func(start, end int) {
-			binaryVV(op, lhs[start:end], rhs[start:end], out[start:end])
-		})
-	case rhsLayout.kind == 1: // rhs: one row of period elements.
-		p := rhsLayout.period
-		parallelRows(backend, size/p, p, func(r int) { binaryVV(op, lhs[r*p:(r+1)*p], rhs[:p], out[r*p:(r+1)*p]) })
-	case lhsLayout.kind == 1:
-		p := lhsLayout.period
-		parallelRows(backend, size/p, p, func(r int) { binaryVV(op, lhs[:p], rhs[r*p:(r+1)*p], out[r*p:(r+1)*p]) })
-	case rhsLayout.kind == 2 && rhsLayout.period == size: // rhs: one value for everything.
-		parallelChunks(backend, size, func(start, end int) { binaryVS(op, lhs[start:end], rhs[0], out[start:end], false) })
-	case lhsLayout.kind == 2 && lhsLayout.period == size:
-		parallelChunks(backend, size, func(start, end int) { binaryVS(op, rhs[start:end], lhs[0], out[start:end], true) })
-	case rhsLayout.kind == 2: // rhs: one value per row of period elements.
-		p := rhsLayout.period
-		parallelRows(backend, size/p, p, func(r int) { binaryVS(op, lhs[r*p:(r+1)*p], rhs[r], out[r*p:(r+1)*p], false) })
-	default: // lhs column.
-		p := lhsLayout.period
-		parallelRows(backend, size/p, p, func(r int) { binaryVS(op, rhs[r*p:(r+1)*p], lhs[r], out[r*p:(r+1)*p], true) })
+	case rhsLayout.kind != 0 && rhsLayout.period != size:
+		items, itemLen = size/rhsLayout.period, rhsLayout.period
+	case lhsLayout.kind != 0 && lhsLayout.period != size:
+		items, itemLen = size/lhsLayout.period, lhsLayout.period
 	}
+	if size < 2*4*unaryMinParallelizeChunk {
+		// One chunk: called directly, without the closure a split needs (it would be
+		// allocated at every call; most ops of a decode step are this small).
+		binaryItems(op, lhsLayout, rhsLayout, lhs, rhs, out, itemLen, 0, items)
+		return outBuf, nil
+	}
+	ParallelRange(backend, items, max(1, 4*unaryMinParallelizeChunk/itemLen), func(i0, i1 int) {
+		binaryItems(op, lhsLayout, rhsLayout, lhs, rhs, out, itemLen, i0, i1)
+	})
 	return outBuf, nil
+}
+
+// binaryItems computes items [i0, i1) of out = lhs op rhs: elements when itemLen is 1, else rows
+// of itemLen elements against the operand that repeats per row (see execBinaryFloat32AVX512).
+func binaryItems(op binaryFloat32Op, lhsLayout, rhsLayout operandLayout, lhs, rhs, out []float32, itemLen, i0, i1 int) {
+	size, p := len(out), itemLen
+	s, e := i0*p, i1*p
+	switch {
+	case lhsLayout.kind == 0 && rhsLayout.kind == 0:
+		binaryVV(op, lhs[s:e], rhs[s:e], out[s:e])
+	case rhsLayout.kind == 2 && rhsLayout.period == size: // rhs: one value for everything.
+		binaryVS(op, lhs[s:e], rhs[0], out[s:e], false)
+	case lhsLayout.kind == 2 && lhsLayout.period == size:
+		binaryVS(op, rhs[s:e], lhs[0], out[s:e], true)
+	case rhsLayout.kind == 1: // rhs: one row of p elements.
+		for r := i0; r < i1; r++ {
+			binaryVV(op, lhs[r*p:(r+1)*p], rhs[:p], out[r*p:(r+1)*p])
+		}
+	case lhsLayout.kind == 1:
+		for r := i0; r < i1; r++ {
+			binaryVV(op, lhs[:p], rhs[r*p:(r+1)*p], out[r*p:(r+1)*p])
+		}
+	case rhsLayout.kind == 3: // rhs: row r/repeat of p elements for row r.
+		for r := i0; r < i1; r++ {
+			o := r / rhsLayout.repeat
+			binaryVV(op, lhs[r*p:(r+1)*p], rhs[o*p:(o+1)*p], out[r*p:(r+1)*p])
+		}
+	case lhsLayout.kind == 3:
+		for r := i0; r < i1; r++ {
+			o := r / lhsLayout.repeat
+			binaryVV(op, lhs[o*p:(o+1)*p], rhs[r*p:(r+1)*p], out[r*p:(r+1)*p])
+		}
+	case rhsLayout.kind == 2: // rhs: one value per row of p elements.
+		for r := i0; r < i1; r++ {
+			binaryVS(op, lhs[r*p:(r+1)*p], rhs[r], out[r*p:(r+1)*p], false)
+		}
+	default: // lhs column.
+		for r := i0; r < i1; r++ {
+			binaryVS(op, rhs[r*p:(r+1)*p], lhs[r], out[r*p:(r+1)*p], true)
+		}
+	}
 }
 
 // parallelRows calls fn(row) for every row in [0, rows), rows of rowLen elements, split over the

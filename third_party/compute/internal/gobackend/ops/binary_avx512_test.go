@@ -26,8 +26,8 @@ func float32Buffer(dims []int, seed int) *gobackend.Buffer {
 }
 
 // TestBinaryFloat32AVX512 compares the AVX-512 Add/Sub/Mul/Div with the generic executors
-// (bit for bit) for every operand layout: same shape, bias rows, per-row columns, scalars, on
-// either side, odd sizes, 1 and 2 workers; and checks that unsupported layouts still work.
+// (bit for bit) for every operand layout: same shape, bias rows, per-row columns, scalars,
+// blocks repeated over middle axes, on either side, odd and small sizes, 1 and 2 workers; and checks that unsupported layouts still work.
 func TestBinaryFloat32AVX512(t *testing.T) {
 	if !archsimd.X86.AVX512() {
 		t.Skip("no AVX-512")
@@ -47,8 +47,14 @@ func TestBinaryFloat32AVX512(t *testing.T) {
 		{{300, 1, 1}, {300, 7, 33}, {300, 7, 33}},
 		{{1, 1}, {513, 65}, {513, 65}},
 		{{513, 65}, {1, 1}, {513, 65}},
-		{{513, 1}, {1, 65}, {513, 65}},            // Both broadcast: generic.
-		{{40, 1, 30}, {40, 50, 30}, {40, 50, 30}}, // Middle axis broadcast: generic.
+		{{513, 1}, {1, 65}, {513, 65}},                   // Both broadcast: generic.
+		{{40, 1, 30}, {40, 50, 30}, {40, 50, 30}},        // Middle axis broadcast.
+		{{8, 4, 2, 129}, {8, 1, 1, 129}, {8, 4, 2, 129}}, // An attention mask.
+		{{8, 1, 16}, {8, 6, 16}, {8, 6, 16}},             // A RoPE table.
+		{{3, 1, 5, 1}, {3, 7, 5, 1}, {3, 7, 5, 1}},       // Middle, inner block of 5 (and a trailing 1).
+		{{1, 4, 8}, {2, 4, 8}, {2, 4, 8}},                // Small ops (16-255 elements) take the fast path too.
+		{{2, 3, 1, 4}, {2, 1, 1, 4}, {2, 3, 1, 4}},       // 24 elements.
+		{{6, 1, 20}, {6, 3, 20}, {6, 3, 20}},
 		{{5000, 64}, {5000, 64}, {5000, 64}},
 		{{300, 7, 33}, {}, {300, 7, 33}}, // Rank-0 scalars.
 		{{}, {300, 7, 33}, {300, 7, 33}},

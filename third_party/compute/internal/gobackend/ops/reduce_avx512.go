@@ -46,7 +46,13 @@ func reduceContiguous(dims, axes []int) (outer, reduced, inner int, ok bool) {
 	if len(axes) == 0 {
 		return 0, 0, 0, false
 	}
-	sorted := slices.Sorted(slices.Values(axes))
+	var buf [8]int // sorted without allocating: this runs for every reduction
+	sorted := buf[:0]
+	if len(axes) > len(buf) {
+		sorted = make([]int, 0, len(axes))
+	}
+	sorted = append(sorted, axes...)
+	slices.Sort(sorted)
 	for i := 1; i < len(sorted); i++ {
 		if sorted[i] != sorted[i-1]+1 {
 			return 0, 0, 0, false
@@ -85,6 +91,12 @@ func execReduceSumFloat32AVX512(backend *gobackend.Backend, node *gobackend.Node
 // reduceSumFloat32: out[o, j] = sum_l in[o, l, j] for in [outer, reduced, inner].
 func reduceSumFloat32(backend *gobackend.Backend, in, out []float32, outer, reduced, inner int) {
 	if inner == 1 {
+		if outer*reduced < 2*4*unaryMinParallelizeChunk { // one chunk: no closure to allocate
+			for o := range outer {
+				out[o] = sumFloat32(in[o*reduced : (o+1)*reduced])
+			}
+			return
+		}
 		parallelRows(backend, outer, reduced, func(o int) { out[o] = sumFloat32(in[o*reduced : (o+1)*reduced]) })
 		return
 	}

@@ -7,6 +7,7 @@ package matmul
 import (
 	"simd/archsimd"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/internal/gobackend"
@@ -143,20 +144,72 @@ func tinyNNRow(li, r, oi []float32, n, c0, c1 int) {
 		}
 		a0.Add(a1).Add(a2.Add(a3)).Store((*[16]float32)(oi[c : c+16]))
 	}
-	for ; c < c1; c++ {
-		var s float32
-		for kk, x := range li {
-			s += x * r[kk*n+c]
+	if c < c1 {
+		// The last 1-15 columns (an MLP width of 172 leaves 12): masked loads and a masked store,
+		// where a scalar loop over k per column took 4x the rest of the row.
+		mask := archsimd.Mask32x16FromBits(uint16(1)<<(c1-c) - 1)
+		var a0, a1 archsimd.Float32x16
+		kk := 0
+		for ; kk+2 <= len(li); kk += 2 {
+			a0 = archsimd.BroadcastFloat32x16(li[kk]).MulAdd(archsimd.LoadMaskedFloat32x16((*[16]float32)(unsafe.Pointer(&r[kk*n+c])), mask), a0)
+			a1 = archsimd.BroadcastFloat32x16(li[kk+1]).MulAdd(archsimd.LoadMaskedFloat32x16((*[16]float32)(unsafe.Pointer(&r[(kk+1)*n+c])), mask), a1)
 		}
-		oi[c] = s
+		if kk < len(li) {
+			a0 = archsimd.BroadcastFloat32x16(li[kk]).MulAdd(archsimd.LoadMaskedFloat32x16((*[16]float32)(unsafe.Pointer(&r[kk*n+c])), mask), a0)
+		}
+		a0.Add(a1).StoreMasked((*[16]float32)(unsafe.Pointer(&oi[c])), mask)
 	}
 }
 
 // tinyNT is columns [j0, j1) of o [m, n] = l [m, k] · r [n, k]ᵀ: a dot product of two
-// contiguous rows per output, vectorised over k; each rhs row is read once for all m rows.
+// contiguous rows per output, vectorised over k. Sixteen outputs at a time: sixteen independent
+// accumulators (no FMA waits on the one before), then one transposing reduction of the sixteen
+// vectors into the sixteen sums, stored together (a horizontal sum per output cost more than
+// its k = 64 multiply-adds: the tied head of a small model, [1, 64] · [512, 64]ᵀ).
 func tinyNT(l, r, o []float32, m, n, k, j0, j1 int) {
 	k16 := k &^ 15
-	for j := j0; j < j1; j++ {
+	j := j0
+	for ; j+16 <= j1; j += 16 {
+		rj := r[j*k : (j+16)*k]
+		for i := range m {
+			li := l[i*k : (i+1)*k]
+			var acc [16]archsimd.Float32x16
+			// k in chunks of 64: the chunk of li stays in four registers for the sixteen rows.
+			for k0 := 0; k0 < k; k0 += 64 {
+				var x [4]archsimd.Float32x16
+				var masks [4]archsimd.Mask32x16
+				nv := 0
+				for ; nv < 4 && k0+16*nv < k; nv++ {
+					masks[nv] = archsimd.Mask32x16FromBits(0xffff)
+					if rem := k - k0 - 16*nv; rem < 16 {
+						masks[nv] = archsimd.Mask32x16FromBits(uint16(1)<<rem - 1)
+					}
+					x[nv] = archsimd.LoadMaskedFloat32x16((*[16]float32)(unsafe.Pointer(&li[k0+16*nv])), masks[nv])
+				}
+				if nv == 4 && k0+64 <= k16 { // a full chunk: unmasked loads
+					x0, x1, x2, x3 := x[0], x[1], x[2], x[3]
+					for t := range acc {
+						p := unsafe.Pointer(&rj[t*k+k0])
+						a := x0.MulAdd(archsimd.LoadFloat32x16((*[16]float32)(p)), acc[t])
+						b := x1.Mul(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(p, 64))))
+						a = x2.MulAdd(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(p, 128))), a)
+						b = x3.MulAdd(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(p, 192))), b)
+						acc[t] = a.Add(b)
+					}
+					continue
+				}
+				for t := range acc {
+					a := acc[t]
+					for v := range nv {
+						a = x[v].MulAdd(archsimd.LoadMaskedFloat32x16((*[16]float32)(unsafe.Pointer(&rj[t*k+k0+16*v])), masks[v]), a)
+					}
+					acc[t] = a
+				}
+			}
+			sum16(&acc).Store((*[16]float32)(o[i*n+j : i*n+j+16]))
+		}
+	}
+	for ; j < j1; j++ {
 		rj := r[j*k : (j+1)*k]
 		for i := range m {
 			li := l[i*k : (i+1)*k]
@@ -174,6 +227,40 @@ func tinyNT(l, r, o []float32, m, n, k, j0, j1 int) {
 			o[i*n+j] = s
 		}
 	}
+}
+
+// sumPerms[level] are the two permutations of one level of sum16: lanes [lo] and [hi] of the
+// concatenation of two vectors, whose sum halves the partial sums per output and puts twice as
+// many outputs in one vector.
+var sumPerms = func() (p [4][2]archsimd.Uint32x16) {
+	for level, w := range []int{8, 4, 2, 1} { // partial sums per output after the level
+		var lo, hi [16]uint32
+		for lane := range 16 {
+			// Output lane `lane` is partial `off` of group g, the sum of source lanes
+			// g·2w + off and g·2w + w + off (lanes 0-15 of x, 16-31 of y).
+			g, off := lane/w, lane%w
+			lo[lane] = uint32(g*2*w + off)
+			hi[lane] = uint32(g*2*w + w + off)
+		}
+		p[level][0], p[level][1] = archsimd.LoadUint32x16(&lo), archsimd.LoadUint32x16(&hi)
+	}
+	return p
+}()
+
+// sum16 returns the vector of the sixteen horizontal sums of a[0..15]: lane t is Σ a[t].
+// Each level adds pairs of vectors lane-permuted so that every output keeps half as many
+// partial sums: 16 vectors of 16 partials, 8 of 2×8, 4 of 4×4, 2 of 8×2, 1 of 16×1.
+func sum16(a *[16]archsimd.Float32x16) archsimd.Float32x16 {
+	v := a[:]
+	for level := range 4 {
+		lo, hi := sumPerms[level][0], sumPerms[level][1]
+		for t := range len(v) / 2 {
+			x, y := v[2*t], v[2*t+1]
+			v[t] = x.ConcatPermute(y, lo).Add(x.ConcatPermute(y, hi))
+		}
+		v = v[:len(v)/2]
+	}
+	return v[0]
 }
 
 // Registered above the 6x64 GEMM (PriorityAVX512+1), which it calls for everything else.
