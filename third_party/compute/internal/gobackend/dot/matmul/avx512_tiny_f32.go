@@ -162,76 +162,132 @@ func tinyNNRow(li, r, oi []float32, n, c0, c1 int) {
 }
 
 // tinyNT is columns [j0, j1) of o [m, n] = l [m, k] · r [n, k]ᵀ: a dot product of two
-// contiguous rows per output, vectorised over k. Sixteen outputs at a time: sixteen independent
-// accumulators (no FMA waits on the one before), then one transposing reduction of the sixteen
-// vectors into the sixteen sums, stored together (a horizontal sum per output cost more than
-// its k = 64 multiply-adds: the tied head of a small model, [1, 64] · [512, 64]ᵀ).
+// contiguous rows per output, vectorised over k. Eight outputs at a time: eight independent
+// accumulators (no FMA waits on the one before), then one transposing reduction of the eight
+// vectors into the eight sums (permAdd), stored together; a horizontal sum per output cost more
+// than its k = 64 multiply-adds (the tied head of a small model, [1, 64] · [512, 64]ᵀ). Rows go
+// two at a time (tinyNT2), the last one alone (tinyNT1).
 func tinyNT(l, r, o []float32, m, n, k, j0, j1 int) {
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		tinyNT2(l[i*k:(i+2)*k], r, o[i*n:(i+2)*n], n, k, j0, j1)
+	}
+	for ; i < m; i++ {
+		tinyNT1(l[i*k:(i+1)*k], r, o[i*n:(i+1)*n], k, j0, j1)
+	}
+}
+
+// tinyNT2 is columns [j0, j1) of two rows, o [2, n] = l [2, k] · r [n, k]ᵀ, in blocks of 2x4
+// outputs: each k step loads two lhs and four rhs vectors for eight multiply-adds (one row at a
+// time, every rhs load served one: the batch-8 head of a small model ran at a quarter of the
+// speed of a plain product). Eight accumulators and six operands fit the sixteen vector
+// registers the compiler allocates; a 4x4 block spilled.
+func tinyNT2(l, r, o []float32, n, k, j0, j1 int) {
+	if k == 0 {
+		clear(o[j0:j1])
+		clear(o[n+j0 : n+j1])
+		return
+	}
+	k16 := k &^ 15
+	var tail archsimd.Mask32x16
+	if k > k16 {
+		tail = archsimd.Mask32x16FromBits(uint16(1)<<(k-k16) - 1)
+	}
+	full := archsimd.Mask32x16FromBits(0xffff)
+	lp, rowBytes := unsafe.Pointer(&l[0]), k*4
+	_ = l[2*k-1]
+	j := j0
+	for ; j+4 <= j1; j += 4 {
+		_ = r[(j+4)*k-1]
+		rp := unsafe.Pointer(&r[j*k])
+		var c00, c01, c02, c03, c10, c11, c12, c13 archsimd.Float32x16
+		for kk := 0; kk < k; kk += 16 {
+			mask := full // masked loads cost the same as plain ones; the k tail needs the mask
+			if kk == k16 {
+				mask = tail
+			}
+			// Rows of l and of r at column kk: 16 floats from base + kk·4 + row·k·4 bytes.
+			lk, rk := unsafe.Add(lp, kk*4), unsafe.Add(rp, kk*4)
+			a0 := archsimd.LoadMaskedFloat32x16((*[16]float32)(lk), mask)
+			a1 := archsimd.LoadMaskedFloat32x16((*[16]float32)(unsafe.Add(lk, rowBytes)), mask)
+			b0 := archsimd.LoadMaskedFloat32x16((*[16]float32)(rk), mask)
+			b1 := archsimd.LoadMaskedFloat32x16((*[16]float32)(unsafe.Add(rk, rowBytes)), mask)
+			b2 := archsimd.LoadMaskedFloat32x16((*[16]float32)(unsafe.Add(rk, 2*rowBytes)), mask)
+			b3 := archsimd.LoadMaskedFloat32x16((*[16]float32)(unsafe.Add(rk, 3*rowBytes)), mask)
+			c00, c01, c02, c03 = a0.MulAdd(b0, c00), a0.MulAdd(b1, c01), a0.MulAdd(b2, c02), a0.MulAdd(b3, c03)
+			c10, c11, c12, c13 = a1.MulAdd(b0, c10), a1.MulAdd(b1, c11), a1.MulAdd(b2, c12), a1.MulAdd(b3, c13)
+		}
+		// The eight horizontal sums (permAdd levels 0-2, then level 3 of the result with
+		// itself): lanes 0-3 row 0, lanes 4-7 row 1.
+		v0, v1, v2, v3 := permAdd(c00, c01, 0), permAdd(c02, c03, 0), permAdd(c10, c11, 0), permAdd(c12, c13, 0)
+		w := permAdd(permAdd(v0, v1, 1), permAdd(v2, v3, 1), 2)
+		sums := permAdd(w, w, 3)
+		_ = o[n+j+3]
+		sums.StoreMasked((*[16]float32)(unsafe.Pointer(&o[j])), archsimd.Mask32x16FromBits(0xf))
+		sums.StoreMasked((*[16]float32)(unsafe.Pointer(&o[n+j-4])), archsimd.Mask32x16FromBits(0xf0))
+	}
+	if j < j1 { // the last 1-3 columns
+		tinyNT1(l[:k], r, o[:n], k, j, j1)
+		tinyNT1(l[k:2*k], r, o[n:2*n], k, j, j1)
+	}
+}
+
+// tinyNT1 is columns [j0, j1) of one row, o [n] = l [k] · r [n, k]ᵀ, eight columns at a time
+// (eight accumulators, nine loads per eight multiply-adds), then column by column.
+func tinyNT1(li, r, o []float32, k, j0, j1 int) {
 	k16 := k &^ 15
 	j := j0
-	for ; j+16 <= j1; j += 16 {
-		rj := r[j*k : (j+16)*k]
-		for i := range m {
-			li := l[i*k : (i+1)*k]
-			var acc [16]archsimd.Float32x16
-			// k in chunks of 64: the chunk of li stays in four registers for the sixteen rows.
-			for k0 := 0; k0 < k; k0 += 64 {
-				var x [4]archsimd.Float32x16
-				var masks [4]archsimd.Mask32x16
-				nv := 0
-				for ; nv < 4 && k0+16*nv < k; nv++ {
-					masks[nv] = archsimd.Mask32x16FromBits(0xffff)
-					if rem := k - k0 - 16*nv; rem < 16 {
-						masks[nv] = archsimd.Mask32x16FromBits(uint16(1)<<rem - 1)
-					}
-					x[nv] = archsimd.LoadMaskedFloat32x16((*[16]float32)(unsafe.Pointer(&li[k0+16*nv])), masks[nv])
+	if k > 0 {
+		var tail archsimd.Mask32x16
+		if k > k16 {
+			tail = archsimd.Mask32x16FromBits(uint16(1)<<(k-k16) - 1)
+		}
+		full := archsimd.Mask32x16FromBits(0xffff)
+		lp, rowBytes := unsafe.Pointer(&li[0]), k*4
+		for ; j+8 <= j1; j += 8 {
+			_ = r[(j+8)*k-1]
+			rp := unsafe.Pointer(&r[j*k])
+			var c0, c1, c2, c3, c4, c5, c6, c7 archsimd.Float32x16
+			for kk := 0; kk < k; kk += 16 {
+				mask := full // masked loads cost the same as plain ones; the k tail needs the mask
+				if kk == k16 {
+					mask = tail
 				}
-				if nv == 4 && k0+64 <= k16 { // a full chunk: unmasked loads
-					x0, x1, x2, x3 := x[0], x[1], x[2], x[3]
-					for t := range acc {
-						p := unsafe.Pointer(&rj[t*k+k0])
-						a := x0.MulAdd(archsimd.LoadFloat32x16((*[16]float32)(p)), acc[t])
-						b := x1.Mul(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(p, 64))))
-						a = x2.MulAdd(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(p, 128))), a)
-						b = x3.MulAdd(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(p, 192))), b)
-						acc[t] = a.Add(b)
-					}
-					continue
+				a := archsimd.LoadMaskedFloat32x16((*[16]float32)(unsafe.Add(lp, kk*4)), mask)
+				rk := unsafe.Add(rp, kk*4)
+				ld := func(row int) archsimd.Float32x16 {
+					return archsimd.LoadMaskedFloat32x16((*[16]float32)(unsafe.Add(rk, row*rowBytes)), mask)
 				}
-				for t := range acc {
-					a := acc[t]
-					for v := range nv {
-						a = x[v].MulAdd(archsimd.LoadMaskedFloat32x16((*[16]float32)(unsafe.Pointer(&rj[t*k+k0+16*v])), masks[v]), a)
-					}
-					acc[t] = a
-				}
+				c0, c1, c2, c3 = a.MulAdd(ld(0), c0), a.MulAdd(ld(1), c1), a.MulAdd(ld(2), c2), a.MulAdd(ld(3), c3)
+				c4, c5, c6, c7 = a.MulAdd(ld(4), c4), a.MulAdd(ld(5), c5), a.MulAdd(ld(6), c6), a.MulAdd(ld(7), c7)
 			}
-			sum16(&acc).Store((*[16]float32)(o[i*n+j : i*n+j+16]))
+			w := permAdd(permAdd(permAdd(c0, c1, 0), permAdd(c2, c3, 0), 1), permAdd(permAdd(c4, c5, 0), permAdd(c6, c7, 0), 1), 2)
+			_ = o[j+7]
+			permAdd(w, w, 3).StoreMasked((*[16]float32)(unsafe.Pointer(&o[j])), archsimd.Mask32x16FromBits(0xff))
 		}
 	}
 	for ; j < j1; j++ {
 		rj := r[j*k : (j+1)*k]
-		for i := range m {
-			li := l[i*k : (i+1)*k]
-			var s float32
-			if k16 > 0 {
-				var a archsimd.Float32x16
-				for kk := 0; kk < k16; kk += 16 {
-					a = archsimd.LoadFloat32x16((*[16]float32)(li[kk:kk+16])).MulAdd(archsimd.LoadFloat32x16((*[16]float32)(rj[kk:kk+16])), a)
-				}
-				s = avx512ReduceSumFloat32x16(a)
+		var s float32
+		if k16 > 0 {
+			var a archsimd.Float32x16
+			for kk := 0; kk < k16; kk += 16 {
+				a = archsimd.LoadFloat32x16((*[16]float32)(li[kk:kk+16])).MulAdd(archsimd.LoadFloat32x16((*[16]float32)(rj[kk:kk+16])), a)
 			}
-			for kk := k16; kk < k; kk++ {
-				s += li[kk] * rj[kk]
-			}
-			o[i*n+j] = s
+			s = avx512ReduceSumFloat32x16(a)
 		}
+		for kk := k16; kk < k; kk++ {
+			s += li[kk] * rj[kk]
+		}
+		o[j] = s
 	}
 }
 
-// sumPerms[level] are the two permutations of one level of sum16: lanes [lo] and [hi] of the
-// concatenation of two vectors, whose sum halves the partial sums per output and puts twice as
-// many outputs in one vector.
+// sumPerms[level] are the two permutations of one level of a transposing reduction: lanes [lo]
+// and [hi] of the concatenation of two vectors, whose sum halves the partial sums per output and
+// puts twice as many outputs in one vector. From 16 vectors of 16 partial sums of one output
+// each, levels 0-3 give 8 vectors of 2 outputs × 8 partials, 4 of 4 × 4, 2 of 8 × 2, and 1 of
+// the 16 sums in order.
 var sumPerms = func() (p [4][2]archsimd.Uint32x16) {
 	for level, w := range []int{8, 4, 2, 1} { // partial sums per output after the level
 		var lo, hi [16]uint32
@@ -247,20 +303,9 @@ var sumPerms = func() (p [4][2]archsimd.Uint32x16) {
 	return p
 }()
 
-// sum16 returns the vector of the sixteen horizontal sums of a[0..15]: lane t is Σ a[t].
-// Each level adds pairs of vectors lane-permuted so that every output keeps half as many
-// partial sums: 16 vectors of 16 partials, 8 of 2×8, 4 of 4×4, 2 of 8×2, 1 of 16×1.
-func sum16(a *[16]archsimd.Float32x16) archsimd.Float32x16 {
-	v := a[:]
-	for level := range 4 {
-		lo, hi := sumPerms[level][0], sumPerms[level][1]
-		for t := range len(v) / 2 {
-			x, y := v[2*t], v[2*t+1]
-			v[t] = x.ConcatPermute(y, lo).Add(x.ConcatPermute(y, hi))
-		}
-		v = v[:len(v)/2]
-	}
-	return v[0]
+// permAdd is one level of the transposing reduction (see sumPerms) for the pair x, y.
+func permAdd(x, y archsimd.Float32x16, level int) archsimd.Float32x16 {
+	return x.ConcatPermute(y, sumPerms[level][0]).Add(x.ConcatPermute(y, sumPerms[level][1]))
 }
 
 // Registered above the 6x64 GEMM (PriorityAVX512+1), which it calls for everything else.
