@@ -26,6 +26,12 @@ func fusedSoftmaxLastAxisFloat32(backend *gobackend.Backend, input, output []flo
 		return false
 	}
 	rowsPerChunk := max(1, 16384/cols)
+	if rows <= 2*rowsPerChunk { // one chunk: no closure to allocate (golem: a decode step's softmax)
+		for r := range rows {
+			softmaxRowFloat32(input[r*cols:(r+1)*cols], output[r*cols:(r+1)*cols])
+		}
+		return true
+	}
 	ops.ParallelRange(backend, rows, rowsPerChunk, func(start, end int) {
 		for r := start; r < end; r++ {
 			softmaxRowFloat32(input[r*cols:(r+1)*cols], output[r*cols:(r+1)*cols])

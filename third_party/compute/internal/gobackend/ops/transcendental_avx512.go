@@ -26,22 +26,28 @@ var transcendentalAVX512 = archsimd.X86.AVX512()
 // unaryFloat32AVX512 applies kernel to 16 lanes at a time (the tail through a zero-padded
 // array) over inputs, split over the backend's workers when large.
 func unaryFloat32AVX512(backend *gobackend.Backend, inputs, outputs []float32, kernel func(archsimd.Float32x16) archsimd.Float32x16) {
-	run := func(in, out []float32) {
-		n := len(in)
-		out = out[:n]
-		i := 0
-		for ; i+16 <= n; i += 16 {
-			kernel(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Pointer(&in[i])))).
-				Store((*[16]float32)(unsafe.Pointer(&out[i])))
-		}
-		if i < n {
-			var tail [16]float32
-			copy(tail[:], in[i:])
-			kernel(archsimd.LoadFloat32x16(&tail)).Store(&tail)
-			copy(out[i:], tail[:n-i])
-		}
+	if len(inputs) < 2*4*unaryMinParallelizeChunk { // one chunk: no closure to allocate (golem)
+		unaryRun(kernel, inputs, outputs)
+		return
 	}
-	parallelChunks(backend, len(inputs), func(start, end int) { run(inputs[start:end], outputs[start:end]) })
+	parallelChunks(backend, len(inputs), func(start, end int) { unaryRun(kernel, inputs[start:end], outputs[start:end]) })
+}
+
+// unaryRun applies kernel over in into out, 16 lanes at a time.
+func unaryRun(kernel func(archsimd.Float32x16) archsimd.Float32x16, in, out []float32) {
+	n := len(in)
+	out = out[:n]
+	i := 0
+	for ; i+16 <= n; i += 16 {
+		kernel(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Pointer(&in[i])))).
+			Store((*[16]float32)(unsafe.Pointer(&out[i])))
+	}
+	if i < n {
+		var tail [16]float32
+		copy(tail[:], in[i:])
+		kernel(archsimd.LoadFloat32x16(&tail)).Store(&tail)
+		copy(out[i:], tail[:n-i])
+	}
 }
 
 // parallelChunks calls fn over [0, n) in chunks of 4*unaryMinParallelizeChunk elements.
