@@ -71,6 +71,8 @@ func newFunctionExecutable(f *Function) (*FunctionExecutable, error) {
 		numNodesToProcess = max(numNodesToProcess, output.Index+1)
 	}
 
+	applyFusions(f, numNodesToProcess) // golem: before uses are counted, so absorbed nodes have none
+
 	fe := &FunctionExecutable{
 		Backend:           f.RawBuilder.Backend,
 		Builder:           f.RawBuilder,

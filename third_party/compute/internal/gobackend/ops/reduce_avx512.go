@@ -122,18 +122,32 @@ func reduceSumFloat32(backend *gobackend.Backend, in, out []float32, outer, redu
 }
 
 // sumFloat32 returns the sum of x with 4 independent 16-lane accumulators.
-func sumFloat32(x []float32) float32 {
+func sumFloat32(x []float32) float32 { return sumRow(x, false) }
+
+// SumSquaresFloat32 returns the sum of x⊙x, each square rounded to float32 before it is added:
+// bit for bit what ReduceSum(Mul(x, x)) over a row gives on this path (for fused kernels).
+func SumSquaresFloat32(x []float32) float32 { return sumRow(x, true) }
+
+// sumRow sums x (or its squares) with 4 independent 16-lane accumulators.
+func sumRow(x []float32, square bool) float32 {
 	n := len(x)
+	ld := func(i int) archsimd.Float32x16 {
+		v := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Pointer(&x[i])))
+		if square {
+			v = v.Mul(v)
+		}
+		return v
+	}
 	var a0, a1, a2, a3 archsimd.Float32x16
 	i := 0
 	for ; i+64 <= n; i += 64 {
-		a0 = a0.Add(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Pointer(&x[i]))))
-		a1 = a1.Add(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Pointer(&x[i+16]))))
-		a2 = a2.Add(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Pointer(&x[i+32]))))
-		a3 = a3.Add(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Pointer(&x[i+48]))))
+		a0 = a0.Add(ld(i))
+		a1 = a1.Add(ld(i + 16))
+		a2 = a2.Add(ld(i + 32))
+		a3 = a3.Add(ld(i + 48))
 	}
 	for ; i+16 <= n; i += 16 {
-		a0 = a0.Add(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Pointer(&x[i]))))
+		a0 = a0.Add(ld(i))
 	}
 	var lanes [16]float32
 	a0.Add(a1).Add(a2.Add(a3)).Store(&lanes)
@@ -142,7 +156,11 @@ func sumFloat32(x []float32) float32 {
 		sum += v
 	}
 	for ; i < n; i++ {
-		sum += x[i]
+		v := x[i]
+		if square {
+			v = float32(v * v) // rounded before the add: no fused multiply-add
+		}
+		sum += v
 	}
 	return sum
 }
