@@ -46,19 +46,21 @@ func softmaxRowFloat32(in, out []float32) {
 	ptr := func(s []float32, i int) *[16]float32 { return (*[16]float32)(unsafe.Pointer(&s[i])) }
 	// Pass 1: max.
 	maxV := archsimd.BroadcastFloat32x16(float32(math.Inf(-1)))
+	var m float32
 	i := 0
 	for ; i+16 <= n; i += 16 {
 		maxV = maxV.Max(archsimd.LoadFloat32x16(ptr(in, i)))
 	}
-	var lanes [16]float32
-	maxV.Store(&lanes)
-	m := lanes[0]
-	for _, v := range lanes[1:] {
-		m = max(m, v)
-	}
+	// The lanes' maximum by halves (golem: the builtin max per lane, with its NaN and signed-zero
+	// branches, cost as much as the row's exponentials at 129 columns). A NaN anywhere makes the
+	// whole row NaN whichever maximum is taken, and -0 or +0 as the maximum gives the same x-m.
+	m8 := maxV.GetHi().Max(maxV.GetLo())
+	m4 := m8.GetHi().Max(m8.GetLo())
+	m = max(m4.GetElem(0), m4.GetElem(1), m4.GetElem(2), m4.GetElem(3))
 	for j := i; j < n; j++ {
 		m = max(m, in[j])
 	}
+	var lanes [16]float32
 	// Pass 2: exp(x - max) and sum.
 	mv := archsimd.BroadcastFloat32x16(m)
 	var sumV archsimd.Float32x16
