@@ -15,15 +15,14 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/gomlx/compute"
-
+	"github.com/golem-ml/golem/backends"
 	"github.com/golem-ml/golem/bench"
 	"github.com/golem-ml/golem/train"
 )
 
 // worker is the golem side: one trainer, steps on request.
 func worker(dir string) error {
-	backend, err := compute.NewWithConfig(*flagBackend)
+	backend, err := backends.New(*flagBackend)
 	if err != nil {
 		return err
 	}
