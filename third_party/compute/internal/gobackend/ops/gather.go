@@ -131,6 +131,9 @@ func execGather(backend *gobackend.Backend, node *gobackend.Node, inputs []*goba
 	if err != nil {
 		return nil, err
 	}
+	if gatherRows(gatherParams, operand.RawShape, startIndices, operandBytes, outputBytes) {
+		return output, nil
+	}
 
 	// Outer-loop: loop over the start indices and outputBytesIdx to gather from:
 	gatherIt := newGatherIterator(
@@ -399,5 +402,38 @@ func (it *gatherIterator) Next(startIndicesFlatIndices []int, outputByteIdx *int
 	// Increment prefix index:
 	it.prefixIdx++
 	it.startIndicesFlatIdx += it.startIndicesPrefixStride
+	return true
+}
+
+// gatherRows is the common gather of whole rows, an embedding lookup: operand [V, C], indices
+// [N, 1] of int32 or int64 -> output [N, C], row i a copy of operand row indices[i] (clamped
+// to [0, V), as the general path clamps start indices). It reports false, copying nothing, for
+// any other gather. golem: the general path walks an iterator per element; a decode step
+// gathers a token's embedding and its position's RoPE rows this way.
+func gatherRows(p *gatherNode, operandShape shapes.Shape, indices *gobackend.Buffer, operandBytes, outputBytes []byte) bool {
+	if operandShape.Rank() != 2 || indices.RawShape.Rank() != 2 || indices.RawShape.Dimensions[1] != 1 ||
+		p.indexVectorAxis != 1 || len(p.startIndexMap) != 1 || p.startIndexMap[0] != 0 ||
+		len(p.collapsedSlicesAxes) != 1 || p.collapsedSlicesAxes[0] != 0 ||
+		len(p.offsetOutputAxes) != 1 || p.offsetOutputAxes[0] != 1 ||
+		len(p.sliceSizes) != 2 || p.sliceSizes[0] != 1 || p.sliceSizes[1] != operandShape.Dimensions[1] {
+		return false
+	}
+	V, rowBytes := operandShape.Dimensions[0], operandShape.Dimensions[1]*operandShape.DType.Size()
+	row := func(i, idx int) {
+		idx = min(max(idx, 0), V-1)
+		copy(outputBytes[i*rowBytes:(i+1)*rowBytes], operandBytes[idx*rowBytes:(idx+1)*rowBytes])
+	}
+	switch ids := indices.Flat.(type) {
+	case []int32:
+		for i, idx := range ids {
+			row(i, int(idx))
+		}
+	case []int64:
+		for i, idx := range ids {
+			row(i, int(idx))
+		}
+	default:
+		return false
+	}
 	return true
 }
