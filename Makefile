@@ -17,7 +17,7 @@ pretrain:
 # seconds (installs Jupyter from Debian and gonb on first use).
 test:
 	go vet ./... && go test -count=1 -timeout 60m ./...
-	cd third_party/compute && go test -count=1 ./internal/gobackend/ ./internal/gobackend/workerspool/ ./internal/gobackend/dot/... ./internal/gobackend/ops/... ./internal/gobackend/tile/ ./internal/gobackend/fusedops/ ./internal/fastmath/
+	cd third_party/compute && go test -count=1 ./dtypes/ ./internal/gobackend/ ./internal/gobackend/workerspool/ ./internal/gobackend/dot/... ./internal/gobackend/ops/... ./internal/gobackend/tile/ ./internal/gobackend/fusedops/ ./internal/fastmath/
 	cd scale/beam && go vet ./... && go test -count=1 ./...
 	scripts/notebook-runner-test.sh
 	scripts/notebook-test.sh

@@ -166,8 +166,23 @@ func FromAny(value any) DType {
 
 // Size returns the number of bytes for the given DType, or 0 if the dtype uses fraction(s) of bytes.
 func (dtype DType) Size() int {
+	if int(dtype) < len(dtypeSizes) && dtypeSizes[dtype] > 0 {
+		return int(dtypeSizes[dtype])
+	}
 	return int(dtype.GoType().Size())
 }
+
+// dtypeSizes caches Size for the enumerated dtypes, 0 where GoType has no answer (golem:
+// GoType().Size() is a reflect call, and every buffer the Go backend hands out asks for it).
+var dtypeSizes = func() (sizes [Uint1 + 1]uint8) {
+	for dt := range sizes {
+		func() {
+			defer func() { _ = recover() }() // not a dtype: Size keeps panicking as GoType does
+			sizes[dt] = uint8(DType(dt).GoType().Size())
+		}()
+	}
+	return sizes
+}()
 
 // Bits returns the number of bits for the given DType.
 // This is only used for "packed" storage version (Int4, Int2, Uint4, Uint2, S1, U1).
