@@ -10,7 +10,6 @@ import (
 
 	"github.com/golem-ml/golem/checkpoint"
 	"github.com/golem-ml/golem/data"
-	"github.com/golem-ml/golem/generate"
 	"github.com/golem-ml/golem/internal/memory"
 	"github.com/golem-ml/golem/tokenizer"
 )
@@ -205,16 +204,9 @@ func Loop(ctx context.Context, t *Trainer, src Source, tok tokenizer.Tokenizer, 
 		sum.MFU = sum.GFlops / sum.PeakGFlops
 	}
 	if cfg.Sample.Tokens > 0 && ctx.Err() == nil { // no sample after Ctrl-C
-		gen, err := generate.New(t.Backend, t.Store, cfg.Model, t.InferenceWeights)
-		if err != nil {
+		if sum.Sample, err = closingSample(ctx, t, tok, sum.Checkpoint, log); err != nil {
 			return nil, err
 		}
-		ids, err := gen.Generate(tok.Encode(cfg.Sample.Prompt), generate.Options{MaxTokens: cfg.Sample.Tokens,
-			Temperature: cfg.Sample.Temperature, TopK: cfg.Sample.TopK, Seed: cfg.Train.Seed, StopAt: -1})
-		if err != nil {
-			return nil, err
-		}
-		sum.Sample = cfg.Sample.Prompt + tok.Decode(ids)
 	}
 	sum.PeakRSS = memory.PeakRSS()
 	fmt.Fprintln(log, sum.line(time.Since(start)))
