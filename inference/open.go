@@ -6,6 +6,7 @@
 package inference
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/gomlx/compute"
@@ -40,7 +41,7 @@ type Model struct {
 	Weights func(g *Graph) transformer.Weights
 	Adapter *lora.Adapter // nil for a plain model
 
-	gen *generate.Generator
+	engine *generate.Engine // Engine's, made on first use
 }
 
 // Open reads a checkpoint (a step-* folder, or a run folder: its newest complete checkpoint).
@@ -157,29 +158,41 @@ func (m *Model) Generation() generate.Model {
 	return generate.Model{Backend: m.Backend, Store: m.Store, Cfg: m.Cfg, Weights: m.Weights, Tok: m.Tok}
 }
 
-// Generate continues prompt (encoded as plain text) by up to opts.MaxTokens tokens with the
-// full-recompute generator, stopping at the end-of-text id when opts.StopAt is 0; returns the
-// decoded continuation.
-func (m *Model) Generate(prompt string, opts generate.Options) (string, error) {
-	if m.gen == nil {
-		g, err := generate.New(m.Backend, m.Store, m.Cfg, m.Weights)
+// Engine is the model's KV-cache generation engine (generate.NewEngine over Generation), made
+// on first use and kept: its compiled graphs serve every later call.
+func (m *Model) Engine() (*generate.Engine, error) {
+	if m.engine == nil {
+		e, err := generate.NewEngine(m.Generation())
 		if err != nil {
-			return "", err
+			return nil, fmt.Errorf("compiling the generation engine for %s: %w", m.Dir, err)
 		}
-		m.gen = g
+		m.engine = e
 	}
-	if opts.StopAt == 0 {
-		opts.StopAt = m.Tok.EOT()
+	return m.engine, nil
+}
+
+// Generate continues prompt (encoded as plain text; an empty one starts from end-of-text) by up
+// to p.MaxTokens tokens with the KV-cache engine and returns the continuation's text. With no
+// p.StopIDs it stops at the tokenizer's end-of-text id (and BOS, where there is one:
+// generate.StopIDs). The prompt's tokens + p.MaxTokens must fit the context (model.seq_len):
+// otherwise the error says by how much.
+func (m *Model) Generate(prompt string, p generate.Params) (string, error) {
+	e, err := m.Engine()
+	if err != nil {
+		return "", err
+	}
+	if len(p.StopIDs) == 0 {
+		p.StopIDs = generate.StopIDs(m.Tok)
 	}
 	ids := m.Tok.Encode(prompt)
 	if len(ids) == 0 {
 		ids = []int{max(m.Tok.EOT(), 0)}
 	}
-	out, err := m.gen.Generate(ids, opts)
-	if n := len(out); n > 0 && out[n-1] == m.Tok.EOT() {
-		out = out[:n-1]
+	res, err := e.Generate(context.Background(), [][]int{ids}, p)
+	if err != nil {
+		return "", fmt.Errorf("generating with %s: %w", m.Dir, err)
 	}
-	return m.Tok.Decode(out), err
+	return res[0].Text, nil
 }
 
 // OpenEngine is what the generating commands (sample, chat, serve) start with: the backend
@@ -194,9 +207,9 @@ func OpenEngine(backendName, path, adapter string) (*Model, *generate.Engine, er
 	if err != nil {
 		return nil, nil, err
 	}
-	e, err := generate.NewEngine(m.Generation())
+	e, err := m.Engine()
 	if err != nil {
-		return nil, nil, fmt.Errorf("compiling the generation engine for %s: %w", m.Dir, err)
+		return nil, nil, err
 	}
 	return m, e, nil
 }
