@@ -1,6 +1,8 @@
 package train
 
 import (
+	"context"
+	"io"
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
@@ -11,6 +13,8 @@ import (
 	"github.com/janpfeifer/must"
 
 	"github.com/golem-ml/golem/bench"
+	"github.com/golem-ml/golem/generate"
+	"github.com/golem-ml/golem/tokenizer"
 )
 
 // BenchmarkTrainStep measures training throughput of the shipped tiny and small configs on
@@ -48,4 +52,40 @@ func BenchmarkTrainStep(b *testing.B) {
 			b.ReportMetric(float64(memory.PeakRSS())/(1<<20), "peak-RSS-MiB")
 		})
 	}
+}
+
+// BenchmarkClosingSample times the sample a `make pretrain` run ends with (configs/small.yaml,
+// untrained weights), compilation included as in a run: the KV-cache engine writing the
+// sample.tokens that fit the context (closingSample), and the full-recompute sampler the loop
+// used before, writing all sample.tokens (300) with a sliding window.
+//
+//	GOEXPERIMENT=simd go test ./train -run '^$' -bench ClosingSample -benchtime 1x
+func BenchmarkClosingSample(b *testing.B) {
+	cfg := must.M1(LoadConfig(filepath.Join(repoRoot(), "configs", "small.yaml"), nil))
+	tok := tokenizer.NewByte()
+	cfg.Model.VocabSize = tok.VocabSize()
+	tr := must.M1(New(cfg, backend(b)))
+	report := func(b *testing.B, tokens int, elapsed time.Duration) {
+		b.ReportMetric(elapsed.Seconds()/float64(b.N), "s/sample")
+		b.ReportMetric(float64(tokens*b.N)/elapsed.Seconds(), "tokens/s")
+	}
+	b.Run("engine", func(b *testing.B) {
+		var n int
+		start := time.Now()
+		for range b.N {
+			s := must.M1(closingSample(context.Background(), tr, tok, "", io.Discard))
+			n = len(s) - len(cfg.Sample.Prompt) // bytes = tokens
+		}
+		report(b, n, time.Since(start))
+	})
+	b.Run("full-recompute", func(b *testing.B) {
+		var n int
+		start := time.Now()
+		for range b.N {
+			gen := must.M1(generate.New(tr.Backend, tr.Store, cfg.Model, tr.InferenceWeights))
+			n = len(must.M1(gen.Generate(tok.Encode(cfg.Sample.Prompt), generate.Options{MaxTokens: cfg.Sample.Tokens,
+				Temperature: cfg.Sample.Temperature, TopK: cfg.Sample.TopK, Seed: cfg.Train.Seed, StopAt: -1})))
+		}
+		report(b, n, time.Since(start))
+	})
 }
