@@ -1,7 +1,6 @@
 package inference_test
 
 import (
-	"math"
 	"strings"
 	"testing"
 
@@ -9,6 +8,7 @@ import (
 	"github.com/golem-ml/golem/convert"
 	"github.com/golem-ml/golem/generate"
 	"github.com/golem-ml/golem/inference"
+	"github.com/golem-ml/golem/internal/testmodel"
 	"github.com/golem-ml/golem/models/transformer"
 	"github.com/golem-ml/golem/tokenizer"
 )
@@ -62,19 +62,19 @@ func eotAfterAnyByte(t *testing.T) string {
 // stops at end-of-text unless told other stop ids; past the context it is a clear error.
 func TestModelGenerate(t *testing.T) {
 	backend := must(backends.New("go"))
-	_, dir := tinyWith(t, func(i int) float32 { return float32(math.Sin(float64(i))) }) // greedy text that varies
-	m := must(inference.Open(backend, dir, ""))
-	got := must(m.Generate("hi", generate.Params{MaxTokens: 12}))
+	m := must(inference.Open(backend, testmodel.Checkpoint(t), "")) // aidreams260K: 128-token context
+	got := must(m.Generate("Once upon a time", generate.Params{MaxTokens: 40}))
 	g := must(generate.New(m.Backend, m.Store, m.Cfg, m.Weights))
-	ids := must(g.Generate(m.Tok.Encode("hi"), generate.Options{MaxTokens: 12, StopAt: m.Tok.EOT()}))
-	if n := len(ids); n > 0 && ids[n-1] == m.Tok.EOT() {
-		ids = ids[:n-1]
+	prompt := m.Tok.Encode("Once upon a time")
+	var want strings.Builder
+	if err := g.WriteSliding(m.Tok, prompt, generate.Options{MaxTokens: 40, StopAt: m.Tok.EOT()}, &want); err != nil {
+		t.Fatal(err)
 	}
-	if want := m.Tok.Decode(ids); got != want {
-		t.Errorf("greedy %q, full recompute %q", got, want)
+	if w := strings.TrimPrefix(want.String(), m.Tok.Decode(prompt)); got != w {
+		t.Errorf("greedy %q, full recompute %q", got, w)
 	}
-	if _, err := m.Generate("hi", generate.Params{MaxTokens: 15}); err == nil || !strings.Contains(err.Error(), "exceeds the model's context of 16 tokens") {
-		t.Errorf("2 + 15 tokens in a 16-token context: %v", err)
+	if _, err := m.Generate("Once upon a time", generate.Params{MaxTokens: 125}); err == nil || !strings.Contains(err.Error(), "exceeds the model's context of 128 tokens") {
+		t.Errorf("%d + 125 tokens in a 128-token context: %v", len(prompt), err)
 	}
 
 	m = must(inference.Open(backend, eotAfterAnyByte(t), ""))

@@ -20,11 +20,6 @@ import (
 
 // tiny saves a one-layer byte-level model with distinct weights as a run folder.
 func tiny(t *testing.T) (*convert.Model, string) {
-	return tinyWith(t, func(i int) float32 { return float32(i%97) / 97 })
-}
-
-// tinyWith is tiny with the i-th weight (parameters in ParamShapes order) set to w(i).
-func tinyWith(t *testing.T, w func(i int) float32) (*convert.Model, string) {
 	m, err := convert.NewModel(transformer.Config{VocabSize: 257, SeqLen: 16, Layers: 1, Width: 16, Heads: 2, Bias: true, Tied: true})
 	if err != nil {
 		t.Fatal(err)
@@ -32,7 +27,7 @@ func tinyWith(t *testing.T, w func(i int) float32) (*convert.Model, string) {
 	i := 0
 	for _, p := range m.Config.ParamShapes() {
 		for j := range m.Params[p.Name] {
-			m.Params[p.Name][j] = w(i)
+			m.Params[p.Name][j] = float32(i%97) / 97
 			i++
 		}
 	}
