@@ -630,12 +630,17 @@ func (fe *FunctionExecutable) executeNode(backend *Backend, node *Node, execBuf 
 
 	default:
 		// Single output node:
-		executor := nodeExecutors[node.OpType]
-		if executor == nil {
-			return errors.Errorf("no executor for op %s", node.OpType)
+		var result *Buffer
+		var err error
+		if fused, ok := node.Data.(FusedExecutor); ok { // golem: see fusion.go
+			result, err = fused.Execute(backend, node, inputBuffers)
+		} else {
+			executor := nodeExecutors[node.OpType]
+			if executor == nil {
+				return errors.Errorf("no executor for op %s", node.OpType)
+			}
+			result, err = executor(backend, node, inputBuffers, inputsOwned)
 		}
-
-		result, err := executor(backend, node, inputBuffers, inputsOwned)
 		if err != nil {
 			return errors.WithMessagef(err, "executing %s", node.OpType)
 		}

@@ -8,8 +8,9 @@ package gobackend
 // that hold the fused kernels (fusedops), run by newFunctionExecutable before it counts uses.
 
 // Fusion rewrites nodes[:n] of a function. users[i] is the number of uses of node i's result
-// (as an input of nodes[:n] or as an output of the function); a fusion may only absorb nodes
-// whose result has exactly one user, the next node of its chain.
+// (as an input of a live node or as an output of the function; 0 for a dead node); a fusion may
+// only absorb nodes whose result has exactly one user, the next node of its chain. The counts
+// are not updated as fusions rewrite nodes.
 type Fusion func(nodes []*Node, users []int)
 
 var fusions []Fusion
@@ -17,23 +18,31 @@ var fusions []Fusion
 // RegisterFusion adds a fusion applied to every function compiled from now on.
 func RegisterFusion(f Fusion) { fusions = append(fusions, f) }
 
-// applyFusions runs the registered fusions over nodes [0, n) of f.
+// applyFusions runs the registered fusions over nodes [0, n) of f. Uses are counted among the
+// nodes the outputs depend on: a dead node (GoMLX leaves some, e.g. the decomposed alternatives
+// of fused ops) is never run, so it does not keep a chain from fusing.
 func applyFusions(f *Function, n int) {
 	if len(fusions) == 0 {
 		return
 	}
+	live := make([]bool, n)
+	for _, out := range f.Outputs {
+		live[out.Index] = true
+	}
 	users := make([]int, n)
-	for _, node := range f.Nodes[:n] {
+	for i := n - 1; i >= 0; i-- {
+		if !live[i] {
+			continue
+		}
+		node := f.Nodes[i]
 		for _, in := range node.Inputs {
-			if in.Index < n {
-				users[in.Index]++
-			}
+			live[in.Index] = true
+			users[in.Index]++
 		}
 		for _, captures := range node.CapturedInputs {
 			for _, in := range captures {
-				if in.Index < n {
-					users[in.Index]++
-				}
+				live[in.Index] = true
+				users[in.Index]++
 			}
 		}
 	}
@@ -43,4 +52,11 @@ func applyFusions(f *Function, n int) {
 	for _, fuse := range fusions {
 		fuse(f.Nodes[:n], users)
 	}
+}
+
+// FusedExecutor is the Data of a node a fusion rewrote into one kernel of its own: the executor
+// runs it instead of the executor of the node's OpType (the node keeps its OpType, shape and
+// index; its inputs are the fused kernel's).
+type FusedExecutor interface {
+	Execute(backend *Backend, node *Node, inputs []*Buffer) (*Buffer, error)
 }

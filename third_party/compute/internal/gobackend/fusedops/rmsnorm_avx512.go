@@ -122,6 +122,9 @@ func gainOf(nodes []*gobackend.Node, users []int, y *gobackend.Node) (z, g *goba
 		return nil, nil
 	}
 	for _, u := range nodes[y.Index+1:] {
+		if users[u.Index] == 0 { // dead (never run), or an unused result: not y's user
+			continue
+		}
 		for i, in := range u.Inputs {
 			if in != y {
 				continue
