@@ -11,7 +11,6 @@ package convert_test
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,9 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golem-ml/golem/bench"
 	"github.com/golem-ml/golem/convert"
-	"github.com/golem-ml/golem/models/transformer"
-	"github.com/golem-ml/golem/tokenizer"
 )
 
 // TestMain doubles as the measured child: GOLEM_BENCH_CHILD=import|load|export runs one step.
@@ -85,16 +83,6 @@ func measure(b *testing.B, op, src, dst string) (time.Duration, int64) {
 	return wall, kb << 10
 }
 
-// benchConfig is Llama-shaped, with the layer count chosen to reach about mb megabytes of float32.
-func benchConfig(mb int) transformer.Config {
-	c := transformer.Config{VocabSize: 32000, SeqLen: 1024, Width: 768, Heads: 12, KVHeads: 4, MLPHidden: 2048,
-		Positions: "rope", Norm: "rmsnorm", MLP: "swiglu", NormEps: 1e-5, Layers: 1}
-	c.Defaults()
-	perLayer := (c.NumParams() - 2*c.VocabSize*c.Width - c.Width) * 4
-	c.Layers = max(1, (mb<<20-2*c.VocabSize*c.Width*4)/perLayer)
-	return c
-}
-
 func BenchmarkImportHF(b *testing.B) {
 	mb := 350
 	if s := os.Getenv("GOLEM_BENCH_MB"); s != "" {
@@ -104,17 +92,10 @@ func BenchmarkImportHF(b *testing.B) {
 	if dir == "" {
 		dir = b.TempDir()
 	}
-	m, err := convert.NewModel(benchConfig(mb))
+	m, err := bench.LlamaModel(mb)
 	if err != nil {
 		b.Fatal(err)
 	}
-	r := rand.New(rand.NewPCG(1, 2))
-	for _, v := range m.Params {
-		for i := range v {
-			v[i] = float32(r.NormFloat64() * 0.02)
-		}
-	}
-	m.Tokenizer = tokenizer.NewByte()
 	hf := filepath.Join(dir, "hf")
 	if err := convert.ExportHF(m, hf, convert.ExportOptions{ShardBytes: 200 << 20, DType: os.Getenv("GOLEM_BENCH_DTYPE")}); err != nil {
 		b.Fatal(err)

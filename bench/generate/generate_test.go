@@ -15,7 +15,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -30,10 +29,10 @@ import (
 	"time"
 
 	"github.com/golem-ml/golem/backends"
+	"github.com/golem-ml/golem/bench"
 	"github.com/golem-ml/golem/convert"
 	"github.com/golem-ml/golem/generate"
 	"github.com/golem-ml/golem/inference"
-	"github.com/golem-ml/golem/models/transformer"
 	"github.com/golem-ml/golem/serve"
 	"github.com/golem-ml/golem/tokenizer"
 	"github.com/golem-ml/golem/train"
@@ -168,27 +167,17 @@ func rate(n int, d time.Duration) string {
 }
 
 // BenchmarkGenerate87M prints the rows of BenchmarkGenerate for the 86.9M-parameter model that
-// bench/convert builds (Llama-shaped: vocabulary 32000, width 768, 12 heads / 4 key-value heads,
-// MLP 2048, 6 layers, untied head), with random weights: 64-token prompts, 64 generated tokens
+// bench/convert builds (bench.LlamaModel(350): 6 layers), with random weights: 64-token prompts, 64 generated tokens
 // (8 by full recomputation), best of 2. About a minute on 2 idle cores.
 func BenchmarkGenerate87M(b *testing.B) {
 	backend, err := backends.ForInference(os.Getenv("GOLEM_BENCH_BACKEND"))
 	if err != nil {
 		b.Fatal(err)
 	}
-	cfg := transformer.Config{VocabSize: 32000, SeqLen: 1024, Width: 768, Heads: 12, KVHeads: 4, MLPHidden: 2048,
-		Positions: "rope", Norm: "rmsnorm", MLP: "swiglu", NormEps: 1e-5, Layers: 6}
-	cm, err := convert.NewModel(cfg)
+	cm, err := bench.LlamaModel(350) // bench/convert's default size: 6 layers
 	if err != nil {
 		b.Fatal(err)
 	}
-	r := rand.New(rand.NewPCG(1, 2))
-	for _, v := range cm.Params {
-		for i := range v {
-			v[i] = float32(r.NormFloat64() * 0.02)
-		}
-	}
-	cm.Tokenizer = tokenizer.NewByte()
 	dir, err := convert.Save(cm, b.TempDir())
 	if err != nil {
 		b.Fatal(err)
