@@ -2,6 +2,11 @@
 
 package gobackend
 
+import (
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+)
+
 // golem: compile-time fusions (see GOLEM_PATCH.md). A fusion rewrites, in place, the node at the
 // end of a chain of small ops into one fused node computing the same bits, when nothing else
 // uses the chain's intermediate results; they are then never run. Registered by the packages
@@ -11,7 +16,17 @@ package gobackend
 // (as an input of a live node or as an output of the function; 0 for a dead node); a fusion may
 // only absorb nodes whose result has exactly one user, the next node of its chain. The counts
 // are not updated as fusions rewrite nodes.
-type Fusion func(nodes []*Node, users []int)
+type Fusion func(nodes []*Node, users Users)
+
+// Users counts the uses of each node's result (see Fusion).
+type Users []int
+
+// Link reports whether n is an op node with that many inputs, a static float32 result, and
+// exactly one user: a node a fusion may absorb into the chain that uses it.
+func (u Users) Link(n *Node, op compute.OpType, inputs int) bool {
+	return n.OpType == op && u[n.Index] == 1 && len(n.Inputs) == inputs &&
+		n.Shape.DType == dtypes.Float32 && !n.Shape.IsDynamic()
+}
 
 var fusions []Fusion
 
@@ -29,7 +44,7 @@ func applyFusions(f *Function, n int) {
 	for _, out := range f.Outputs {
 		live[out.Index] = true
 	}
-	users := make([]int, n)
+	users := make(Users, n)
 	for i := n - 1; i >= 0; i-- {
 		if !live[i] {
 			continue

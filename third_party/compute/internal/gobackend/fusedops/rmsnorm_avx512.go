@@ -10,8 +10,8 @@ package fusedops
 // ops (Mul, ReduceSum, Mul, Reshape, Add, Sqrt, Div, then a Reshape of the gain and a Mul). In a
 // decode step of a small model each is a few dozen floats, and dispatching them cost more than
 // computing them. fuseRMSNorm finds that chain where nothing else reads its intermediate results
-// (a forward pass: training graphs keep them for the backward pass) and turns its last node into
-// a FusedLayerNorm node in RMS mode that computes the same bits row by row: the squares summed
+// (a forward pass: training graphs keep them for the backward pass) and makes its last node one
+// fused node (gobackend.FusedExecutor) that computes the same bits row by row: the squares summed
 // by ops.SumSquaresFloat32 exactly as ReduceSum(Mul(x, x)) sums them, then each op's rounding in
 // the same order.
 
@@ -30,17 +30,10 @@ func init() {
 		return
 	}
 	gobackend.RegisterFusion(fuseRMSNorm)
-	gobackend.SetNodeExecutor(compute.OpTypeFusedLayerNorm, gobackend.PriorityArch,
-		func(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobackend.Buffer, owned []bool) (*gobackend.Buffer, error) {
-			if rms, ok := node.Data.(*rmsNorm); ok {
-				return execRMSNorm(backend, node, inputs, rms)
-			}
-			return execFusedLayerNorm(backend, node, inputs, owned)
-		})
 }
 
-// rmsNorm is the data of a fused RMSNorm node, inputs x [..., C] and optionally a gain row
-// [1, ..., C]: y = x / sqrt(Σx² · scale + eps) (· gain), over the last axis.
+// rmsNorm is the data of a fused RMSNorm node (a gobackend.FusedExecutor), inputs x [..., C] and
+// optionally a gain row [1, ..., C]: y = x / sqrt(Σx² · scale + eps) (· gain), over the last axis.
 type rmsNorm struct {
 	scale, eps float32
 }
@@ -50,12 +43,9 @@ type rmsNorm struct {
 //	q = Mul(x, x); s = ReduceSum(q, last axis); m = Mul(s, scale); r = Reshape(m, [..., 1])
 //	a = Add(r, eps); d = Sqrt(a); y = Div(x, d)   [; z = Mul(y, gain row)]
 //
-// whose intermediate results have no other user, into its last node (y, or z) as an RMS-mode
-// FusedLayerNorm of x (and the gain).
-func fuseRMSNorm(nodes []*gobackend.Node, users []int) {
-	only := func(n *gobackend.Node, op compute.OpType, inputs int) bool { // n is op, used once
-		return n.OpType == op && users[n.Index] == 1 && len(n.Inputs) == inputs && n.Shape.DType == dtypes.Float32
-	}
+// whose intermediate results have no other user, into its last node (y, or z) computing the
+// RMSNorm of x (and the gain) itself.
+func fuseRMSNorm(nodes []*gobackend.Node, users gobackend.Users) {
 	for _, y := range nodes {
 		if y.OpType != compute.OpTypeDiv || y.Shape.DType != dtypes.Float32 || y.Shape.IsDynamic() || len(y.Inputs) != 2 {
 			continue
@@ -65,37 +55,37 @@ func fuseRMSNorm(nodes []*gobackend.Node, users []int) {
 		if rank == 0 || !x.Shape.Equal(y.Shape) || x.Shape.Size() < 16 { // below 16 elements ReduceSum sums sequentially
 			continue
 		}
-		if !only(d, compute.OpTypeSqrt, 1) {
+		if !users.Link(d, compute.OpTypeSqrt, 1) {
 			continue
 		}
 		a := d.Inputs[0]
-		if !only(a, compute.OpTypeAdd, 2) {
+		if !users.Link(a, compute.OpTypeAdd, 2) {
 			continue
 		}
 		r, eps, ok := withScalar(a)
-		if !ok || !only(r, compute.OpTypeReshape, 1) || r.Shape.Size() != x.Shape.Size()/x.Shape.Dim(-1) || r.Shape.Dim(-1) != 1 {
+		if !ok || !users.Link(r, compute.OpTypeReshape, 1) || r.Shape.Size() != x.Shape.Size()/x.Shape.Dim(-1) || r.Shape.Dim(-1) != 1 {
 			continue
 		}
 		m := r.Inputs[0]
-		if !only(m, compute.OpTypeMul, 2) {
+		if !users.Link(m, compute.OpTypeMul, 2) {
 			continue
 		}
 		s, scale, ok := withScalar(m)
-		if !ok || !only(s, compute.OpTypeReduceSum, 1) {
+		if !ok || !users.Link(s, compute.OpTypeReduceSum, 1) {
 			continue
 		}
 		if axes, _ := s.Data.([]int); len(axes) != 1 || axes[0] != rank-1 {
 			continue
 		}
 		q := s.Inputs[0]
-		if !only(q, compute.OpTypeMul, 2) || q.Inputs[0] != x || q.Inputs[1] != x {
+		if !users.Link(q, compute.OpTypeMul, 2) || q.Inputs[0] != x || q.Inputs[1] != x {
 			continue
 		}
 		root, inputs := y, []*gobackend.Node{x}
 		if z, g := gainOf(nodes, users, y); z != nil {
 			root, inputs = z, []*gobackend.Node{x, g}
 		}
-		root.OpType, root.Inputs, root.Data = compute.OpTypeFusedLayerNorm, inputs, &rmsNorm{scale: scale, eps: eps}
+		root.Inputs, root.Data = inputs, &rmsNorm{scale: scale, eps: eps}
 	}
 }
 
@@ -117,7 +107,7 @@ func withScalar(n *gobackend.Node) (other *gobackend.Node, value float32, ok boo
 
 // gainOf returns y's only user z when it is Mul(y, g) or Mul(g, y) with g a row of the last
 // axis ([1, ..., C]), and g.
-func gainOf(nodes []*gobackend.Node, users []int, y *gobackend.Node) (z, g *gobackend.Node) {
+func gainOf(nodes []*gobackend.Node, users gobackend.Users, y *gobackend.Node) (z, g *gobackend.Node) {
 	if users[y.Index] != 1 {
 		return nil, nil
 	}
@@ -143,8 +133,8 @@ func gainOf(nodes []*gobackend.Node, users []int, y *gobackend.Node) (z, g *goba
 	return nil, nil
 }
 
-// execRMSNorm computes a fused RMSNorm node row by row, rounding as the unfused ops do.
-func execRMSNorm(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobackend.Buffer, p *rmsNorm) (*gobackend.Buffer, error) {
+// Execute computes a fused RMSNorm node row by row, rounding as the unfused ops do.
+func (p *rmsNorm) Execute(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobackend.Buffer) (*gobackend.Buffer, error) {
 	output, err := backend.GetBuffer(node.Shape)
 	if err != nil {
 		return nil, err
@@ -155,17 +145,20 @@ func execRMSNorm(backend *gobackend.Backend, node *gobackend.Node, inputs []*gob
 		gain = inputs[1].Flat.([]float32)
 	}
 	C := node.Shape.Dim(-1)
-	rows := func(r0, r1 int) {
-		for r := r0; r < r1; r++ {
-			rmsNormRow(x[r*C:(r+1)*C], out[r*C:(r+1)*C], gain, p)
-		}
-	}
-	if n := len(x) / C; len(x) < 2*16384 {
-		rows(0, n)
+	n, chunk := len(x)/C, max(1, 16384/C)
+	if ops.OnCaller(backend, n, chunk) { // no closure to allocate
+		rmsNormRows(x, out, gain, p, C, 0, n)
 	} else {
-		ops.ParallelRange(backend, n, max(1, 16384/C), rows)
+		ops.ParallelRange(backend, n, chunk, func(r0, r1 int) { rmsNormRows(x, out, gain, p, C, r0, r1) })
 	}
 	return output, nil
+}
+
+// rmsNormRows computes rows [r0, r1) of C values each.
+func rmsNormRows(x, out, gain []float32, p *rmsNorm, C, r0, r1 int) {
+	for r := r0; r < r1; r++ {
+		rmsNormRow(x[r*C:(r+1)*C], out[r*C:(r+1)*C], gain, p)
+	}
 }
 
 // rmsNormRow: out = x / sqrt(float32(Σx² · scale) + eps) [· gain], each step rounded to float32.

@@ -26,18 +26,19 @@ func fusedSoftmaxLastAxisFloat32(backend *gobackend.Backend, input, output []flo
 		return false
 	}
 	rowsPerChunk := max(1, 16384/cols)
-	if rows <= 2*rowsPerChunk { // one chunk: no closure to allocate (golem: a decode step's softmax)
-		for r := range rows {
-			softmaxRowFloat32(input[r*cols:(r+1)*cols], output[r*cols:(r+1)*cols])
-		}
-		return true
+	if ops.OnCaller(backend, rows, rowsPerChunk) { // no closure to allocate (golem: a decode step's softmax)
+		softmaxRows(input, output, cols, 0, rows)
+	} else {
+		ops.ParallelRange(backend, rows, rowsPerChunk, func(start, end int) { softmaxRows(input, output, cols, start, end) })
 	}
-	ops.ParallelRange(backend, rows, rowsPerChunk, func(start, end int) {
-		for r := start; r < end; r++ {
-			softmaxRowFloat32(input[r*cols:(r+1)*cols], output[r*cols:(r+1)*cols])
-		}
-	})
 	return true
+}
+
+// softmaxRows computes rows [r0, r1) of cols values each.
+func softmaxRows(input, output []float32, cols, r0, r1 int) {
+	for r := r0; r < r1; r++ {
+		softmaxRowFloat32(input[r*cols:(r+1)*cols], output[r*cols:(r+1)*cols])
+	}
 }
 
 func softmaxRowFloat32(in, out []float32) {

@@ -180,13 +180,12 @@ func execBinaryFloat32AVX512(op binaryFloat32Op, generic gobackend.NodeExecutor,
 	case lhsLayout.kind != 0 && lhsLayout.period != size:
 		items, itemLen = size/lhsLayout.period, lhsLayout.period
 	}
-	if size < 2*4*unaryMinParallelizeChunk {
-		// One chunk: called directly, without the closure a split needs (it would be
-		// allocated at every call; most ops of a decode step are this small).
+	chunk := max(1, 4*unaryMinParallelizeChunk/itemLen)
+	if OnCaller(backend, items, chunk) {
 		binaryItems(op, lhsLayout, rhsLayout, lhs, rhs, out, itemLen, 0, items)
 		return outBuf, nil
 	}
-	ParallelRange(backend, items, max(1, 4*unaryMinParallelizeChunk/itemLen), func(i0, i1 int) {
+	ParallelRange(backend, items, chunk, func(i0, i1 int) {
 		binaryItems(op, lhsLayout, rhsLayout, lhs, rhs, out, itemLen, i0, i1)
 	})
 	return outBuf, nil
@@ -233,11 +232,13 @@ func binaryItems(op binaryFloat32Op, lhsLayout, rhsLayout operandLayout, lhs, rh
 	}
 }
 
+// rowsPerChunk is how many rows of rowLen elements parallelRows hands a worker at a time.
+func rowsPerChunk(rowLen int) int { return max(1, 4*unaryMinParallelizeChunk/max(rowLen, 1)) }
+
 // parallelRows calls fn(row) for every row in [0, rows), rows of rowLen elements, split over the
 // workers in chunks of whole rows.
 func parallelRows(backend *gobackend.Backend, rows, rowLen int, fn func(row int)) {
-	rowsPerChunk := max(1, 4*unaryMinParallelizeChunk/max(rowLen, 1))
-	ParallelRange(backend, rows, rowsPerChunk, func(start, end int) {
+	ParallelRange(backend, rows, rowsPerChunk(rowLen), func(start, end int) {
 		for r := start; r < end; r++ {
 			fn(r)
 		}

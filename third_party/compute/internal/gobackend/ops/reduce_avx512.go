@@ -91,7 +91,7 @@ func execReduceSumFloat32AVX512(backend *gobackend.Backend, node *gobackend.Node
 // reduceSumFloat32: out[o, j] = sum_l in[o, l, j] for in [outer, reduced, inner].
 func reduceSumFloat32(backend *gobackend.Backend, in, out []float32, outer, reduced, inner int) {
 	if inner == 1 {
-		if outer*reduced < 2*4*unaryMinParallelizeChunk { // one chunk: no closure to allocate
+		if OnCaller(backend, outer, rowsPerChunk(reduced)) { // no closure to allocate
 			for o := range outer {
 				out[o] = sumFloat32(in[o*reduced : (o+1)*reduced])
 			}

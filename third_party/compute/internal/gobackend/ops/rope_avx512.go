@@ -38,21 +38,17 @@ type ropeFused struct{}
 //
 // (either operand order in the Muls and the Add) whose intermediate results have no other user
 // into y = RoPE(x, cos, sin).
-func fuseRoPE(nodes []*gobackend.Node, users []int) {
-	only := func(n *gobackend.Node, op compute.OpType, inputs int) bool {
-		return n.OpType == op && users[n.Index] == 1 && len(n.Inputs) == inputs &&
-			n.Shape.DType == dtypes.Float32 && !n.Shape.IsDynamic()
-	}
+func fuseRoPE(nodes []*gobackend.Node, users gobackend.Users) {
 	for _, y := range nodes {
 		if y.OpType != compute.OpTypeAdd || y.Shape.DType != dtypes.Float32 || y.Shape.IsDynamic() || len(y.Inputs) != 2 || y.Data != nil {
 			continue
 		}
 		for _, order := range [2][2]int{{0, 1}, {1, 0}} {
 			a, b := y.Inputs[order[0]], y.Inputs[order[1]]
-			if !only(a, compute.OpTypeMul, 2) || !only(b, compute.OpTypeMul, 2) {
+			if !users.Link(a, compute.OpTypeMul, 2) || !users.Link(b, compute.OpTypeMul, 2) {
 				continue
 			}
-			x, cos, sin, ok := ropeOperands(a, b, only)
+			x, cos, sin, ok := ropeOperands(a, b, users)
 			if !ok || !x.Shape.Equal(y.Shape) || !ropeTable(cos.Shape, x.Shape) || !ropeTable(sin.Shape, x.Shape) {
 				continue
 			}
@@ -64,10 +60,10 @@ func fuseRoPE(nodes []*gobackend.Node, users []int) {
 
 // ropeOperands matches a = Mul(x, cos) and b = Mul(r, sin) with r the rotated halves of x, in
 // either operand order.
-func ropeOperands(a, b *gobackend.Node, only func(*gobackend.Node, compute.OpType, int) bool) (x, cos, sin *gobackend.Node, ok bool) {
+func ropeOperands(a, b *gobackend.Node, users gobackend.Users) (x, cos, sin *gobackend.Node, ok bool) {
 	for _, ia := range [2]int{0, 1} {
 		for _, ib := range [2]int{0, 1} {
-			if rotatedHalves(b.Inputs[ib], a.Inputs[ia], only) {
+			if rotatedHalves(b.Inputs[ib], a.Inputs[ia], users) {
 				return a.Inputs[ia], a.Inputs[1-ia], b.Inputs[1-ib], true
 			}
 		}
@@ -77,21 +73,21 @@ func ropeOperands(a, b *gobackend.Node, only func(*gobackend.Node, compute.OpTyp
 
 // rotatedHalves reports whether r = Concatenate(Neg(x[..., D/2:]), x[..., :D/2]) on the last
 // axis, each intermediate used once.
-func rotatedHalves(r, x *gobackend.Node, only func(*gobackend.Node, compute.OpType, int) bool) bool {
+func rotatedHalves(r, x *gobackend.Node, users gobackend.Users) bool {
 	rank := x.Shape.Rank()
-	if rank == 0 || x.Shape.Dim(-1)%2 != 0 || !only(r, compute.OpTypeConcatenate, 2) || !r.Shape.Equal(x.Shape) {
+	if rank == 0 || x.Shape.Dim(-1)%2 != 0 || !users.Link(r, compute.OpTypeConcatenate, 2) || !r.Shape.Equal(x.Shape) {
 		return false
 	}
 	if axis, _ := r.Data.(int); axis != rank-1 {
 		return false
 	}
 	n, x1 := r.Inputs[0], r.Inputs[1]
-	if !only(n, compute.OpTypeNeg, 1) || !only(x1, compute.OpTypeSlice, 1) {
+	if !users.Link(n, compute.OpTypeNeg, 1) || !users.Link(x1, compute.OpTypeSlice, 1) {
 		return false
 	}
 	x2 := n.Inputs[0]
 	D := x.Shape.Dim(-1)
-	return only(x2, compute.OpTypeSlice, 1) && halfOf(x1, x, 0, D/2) && halfOf(x2, x, D/2, D)
+	return users.Link(x2, compute.OpTypeSlice, 1) && halfOf(x1, x, 0, D/2) && halfOf(x2, x, D/2, D)
 }
 
 // halfOf reports whether s = x[..., from:to] (unit strides, every other axis whole).

@@ -26,7 +26,7 @@ var transcendentalAVX512 = archsimd.X86.AVX512()
 // unaryFloat32AVX512 applies kernel to 16 lanes at a time (the tail through a zero-padded
 // array) over inputs, split over the backend's workers when large.
 func unaryFloat32AVX512(backend *gobackend.Backend, inputs, outputs []float32, kernel func(archsimd.Float32x16) archsimd.Float32x16) {
-	if len(inputs) < 2*4*unaryMinParallelizeChunk { // one chunk: no closure to allocate (golem)
+	if OnCaller(backend, len(inputs), 4*unaryMinParallelizeChunk) { // no closure to allocate (golem)
 		unaryRun(kernel, inputs, outputs)
 		return
 	}
